@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Groundwork",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "groundwork", targets: ["groundwork"]),
+        .library(name: "GroundworkImaging", targets: ["GroundworkImaging"]),
+        .library(name: "GroundworkStore", targets: ["GroundworkStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries: libpng and libjpeg-turbo from Debian (`libpng-dev`, `libjpeg-dev`).
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"])]
+        ),
+        // The C decoders and encoders that own `setjmp`, so no `longjmp` ever crosses a Swift frame.
+        .target(
+            name: "CImageCodecs",
+            dependencies: ["CPNG", "CJPEG"]
+        ),
+        // Shared plumbing: located errors, CSV reading, terminal progress.
+        .target(name: "GroundworkCore"),
+        // Format sniffing, decoding to pixel buffers, EXIF orientation, encoding.
+        .target(
+            name: "GroundworkImaging",
+            dependencies: ["CImageCodecs", "GroundworkCore"]
+        ),
+        // The project: folder, SQLite database, content-addressed objects, import batches.
+        .target(
+            name: "GroundworkStore",
+            dependencies: [
+                "GroundworkCore",
+                "GroundworkImaging",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
+        .target(
+            name: "GroundworkDemo",
+            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore"]
+        ),
+        // The command-line tool: a thin layer, one command a file.
+        .executableTarget(
+            name: "groundwork",
+            dependencies: [
+                "GroundworkCore",
+                "GroundworkImaging",
+                "GroundworkStore",
+                "GroundworkDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "GroundworkImagingTests",
+            dependencies: ["GroundworkImaging"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GroundworkStoreTests",
+            dependencies: ["GroundworkStore", "GroundworkImaging", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkCLITests",
+            dependencies: ["groundwork", "GroundworkStore", "GroundworkImaging"]
+        ),
+    ]
+)

@@ -1,0 +1,389 @@
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkImaging
+
+/// What `groundwork import images` was asked to do.
+public struct ImageImportOptions: Sendable {
+    /// Files and folders to import.
+    public var paths: [String]
+    /// The modality for files whose metadata row does not give one.
+    public var modality: String?
+    /// A name for where the files come from (a dataset, a hospital, a study).
+    public var source: String?
+    /// An SPDX licence identifier or expression for every file.
+    public var license: String?
+    /// A CSV of per-file metadata (see ``MetadataCSV``).
+    public var metadataCSV: String?
+    /// Walk folders recursively (otherwise only a folder's own files are taken).
+    public var recursive = false
+    /// Hard-link files into the store instead of copying them.
+    public var link = false
+    /// Import the good files and record the bad ones, instead of importing nothing.
+    public var skipInvalid = false
+    /// The decompression-bomb guard: larger images are rejected before they are decoded.
+    public var maxPixels = ImageDecoder.defaultMaxPixels
+    /// The command line, recorded in the import batch.
+    public var arguments: [String] = []
+    /// Draw a progress bar on standard error (only ever when it is a terminal).
+    public var showProgress = true
+    /// Worker threads for reading, hashing and decoding (default: one per core).
+    public var workers = ProcessInfo.processInfo.activeProcessorCount
+
+    public init(paths: [String]) { self.paths = paths }
+}
+
+/// What an image import did.
+public struct ImageImportReport: Codable, Sendable, Equatable {
+    /// A file whose bytes were already in the project, or already earlier in this import.
+    public struct Duplicate: Codable, Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+        /// The image already in the project with the same bytes (nil when it is new in this import).
+        public var existingImageId: Int64?
+        /// The earlier file of this import with the same bytes.
+        public var sameAs: String?
+    }
+
+    /// A file that could not be imported, and why.
+    public struct Rejected: Codable, Sendable, Equatable {
+        public var path: String
+        public var kind: String
+        public var reason: String
+    }
+
+    /// The import batch that records this import (nil when nothing was written).
+    public var batchId: Int64?
+    /// Whether the import was written to the project.
+    public var committed: Bool
+    public var filesSeen: Int
+    public var imported: Int
+    public var duplicates: [Duplicate]
+    public var rejected: [Rejected]
+    /// Bytes and pixels of the newly imported images.
+    public var bytes: Int
+    public var pixels: Int
+}
+
+/// Why an import did not start.
+public enum ImageImportError: Error, Sendable, CustomStringConvertible {
+    /// Paths that do not exist, or a metadata CSV with problems: every problem is listed.
+    case invalidInput(DiagnosticsError)
+    /// The project could not be written.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .invalidInput(let error): return error.description
+        case .storage(let message): return message
+        }
+    }
+}
+
+/// Imports image files into a project.
+///
+/// The pipeline: expand the paths (sorted, so the same command imports in the same order);
+/// check the metadata CSV against them; then, on every core, read each file once, hash it
+/// (SHA-256), skip it if the project already holds those bytes, decode it fully to prove it is
+/// sound, and place it in `objects/`; on the calling thread, insert its row. Workers never run
+/// more than a small window ahead of the writer, so memory stays flat however many files come.
+///
+/// All rows of one import are written in one transaction, after its objects are in place: a
+/// killed import leaves the database as it was (its objects stay as unreferenced files that
+/// `groundwork check` reports and a re-run reuses). Without `skipInvalid`, any bad file means
+/// nothing is imported, every bad file is reported, and the objects this run added are removed.
+public enum ImageImporter {
+    /// Runs an import. Returns the report also when files were rejected and nothing was written.
+    public static func run(_ options: ImageImportOptions, into project: Project) throws(ImageImportError) -> ImageImportReport {
+        let started = Date()
+        let (files, problems) = expand(options.paths, recursive: options.recursive, excluding: project)
+        if !problems.isEmpty {
+            throw .invalidInput(DiagnosticsError(summary: "\(problems.count) path(s) cannot be imported", diagnostics: problems))
+        }
+        var metadata: [String: ImageMetadata] = [:]
+        var metadataSha: String?
+        var metadataPath: String?
+        if let csv = options.metadataCSV {
+            let bytes: [UInt8]
+            do { bytes = try FileIO.readAll(csv) } catch {
+                throw .invalidInput(
+                    DiagnosticsError(
+                        summary: "the metadata CSV cannot be read",
+                        diagnostics: [Diagnostic(.error, file: csv, code: "unreadable", message: error.reason)]))
+            }
+            switch MetadataCSV.parse(bytes: bytes, file: csv, importing: files) {
+            case .success(let parsed): metadata = parsed
+            case .failure(let error): throw .invalidInput(error)
+            }
+            metadataSha = bytes.withUnsafeBytes { ObjectStore.sha256($0) }
+            metadataPath = FileIO.absolute(csv)
+        }
+
+        let worker = FileWorker(
+            project: project, files: files, metadata: metadata, options: options)
+        let progress = ProgressBar(total: files.count, label: "importing", enabled: options.showProgress)
+        defer { progress.finish() }
+
+        var report = ImageImportReport(
+            batchId: nil, committed: false, filesSeen: files.count, imported: 0, duplicates: [], rejected: [],
+            bytes: 0, pixels: 0)
+        var createdObjects: [String] = []
+        let identity = Provenance.current()
+        var batch = ImportBatch(
+            id: nil, kind: "images", startedAt: Provenance.timestamp(started), finishedAt: Provenance.timestamp(started),
+            user: identity.user, host: identity.host, toolVersion: GroundworkVersion.current,
+            arguments: Provenance.json(options.arguments), inputs: Provenance.json(options.paths.map { FileIO.absolute($0) }),
+            metadataPath: metadataPath, metadataSha256: metadataSha, filesSeen: files.count, imported: 0, duplicates: 0,
+            rejected: 0, outcome: "completed")
+
+        do {
+            try project.database.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
+                try batch.insert(db)
+                let batchId = batch.id!
+                try orderedParallelMap(
+                    count: files.count, workers: options.workers, window: 4 * max(options.workers, 1),
+                    transform: { worker.process($0) },
+                    consume: { _, outcome in
+                        defer { progress.advance() }
+                        switch outcome {
+                        case .rejected(let path, let kind, let reason):
+                            report.rejected.append(.init(path: path, kind: kind, reason: reason))
+                            if !options.skipInvalid { worker.abandon() }
+                        case .known(let path, let sha, let id):
+                            report.duplicates.append(.init(path: path, sha256: sha, existingImageId: id, sameAs: nil))
+                        case .ready(var record, let created):
+                            if created { createdObjects.append(record.sha256) }
+                            if worker.abandoned { return }
+                            if let earlier = try String.fetchOne(
+                                db, sql: "SELECT original_path FROM image WHERE sha256 = ?", arguments: [record.sha256])
+                            {
+                                report.duplicates.append(
+                                    .init(path: record.originalPath, sha256: record.sha256, existingImageId: nil, sameAs: earlier))
+                                return
+                            }
+                            record.batchId = batchId
+                            try record.insert(db)
+                            report.imported += 1
+                            report.bytes += record.byteSize
+                            report.pixels += record.width * record.height
+                        }
+                    })
+                if !report.rejected.isEmpty && !options.skipInvalid {
+                    throw Rollback()
+                }
+                batch.finishedAt = Provenance.timestamp(Date())
+                batch.imported = report.imported
+                batch.duplicates = report.duplicates.count
+                batch.rejected = report.rejected.count
+                batch.outcome = report.rejected.isEmpty ? "completed" : "completed_with_rejections"
+                try batch.update(db)
+                for rejected in report.rejected {
+                    var row = ImportRejection(id: nil, batchId: batchId, path: rejected.path, kind: rejected.kind, reason: rejected.reason)
+                    try row.insert(db)
+                }
+                return .commit
+            } }
+            report.committed = true
+            report.batchId = batch.id
+        } catch is Rollback {
+            for sha in createdObjects { project.objects.remove(sha) }
+            report.imported = 0
+            report.bytes = 0
+            report.pixels = 0
+        } catch {
+            for sha in createdObjects { project.objects.remove(sha) }
+            throw .storage("the import could not be written, nothing was imported: \(error)")
+        }
+        return report
+    }
+
+    private struct Rollback: Error {}
+
+    /// Expands files and folders into a sorted list of absolute file paths.
+    ///
+    /// Folders give their regular files in byte order of name, recursing only when asked;
+    /// hidden entries (names starting with a dot) are skipped, and so is the project's own folder.
+    static func expand(_ paths: [String], recursive: Bool, excluding project: Project) -> ([String], [Diagnostic]) {
+        var files: [String] = []
+        var seen: Set<String> = []
+        var problems: [Diagnostic] = []
+        let objectsRoot = project.objects.root
+        let databaseFiles = Set(["", "-wal", "-shm", "-journal"].map { "\(project.root)/\(Project.databaseName)\($0)" })
+        func isProjectInternal(_ path: String) -> Bool {
+            path == objectsRoot || path.hasPrefix(objectsRoot + "/") || databaseFiles.contains(path)
+        }
+        func add(_ path: String) {
+            if seen.insert(path).inserted { files.append(path) }
+        }
+        func walk(_ folder: String) {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+                problems.append(Diagnostic(.error, file: folder, code: "unreadable", message: "cannot list this folder"))
+                return
+            }
+            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+                let path = folder + "/" + name
+                if isProjectInternal(path) { continue }
+                let kind = FileIO.kind(path)
+                if kind.isRegular {
+                    add(path)
+                } else if kind.isDirectory && recursive && !isSymlink(path) {
+                    walk(path)
+                }
+            }
+        }
+        for given in paths {
+            let path = FileIO.absolute(given)
+            let kind = FileIO.kind(path)
+            if !kind.exists {
+                problems.append(Diagnostic(.error, file: given, code: "not_found", message: "no such file or folder"))
+            } else if isProjectInternal(path) {
+                problems.append(
+                    Diagnostic(.error, file: given, code: "inside_project", message: "this is part of the project's own store"))
+            } else if kind.isDirectory {
+                walk(path)
+            } else if kind.isRegular {
+                add(path)
+            } else {
+                problems.append(Diagnostic(.error, file: given, code: "not_a_file", message: "not a regular file or folder"))
+            }
+        }
+        return (files, problems)
+    }
+
+    private static func isSymlink(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+    }
+}
+
+/// What happened to one file on a worker thread.
+enum FileOutcome: Sendable {
+    /// Read, hashed, decoded and placed in the store: a row to insert.
+    case ready(ImageRecord, createdObject: Bool)
+    /// The project already holds these bytes.
+    case known(path: String, sha256: String, imageId: Int64)
+    case rejected(path: String, kind: String, reason: String)
+}
+
+/// The per-file work of an import, safe to run on several threads at once.
+final class FileWorker: @unchecked Sendable {
+    private let project: Project
+    private let files: [String]
+    private let metadata: [String: ImageMetadata]
+    private let options: ImageImportOptions
+    private let lock = NSLock()
+    private var isAbandoned = false
+
+    init(project: Project, files: [String], metadata: [String: ImageMetadata], options: ImageImportOptions) {
+        self.project = project
+        self.files = files
+        self.metadata = metadata
+        self.options = options
+    }
+
+    /// Once a file is rejected in all-or-nothing mode, nothing more is written; files are still checked.
+    func abandon() {
+        lock.lock()
+        isAbandoned = true
+        lock.unlock()
+    }
+
+    var abandoned: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return isAbandoned
+    }
+
+    func process(_ index: Int) -> FileOutcome {
+        let path = files[index]
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readAll(path)
+        } catch {
+            return .rejected(path: path, kind: "unreadable", reason: "cannot read: \(error.reason)")
+        }
+        if bytes.isEmpty {
+            return .rejected(path: path, kind: "empty", reason: "the file is empty")
+        }
+        let sha = bytes.withUnsafeBytes { ObjectStore.sha256($0) }
+        if let existing = try? project.database.read({ db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE sha256 = ?", arguments: [sha])
+        }) {
+            return .known(path: path, sha256: sha, imageId: existing)
+        }
+        let info: ImageInfo
+        do throws(ImageDecodeError) {
+            info = try ImageDecoder.decode(bytes, maxPixels: options.maxPixels).info
+        } catch {
+            return .rejected(path: path, kind: error.kind.rawValue, reason: Self.reason(for: error, path: path))
+        }
+        var created = false
+        var storage = "copy"
+        if !abandoned {
+            do throws(FileIOError) {
+                if options.link {
+                    let result = try project.objects.link(from: path, bytes: bytes, sha256: sha)
+                    created = result.created
+                    storage = result.linked ? "link" : "copy"
+                } else {
+                    created = try project.objects.put(bytes, sha256: sha)
+                }
+            } catch {
+                return .rejected(path: path, kind: "store_failed", reason: "cannot store: \(error.description)")
+            }
+        }
+        let meta = metadata[path] ?? ImageMetadata()
+        let attributes: String
+        if meta.attributes.isEmpty {
+            attributes = "{}"
+        } else {
+            attributes = (try? CanonicalJSON.string(meta.attributes, pretty: false)) ?? "{}"
+        }
+        let record = ImageRecord(
+            id: nil, sha256: sha, format: info.format.rawValue, byteSize: bytes.count, width: info.width,
+            height: info.height, channels: info.channels, bitDepth: info.bitDepth, sourceBitDepth: info.sourceBitDepth,
+            photometric: info.photometric.rawValue, interlaced: info.interlaced, exifOrientation: info.orientation,
+            modality: meta.modality ?? options.modality, bodyPart: meta.bodyPart, patientId: meta.patientId,
+            studyId: meta.studyId, source: options.source, license: options.license, originalPath: path,
+            storage: storage, attributes: attributes, batchId: 0)
+        return .ready(record, createdObject: created)
+    }
+
+    private static func reason(for error: ImageDecodeError, path: String) -> String {
+        if error.kind == .unrecognized {
+            let ext = (path as NSString).pathExtension.lowercased()
+            let claimed: String? =
+                switch ext {
+                case "png": "PNG"
+                case "jpg", "jpeg", "jpe": "JPEG"
+                case "dcm", "dicom": "DICOM"
+                default: nil
+                }
+            if let claimed { return "\(error.message) (the name says \(claimed), the content does not)" }
+        }
+        return error.message
+    }
+}
+
+/// Who and where, for provenance records.
+enum Provenance {
+    static func current() -> (user: String, host: String) {
+        let env = ProcessInfo.processInfo.environment
+        var user = env["USER"] ?? env["LOGNAME"] ?? ""
+        if user.isEmpty, let pw = getpwuid(getuid()), let name = pw.pointee.pw_name {
+            user = String(cString: name)
+        }
+        return (user.isEmpty ? "uid \(getuid())" : user, ProcessInfo.processInfo.hostName)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    static func json(_ strings: [String]) -> String {
+        (try? CanonicalJSON.string(strings, pretty: false)) ?? "[]"
+    }
+}

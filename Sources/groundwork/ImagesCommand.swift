@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkStore
+
+/// `groundwork images …`
+struct ImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "List the project's images.",
+        subcommands: [ImagesListCommand.self],
+        defaultSubcommand: ImagesListCommand.self)
+}
+
+/// `groundwork images list`
+struct ImagesListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List images, oldest first, optionally filtered.")
+
+    @Option(help: "Only images of this modality.")
+    var modality: String?
+
+    @Option(help: "Only images from this source.")
+    var source: String?
+
+    @Option(help: "Only images of this patient.")
+    var patient: String?
+
+    @Option(help: "At most this many images.")
+    var limit: Int?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        var request = ImageRecord.order(Column("id"))
+        if let modality { request = request.filter(Column("modality") == modality) }
+        if let source { request = request.filter(Column("source") == source) }
+        if let patient { request = request.filter(Column("patient_id") == patient) }
+        if let limit { request = request.limit(limit) }
+        let encoder = CanonicalJSONLines()
+        try project.database.read { db in
+            let cursor = try request.fetchCursor(db)
+            if output.json { print("[", terminator: "") }
+            var first = true
+            while let image = try cursor.next() {
+                if output.json {
+                    print(first ? "\n" : ",\n", terminator: "")
+                    print(try encoder.line(image), terminator: "")
+                } else {
+                    let size = "\(image.width)x\(image.height)"
+                    let fields = [
+                        String(image.id ?? 0), String(image.sha256.prefix(12)), image.format, size,
+                        "\(image.bitDepth)-bit \(image.photometric)", image.modality ?? "-", image.patientId ?? "-",
+                        image.originalPath,
+                    ]
+                    print(fields.joined(separator: "\t"))
+                }
+                first = false
+            }
+            if output.json { print(first ? "]" : "\n]") }
+        }
+    }
+}
+
+/// One compact JSON object per call, with sorted snake_case keys.
+struct CanonicalJSONLines {
+    private let encoder = CanonicalJSON.encoder(pretty: false)
+    func line<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import GroundworkCore
+import GroundworkImaging
+import GroundworkStore
+
+/// `groundwork import images PATH...`
+struct ImportImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Import PNG and JPEG images into the project's store.",
+        discussion: """
+            The format is detected from the content, not the name. Every file is decoded in full to prove
+            it is sound; PNG keeps its bit depth (16-bit stays 16-bit) and no gamma is applied. EXIF
+            orientation is recorded, and width and height are those of the image as displayed.
+            CMYK JPEGs are rejected (convert them to RGB first); DICOM comes with a later release.
+
+            Files are copied into objects/ under their SHA-256 (or hard-linked with --link). Bytes that the
+            project already holds are not added again, and the report says so.
+
+            By default the import is all or nothing: if any file is unreadable, corrupt, truncated or not a
+            supported image, every such file is listed and nothing is imported (exit 1). With --skip-invalid
+            the good files are imported and the rejected ones are recorded in the import batch (exit 0).
+
+            The metadata CSV has one row per file, named by a 'path' column (absolute or relative to the
+            CSV) or a 'file_name' column; 'patient_id', 'study_id', 'modality' and 'body_part' fill the
+            image's fields (overriding --modality), other columns are kept as attributes. A row for a file
+            that is not being imported, a missing column or a malformed row is an error naming its line.
+
+            An interrupted import (even a killed one) leaves the database as it was; run the same command
+            again to finish the job.
+            """)
+
+    @Argument(help: "Image files, or folders of them.")
+    var paths: [String]
+
+    @Option(help: "The modality of these images (CT, MR, CR, DX, US, …), unless the metadata CSV gives one.")
+    var modality: String?
+
+    @Option(help: "Where the images come from (a dataset or site name).")
+    var source: String?
+
+    @Option(name: .customLong("license"), help: ArgumentHelp("The images' licence as an SPDX identifier.", valueName: "spdx"))
+    var license: String?
+
+    @Option(help: ArgumentHelp("A CSV of per-file metadata.", valueName: "file.csv"))
+    var metadata: String?
+
+    @Flag(help: "Descend into subfolders.")
+    var recursive = false
+
+    @Flag(help: "Hard-link files into objects/ instead of copying them (falls back to a copy across file systems).")
+    var link = false
+
+    @Flag(help: "Import the good files and record the rejected ones, instead of importing nothing.")
+    var skipInvalid = false
+
+    @Option(help: "Reject images with more pixels than this (a decompression-bomb guard).")
+    var maxPixels: Int = ImageDecoder.defaultMaxPixels
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
+        if let license, license.isEmpty || license.contains(where: \.isNewline) {
+            throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0")
+        }
+    }
+
+    func run() throws {
+        let project = try projectOptions.open()
+        var options = ImageImportOptions(paths: paths)
+        options.modality = modality
+        options.source = source
+        options.license = license
+        options.metadataCSV = metadata
+        options.recursive = recursive
+        options.link = link
+        options.skipInvalid = skipInvalid
+        options.maxPixels = maxPixels
+        options.arguments = CommandLine.arguments
+        options.showProgress = !output.json
+        let report: ImageImportReport
+        do {
+            report = try ImageImporter.run(options, into: project)
+        } catch let error {
+            switch error {
+            case .invalidInput(let diagnostics):
+                if output.json {
+                    try Output.json(["error": diagnostics.summary])
+                }
+                Output.error(diagnostics.summary)
+                Output.diagnostics(diagnostics.diagnostics)
+                throw ExitCode(ExitCodes.problems)
+            case .storage(let message):
+                Output.error(message)
+                throw ExitCode(ExitCodes.project)
+            }
+        }
+        if output.json {
+            try Output.json(report)
+        } else {
+            printText(report)
+        }
+        if !report.committed { throw ExitCode(ExitCodes.problems) }
+    }
+
+    private func printText(_ report: ImageImportReport) {
+        for rejected in report.rejected {
+            Output.note("\(rejected.path): \(report.committed ? "skipped" : "error"): \(rejected.reason)")
+        }
+        for duplicate in report.duplicates {
+            if let id = duplicate.existingImageId {
+                Output.note("\(duplicate.path): already in the project as image \(id) (same bytes), nothing added")
+            } else if let earlier = duplicate.sameAs {
+                Output.note("\(duplicate.path): same bytes as \(earlier), imported once")
+            }
+        }
+        if !report.committed {
+            Output.error(
+                "\(report.rejected.count) of \(report.filesSeen) file(s) cannot be imported; nothing was imported (use --skip-invalid to import the others)"
+            )
+            return
+        }
+        var line = "Imported \(report.imported) image(s), \(Output.bytes(report.bytes))"
+        if !report.duplicates.isEmpty { line += "; \(report.duplicates.count) already present (nothing added for them)" }
+        if !report.rejected.isEmpty { line += "; \(report.rejected.count) rejected and recorded" }
+        if let batch = report.batchId { line += " [import batch \(batch)]" }
+        print(line)
+    }
+}

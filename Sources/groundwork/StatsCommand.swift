@@ -1,0 +1,37 @@
+import ArgumentParser
+import GroundworkStore
+
+/// `groundwork stats`
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Count the project's images by format, modality, source and patient, with pixels and bytes.")
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let stats = try ProjectStats.compute(project)
+        if output.json {
+            try Output.json(stats)
+            return
+        }
+        print("Project \(project.root)")
+        print(
+            "  \(stats.images) image(s), \(Output.bytes(stats.bytes)), \(stats.pixels) pixels; \(stats.patients) patient(s), \(stats.studies) stud(ies); \(stats.importBatches) import batch(es)"
+        )
+        func section(_ title: String, _ groups: [ProjectStats.Group], limit: Int = 20) {
+            guard !groups.isEmpty else { return }
+            print("\(title):")
+            for group in groups.prefix(limit) {
+                print("  \(group.value ?? "(unset)")\t\(group.images) image(s)\t\(Output.bytes(group.bytes))")
+            }
+            if groups.count > limit { print("  … and \(groups.count - limit) more (see --json)") }
+        }
+        section("By format", stats.byFormat)
+        section("By modality", stats.byModality)
+        section("By source", stats.bySource)
+        section("By patient (most images first)", stats.byPatient, limit: 10)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import GroundworkCore
+import GroundworkStore
+
+/// `--project DIR`: which project a command works on.
+struct ProjectOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The project folder (default: the folder holding groundwork.sqlite, searched from the working directory upward).",
+            valueName: "dir"))
+    var project: String?
+
+    /// Opens the project, or prints why not and exits with code 2.
+    func open() throws -> Project {
+        do {
+            if let project { return try Project.open(at: project) }
+            return try Project.locate()
+        } catch {
+            Output.error(error.description)
+            throw ExitCode(ExitCodes.project)
+        }
+    }
+}
+
+/// `--json`: print a machine-readable report on stdout instead of text.
+struct JSONOption: ParsableArguments {
+    @Flag(name: .long, help: "Print the report as JSON on standard output (no progress bar, no colour).")
+    var json = false
+}
+
+/// The documented exit codes.
+enum ExitCodes {
+    static let problems: Int32 = 1
+    static let project: Int32 = 2
+}
+
+/// Printing for the CLI: reports to stdout, messages to stderr.
+enum Output {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    /// Prints diagnostics to stderr in `file: place: severity: message` form.
+    static func diagnostics(_ diagnostics: [Diagnostic]) {
+        for diagnostic in diagnostics { note(diagnostic.description) }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        print(try CanonicalJSON.string(value))
+    }
+
+    /// A byte count for people: 1.2 MB.
+    static func bytes(_ count: Int) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

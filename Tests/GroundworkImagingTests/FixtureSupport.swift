@@ -1,0 +1,160 @@
+import Foundation
+import GroundworkImaging
+import Testing
+
+/// The fixtures' manifest.json, as written by tools/make-image-fixtures.py.
+struct FixtureManifest: Decodable {
+    struct Image: Decodable {
+        var name: String
+        var file: String
+        var format: String
+        var width: Int
+        var height: Int
+        var channels: Int
+        var bitDepth: Int
+        var photometric: String
+        var sourceBitDepth: Int
+        var interlaced: Bool
+        var orientation: Int
+    }
+
+    struct Bad: Decodable {
+        var name: String
+        var file: String
+        var error: String
+    }
+
+    var seed: Int
+    var images: [Image]
+    var bad: [Bad]
+}
+
+/// A folder of fixtures and its manifest.
+struct FixtureSet {
+    var directory: URL
+    var manifest: FixtureManifest
+
+    /// The committed fixtures, from the test bundle.
+    static func bundled() throws -> FixtureSet {
+        let directory = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        return try FixtureSet(directory: directory)
+    }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        let data = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        manifest = try decoder.decode(FixtureManifest.self, from: data)
+    }
+
+    func bytes(_ file: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: directory.appendingPathComponent(file)))
+    }
+
+    func image(named name: String) throws -> FixtureManifest.Image {
+        try #require(manifest.images.first { $0.name == name }, "no fixture \(name)")
+    }
+
+    /// Decodes every good fixture and compares header and samples with the manifest and the
+    /// reference; returns how many were checked.
+    @discardableResult
+    func checkGoodImages(sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        for entry in manifest.images {
+            let data = try bytes(entry.file)
+            let reference = try bytes(entry.name + ".ref")
+            let decoded: DecodedImage
+            do {
+                decoded = try ImageDecoder.decode(data)
+            } catch {
+                Issue.record("\(entry.name): decode failed: \(error)", sourceLocation: sourceLocation)
+                continue
+            }
+            let expected = ImageInfo(
+                format: ImageFormat(rawValue: entry.format) ?? .png, storedWidth: entry.width,
+                storedHeight: entry.height, channels: entry.channels, bitDepth: entry.bitDepth,
+                sourceBitDepth: entry.sourceBitDepth,
+                photometric: Photometric(rawValue: entry.photometric) ?? .gray,
+                interlaced: entry.interlaced, orientation: entry.orientation)
+            #expect(decoded.info == expected, "\(entry.name)", sourceLocation: sourceLocation)
+            #expect(decoded.pixels.width == entry.width, "\(entry.name)", sourceLocation: sourceLocation)
+            #expect(decoded.pixels.height == entry.height, "\(entry.name)", sourceLocation: sourceLocation)
+            #expect(decoded.pixels.channels == entry.channels, "\(entry.name)", sourceLocation: sourceLocation)
+            #expect(decoded.pixels.bitDepth == entry.bitDepth, "\(entry.name)", sourceLocation: sourceLocation)
+            if let difference = firstDifference(decoded.pixels.samples, reference) {
+                Issue.record("\(entry.name): samples differ from the reference: \(difference)", sourceLocation: sourceLocation)
+            }
+            let inspected = try? ImageDecoder.inspect(data)
+            #expect(inspected == decoded.info, "\(entry.name): inspect disagrees with decode", sourceLocation: sourceLocation)
+        }
+        return manifest.images.count
+    }
+
+    /// Decodes every bad fixture and checks the error kind; returns how many were checked.
+    @discardableResult
+    func checkBadFiles(sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        for entry in manifest.bad {
+            let data = try bytes(entry.file)
+            let error = decodeError(data)
+            #expect(error?.kind.rawValue == entry.error, "\(entry.file): \(String(describing: error))", sourceLocation: sourceLocation)
+            #expect(error?.message.isEmpty == false, "\(entry.file)", sourceLocation: sourceLocation)
+        }
+        return manifest.bad.count
+    }
+}
+
+/// The error `decode` throws, or nil when it succeeds.
+func decodeError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels) -> ImageDecodeError? {
+    do {
+        _ = try ImageDecoder.decode(data, maxPixels: maxPixels)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// The error `inspect` throws, or nil when it succeeds.
+func inspectError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels) -> ImageDecodeError? {
+    do {
+        _ = try ImageDecoder.inspect(data, maxPixels: maxPixels)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// A description of where two byte arrays first differ, or nil when they are equal.
+func firstDifference(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
+    if actual == expected {
+        return nil
+    }
+    if actual.count != expected.count {
+        return "\(actual.count) bytes, expected \(expected.count)"
+    }
+    let index = actual.indices.first { actual[$0] != expected[$0] } ?? 0
+    let differing = zip(actual, expected).filter { $0 != $1 }.count
+    let maxDelta = zip(actual, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
+    return "\(differing) bytes differ, first at \(index) (\(actual[index]) vs \(expected[index])), largest byte difference \(maxDelta)"
+}
+
+/// SplitMix64: a small seeded generator, so "random" tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The package root, found from this file's path (Tests/GroundworkImagingTests/...).
+func packageRoot(filePath: String = #filePath) -> URL {
+    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
