@@ -37,7 +37,7 @@ typedef struct {
 } gw_jpeg_error_mgr;
 
 /// libjpeg's fatal-error callback: formats the message and jumps back to the entry point.
-static void gw_jpeg_error_exit(j_common_ptr cinfo) {
+__attribute__((noreturn)) static void gw_jpeg_error_exit(j_common_ptr cinfo) {
     gw_jpeg_error_mgr *manager = (gw_jpeg_error_mgr *)cinfo->err;
     (*cinfo->err->format_message)(cinfo, manager->message);
     longjmp(manager->jump, 1);
@@ -251,10 +251,11 @@ static int gw_jpeg_decode_impl(const uint8_t *data, size_t size, uint64_t max_pi
                        (unsigned)width, (unsigned)height);
     }
     out->pixels_size = total_bytes;
-    if (header_only) {
+    if (header_only == GW_MODE_HEADER) {
         gw_jpeg_read_cleanup(&context);
         return GW_OK;
     }
+    int validate_only = header_only == GW_MODE_VALIDATE;
     if (color == GW_COLOR_CMYK) {
         gw_jpeg_read_cleanup(&context);
         return gw_fail(err, GW_ERR_UNSUPPORTED,
@@ -272,13 +273,27 @@ static int gw_jpeg_decode_impl(const uint8_t *data, size_t size, uint64_t max_pi
     context.cinfo.do_block_smoothing = TRUE;
     context.cinfo.scale_num = 1;
     context.cinfo.scale_denom = 1;
+    if (validate_only) {
+        // Validation needs every bit of entropy-coded data parsed (that is where corrupt and
+        // truncated data shows), not the full-resolution reconstruction, which cannot fail once
+        // the coefficients are read. So reconstruct at 1/8 scale (DC only) in one channel: the
+        // Huffman decoding, marker parsing and end-of-data checks are exactly those of a full
+        // decode, at a fraction of the cost.
+        context.cinfo.scale_denom = 8;
+        context.cinfo.out_color_space = JCS_GRAYSCALE;
+        context.cinfo.do_fancy_upsampling = FALSE;
+        context.cinfo.do_block_smoothing = FALSE;
+        context.cinfo.dct_method = JDCT_IFAST;
+    }
     (void)jpeg_start_decompress(&context.cinfo);
     status = gw_jpeg_check_warnings(&context.errors, size, err);
     if (status != GW_OK) {
         gw_jpeg_read_cleanup(&context);
         return status;
     }
-    if (context.cinfo.output_width != width || context.cinfo.output_height != height ||
+    if (validate_only) {
+        row_bytes = (size_t)context.cinfo.output_width * (size_t)context.cinfo.output_components;
+    } else if (context.cinfo.output_width != width || context.cinfo.output_height != height ||
         context.cinfo.output_components != channels) {
         gw_jpeg_read_cleanup(&context);
         return gw_fail(err, GW_ERR_CORRUPT, "unexpected decoded layout %u x %u x %d",
@@ -286,7 +301,23 @@ static int gw_jpeg_decode_impl(const uint8_t *data, size_t size, uint64_t max_pi
                        (unsigned)context.cinfo.output_height, context.cinfo.output_components);
     }
 
-    if (dst != NULL) {
+    size_t scratch_rows = 0;
+    if (validate_only) {
+        // Decode every row through a small batch buffer: all the data is checked, and memory
+        // stays at a few rows however large the image.
+        size_t scratch_bytes = 0;
+        if (!gw_mul_size(row_bytes, GW_JPEG_ROW_BATCH, &scratch_bytes)) {
+            gw_jpeg_read_cleanup(&context);
+            return gw_fail(err, GW_ERR_TOO_LARGE, "a row of %zu bytes is too large", row_bytes);
+        }
+        context.pixels = (uint8_t *)malloc(scratch_bytes > 0 ? scratch_bytes : 1);
+        if (context.pixels == NULL) {
+            gw_jpeg_read_cleanup(&context);
+            return gw_fail(err, GW_ERR_NOMEM, "cannot allocate %zu bytes of rows", scratch_bytes);
+        }
+        context.owns_pixels = 1;
+        scratch_rows = GW_JPEG_ROW_BATCH;
+    } else if (dst != NULL) {
         if (dst_size < total_bytes) {
             gw_jpeg_read_cleanup(&context);
             return gw_fail(err, GW_ERR_INVALID_ARGUMENT,
@@ -313,7 +344,8 @@ static int gw_jpeg_decode_impl(const uint8_t *data, size_t size, uint64_t max_pi
             count = GW_JPEG_ROW_BATCH;
         }
         for (JDIMENSION i = 0; i < count; i++) {
-            rows[i] = (JSAMPROW)(context.pixels + (size_t)(first + i) * row_bytes);
+            size_t row = scratch_rows > 0 ? (size_t)i : (size_t)(first + i);
+            rows[i] = (JSAMPROW)(context.pixels + row * row_bytes);
         }
         JDIMENSION got = jpeg_read_scanlines(&context.cinfo, rows, count);
         status = gw_jpeg_check_warnings(&context.errors, size, err);
@@ -334,10 +366,20 @@ static int gw_jpeg_decode_impl(const uint8_t *data, size_t size, uint64_t max_pi
         return status;
     }
 
+    if (validate_only) {
+        out->pixels = NULL;
+        gw_jpeg_read_cleanup(&context);
+        return GW_OK;
+    }
     out->pixels = context.pixels;
     context.owns_pixels = 0;  // handed to the caller
     gw_jpeg_read_cleanup(&context);
     return GW_OK;
+}
+
+int gw_jpeg_validate(const uint8_t *data, size_t size, uint64_t max_pixels, gw_image *out,
+                     gw_error *err) {
+    return gw_jpeg_decode_impl(data, size, max_pixels, GW_MODE_VALIDATE, NULL, 0, out, err);
 }
 
 int gw_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,

@@ -246,10 +246,11 @@ static int gw_png_decode_impl(const uint8_t *data, size_t size, uint64_t max_pix
     out->interlaced = interlace != PNG_INTERLACE_NONE;
     out->pixels = NULL;
     out->pixels_size = total_bytes;
-    if (header_only) {
+    if (header_only == GW_MODE_HEADER) {
         gw_png_read_cleanup(&context);
         return GW_OK;
     }
+    int validate_only = header_only == GW_MODE_VALIDATE;
 
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_set_palette_to_rgb(context.png);
@@ -263,7 +264,7 @@ static int gw_png_decode_impl(const uint8_t *data, size_t size, uint64_t max_pix
     if (bit_depth == 16 && gw_host_is_little_endian()) {
         png_set_swap(context.png);
     }
-    (void)png_set_interlace_handling(context.png);
+    int passes = png_set_interlace_handling(context.png);
     png_read_update_info(context.png, context.info);
     size_t libpng_row_bytes = png_get_rowbytes(context.png, context.info);
     int libpng_channels = png_get_channels(context.png, context.info);
@@ -274,6 +275,25 @@ static int gw_png_decode_impl(const uint8_t *data, size_t size, uint64_t max_pix
                        libpng_channels);
     }
 
+    if (validate_only) {
+        // Decode every row of every pass through one row buffer: all the data is checked,
+        // and memory stays at one row however large the image.
+        context.pixels = (uint8_t *)malloc(row_bytes > 0 ? row_bytes : 1);
+        if (context.pixels == NULL) {
+            gw_png_read_cleanup(&context);
+            return gw_fail(err, GW_ERR_NOMEM, "cannot allocate a row of %zu bytes", row_bytes);
+        }
+        context.owns_pixels = 1;
+        for (int pass = 0; pass < passes; pass++) {
+            for (png_uint_32 y = 0; y < height; y++) {
+                png_read_row(context.png, context.pixels, NULL);
+            }
+        }
+        png_read_end(context.png, NULL);
+        out->pixels = NULL;
+        gw_png_read_cleanup(&context);
+        return GW_OK;
+    }
     if (dst != NULL) {
         if (dst_size < total_bytes) {
             gw_png_read_cleanup(&context);
@@ -315,6 +335,11 @@ static int gw_png_decode_impl(const uint8_t *data, size_t size, uint64_t max_pix
 int gw_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,
                   gw_image *out, gw_error *err) {
     return gw_png_decode_impl(data, size, max_pixels, header_only, NULL, 0, out, err);
+}
+
+int gw_png_validate(const uint8_t *data, size_t size, uint64_t max_pixels, gw_image *out,
+                    gw_error *err) {
+    return gw_png_decode_impl(data, size, max_pixels, GW_MODE_VALIDATE, NULL, 0, out, err);
 }
 
 int gw_png_decode_into(const uint8_t *data, size_t size, uint64_t max_pixels, uint8_t *dst,

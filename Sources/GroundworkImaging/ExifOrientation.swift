@@ -10,7 +10,7 @@ public enum ExifOrientation {
         return orientation(inTIFF: UnsafeRawBufferPointer(rebasing: data[tiff]))
     }
 
-    /// EXIF orientation from a whole file held in an array (see ``read(from:format:)-(UnsafeRawBufferPointer,_)``).
+    /// EXIF orientation from a whole file held in an array (see the raw-buffer overload).
     public static func read(from data: [UInt8], format: ImageFormat) -> Int? {
         data.withUnsafeBytes { read(from: $0, format: format) }
     }
@@ -134,14 +134,18 @@ public enum ExifOrientation {
     }
 
     /// Reads 2 bytes; the caller guarantees `offset + 2 <= bytes.count`.
-    private static func readUInt16(_ bytes: UnsafeRawBufferPointer, at offset: Int, bigEndian: Bool) -> UInt16 {
+    private static func readUInt16(_ bytes: UnsafeRawBufferPointer, at offset: Int, bigEndian: Bool)
+        -> UInt16
+    {
         let first = UInt16(bytes[offset])
         let second = UInt16(bytes[offset + 1])
         return bigEndian ? first << 8 | second : second << 8 | first
     }
 
     /// Reads 4 bytes; the caller guarantees `offset + 4 <= bytes.count`.
-    private static func readUInt32(_ bytes: UnsafeRawBufferPointer, at offset: Int, bigEndian: Bool) -> UInt32 {
+    private static func readUInt32(_ bytes: UnsafeRawBufferPointer, at offset: Int, bigEndian: Bool)
+        -> UInt32
+    {
         var value: UInt32 = 0
         for index in 0..<4 {
             let byte = UInt32(bytes[offset + (bigEndian ? index : 3 - index)])

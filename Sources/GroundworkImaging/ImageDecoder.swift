@@ -1,5 +1,13 @@
 import CImageCodecs
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Decodes PNG and JPEG files held in memory, detecting the format by content.
 ///
 /// Thread-safe: every call keeps its state on its own stack. Pixels come out as stored (no gamma,
@@ -24,12 +32,16 @@ public enum ImageDecoder {
             try check(headerStatus, &error, format)
             let byteCount = header.pixels_size
             guard byteCount > 0 else {
-                throw ImageDecodeError(kind: .corrupt, message: "corrupt \(format.displayName): the image has no pixels")
+                throw ImageDecodeError(
+                    kind: .corrupt,
+                    message: "corrupt \(format.displayName): the image has no pixels")
             }
+            try ensureAllocatable(byteCount, format)
             var image = gw_image()
             var status = Int32(GW_OK.rawValue)
             let samples = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-                status = format.decodeInto(bytes, limit, buffer.baseAddress, byteCount, &image, &error)
+                status = format.decodeInto(
+                    bytes, limit, buffer.baseAddress, byteCount, &image, &error)
                 initialized = status == Int32(GW_OK.rawValue) ? byteCount : 0
             }
             try check(status, &error, format)
@@ -41,23 +53,27 @@ public enum ImageDecoder {
         }
     }
 
-    /// Sniffs the format by content and decodes (see ``decode(_:maxPixels:)-(UnsafeRawBufferPointer,_)``).
+    /// Sniffs the format by content and decodes (see the raw-buffer overload).
     public static func decode(
         _ data: [UInt8], maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodeError) -> DecodedImage {
-        try withBytes(data) { bytes throws(ImageDecodeError) in try decode(bytes, maxPixels: maxPixels) }
+        try withBytes(data) { bytes throws(ImageDecodeError) in
+            try decode(bytes, maxPixels: maxPixels)
+        }
     }
 
-    /// Header and EXIF only, no pixel decode (fast). Fails like ``decode(_:maxPixels:)-([UInt8],_)``
+    /// Header and EXIF only, no pixel decode (fast). Fails like `decode`
     /// for empty, unrecognized, DICOM, oversized or damaged headers; a CMYK JPEG is reported
     /// (photometric `.cmyk`) even though it cannot be decoded.
     public static func inspect(
         _ data: [UInt8], maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodeError) -> ImageInfo {
-        try withBytes(data) { bytes throws(ImageDecodeError) in try inspect(bytes, maxPixels: maxPixels) }
+        try withBytes(data) { bytes throws(ImageDecodeError) in
+            try inspect(bytes, maxPixels: maxPixels)
+        }
     }
 
-    /// Header and EXIF only, no pixel decode (see ``inspect(_:maxPixels:)-([UInt8],_)``).
+    /// Header and EXIF only, no pixel decode (see the array overload).
     public static func inspect(
         _ data: UnsafeRawBufferPointer, maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodeError) -> ImageInfo {
@@ -73,10 +89,40 @@ public enum ImageDecoder {
         }
     }
 
+    /// Decodes every byte of the image data, as ``decode(_:maxPixels:)-([UInt8],_)`` would, but
+    /// through a few rows of scratch memory, and returns the geometry: proves a file sound without
+    /// holding its pixels, so memory stays flat whatever the image's size. Fails exactly as
+    /// `decode` fails.
+    public static func validate(
+        _ data: UnsafeRawBufferPointer, maxPixels: Int = defaultMaxPixels
+    ) throws(ImageDecodeError) -> ImageInfo {
+        let format = try codecFormat(of: data)
+        let limit = UInt64(max(0, maxPixels))
+        let orientation = ExifOrientation.read(from: data, format: format) ?? 1
+        return try data.withMemoryRebound(to: UInt8.self) { bytes throws(ImageDecodeError) in
+            var image = gw_image()
+            var error = gw_error()
+            let status = format.validate(bytes, limit, &image, &error)
+            try check(status, &error, format)
+            return makeInfo(image, format: format, orientation: orientation)
+        }
+    }
+
+    /// Validates (see the raw-buffer overload).
+    public static func validate(
+        _ data: [UInt8], maxPixels: Int = defaultMaxPixels
+    ) throws(ImageDecodeError) -> ImageInfo {
+        try withBytes(data) { bytes throws(ImageDecodeError) in
+            try validate(bytes, maxPixels: maxPixels)
+        }
+    }
+
     // MARK: - Internals
 
     /// Rejects empty, unrecognized and DICOM content; returns the format to decode.
-    private static func codecFormat(of data: UnsafeRawBufferPointer) throws(ImageDecodeError) -> ImageFormat {
+    private static func codecFormat(of data: UnsafeRawBufferPointer) throws(ImageDecodeError)
+        -> ImageFormat
+    {
         if data.isEmpty {
             throw ImageDecodeError(kind: .empty, message: "empty file")
         }
@@ -84,16 +130,36 @@ public enum ImageDecoder {
             if let format = FormatSniffer.truncatedSignature(data) {
                 throw ImageDecodeError(
                     kind: .truncated,
-                    message: "truncated \(format.displayName): data ends at byte \(data.count), inside the signature")
+                    message:
+                        "truncated \(format.displayName): data ends at byte \(data.count), inside the signature"
+                )
             }
             throw ImageDecodeError(
                 kind: .unrecognized,
-                message: "not a supported image: content looks like \(FormatSniffer.describe(data))")
+                message: "not a supported image: content looks like \(FormatSniffer.describe(data))"
+            )
         }
         if format == .dicom {
             throw ImageDecodeError(kind: .unsupported, message: "DICOM is not supported yet")
         }
         return format
+    }
+
+    /// Swift traps when an array cannot be allocated. Above 64 MiB (reachable only with a raised
+    /// `maxPixels` or a large image), probe with malloc first so an impossible size becomes an
+    /// `.outOfMemory` error instead of a crash.
+    private static func ensureAllocatable(
+        _ byteCount: Int, _ format: ImageFormat
+    ) throws(ImageDecodeError) {
+        guard byteCount > 1 << 26 else { return }
+        guard let probe = malloc(byteCount) else {
+            throw ImageDecodeError(
+                kind: .outOfMemory,
+                message:
+                    "out of memory decoding \(format.displayName): cannot allocate \(byteCount) bytes for the pixels"
+            )
+        }
+        free(probe)
     }
 
     /// Runs `body` on the array's bytes (an empty array gets an empty buffer).
@@ -111,7 +177,9 @@ public enum ImageDecoder {
     }
 
     /// Throws the error a C status describes; does nothing for GW_OK.
-    private static func check(_ status: Int32, _ error: inout gw_error, _ format: ImageFormat) throws(ImageDecodeError) {
+    private static func check(_ status: Int32, _ error: inout gw_error, _ format: ImageFormat)
+        throws(ImageDecodeError)
+    {
         guard status != Int32(GW_OK.rawValue) else { return }
         let detail = CodecMessage.text(of: &error)
         let name = format.displayName
@@ -123,13 +191,16 @@ public enum ImageDecoder {
         case GW_ERR_TOO_LARGE.rawValue:
             throw ImageDecodeError(kind: .tooLarge, message: "\(name) too large: \(detail)")
         case GW_ERR_NOMEM.rawValue:
-            throw ImageDecodeError(kind: .outOfMemory, message: "out of memory decoding \(name): \(detail)")
+            throw ImageDecodeError(
+                kind: .outOfMemory, message: "out of memory decoding \(name): \(detail)")
         default:
             throw ImageDecodeError(kind: .corrupt, message: "corrupt \(name): \(detail)")
         }
     }
 
-    private static func makeInfo(_ image: gw_image, format: ImageFormat, orientation: Int) -> ImageInfo {
+    private static func makeInfo(_ image: gw_image, format: ImageFormat, orientation: Int)
+        -> ImageInfo
+    {
         let photometric: Photometric
         switch UInt32(image.color) {
         case GW_COLOR_GRAY.rawValue: photometric = .gray
@@ -161,22 +232,41 @@ enum CodecMessage {
 extension ImageFormat {
     /// Calls the C header reader for this format.
     fileprivate func decodeHeader(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ limit: UInt64, _ image: inout gw_image, _ error: inout gw_error
+        _ bytes: UnsafeBufferPointer<UInt8>, _ limit: UInt64, _ image: inout gw_image,
+        _ error: inout gw_error
     ) -> Int32 {
         switch self {
-        case .png: return gw_png_decode(bytes.baseAddress, bytes.count, limit, 1, &image, &error)
-        default: return gw_jpeg_decode(bytes.baseAddress, bytes.count, limit, 1, &image, &error)
+        case .png:
+            return gw_png_decode(bytes.baseAddress, bytes.count, limit, GW_MODE_HEADER, &image, &error)
+        default:
+            return gw_jpeg_decode(bytes.baseAddress, bytes.count, limit, GW_MODE_HEADER, &image, &error)
+        }
+    }
+
+    /// Calls the C validator for this format (full decode, scratch rows only).
+    fileprivate func validate(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ limit: UInt64, _ image: inout gw_image,
+        _ error: inout gw_error
+    ) -> Int32 {
+        switch self {
+        case .png: return gw_png_validate(bytes.baseAddress, bytes.count, limit, &image, &error)
+        default: return gw_jpeg_validate(bytes.baseAddress, bytes.count, limit, &image, &error)
         }
     }
 
     /// Calls the C decoder for this format, writing into `destination`.
     fileprivate func decodeInto(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ limit: UInt64, _ destination: UnsafeMutablePointer<UInt8>?,
+        _ bytes: UnsafeBufferPointer<UInt8>, _ limit: UInt64,
+        _ destination: UnsafeMutablePointer<UInt8>?,
         _ capacity: Int, _ image: inout gw_image, _ error: inout gw_error
     ) -> Int32 {
         switch self {
-        case .png: return gw_png_decode_into(bytes.baseAddress, bytes.count, limit, destination, capacity, &image, &error)
-        default: return gw_jpeg_decode_into(bytes.baseAddress, bytes.count, limit, destination, capacity, &image, &error)
+        case .png:
+            return gw_png_decode_into(
+                bytes.baseAddress, bytes.count, limit, destination, capacity, &image, &error)
+        default:
+            return gw_jpeg_decode_into(
+                bytes.baseAddress, bytes.count, limit, destination, capacity, &image, &error)
         }
     }
 }

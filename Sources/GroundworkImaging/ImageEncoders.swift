@@ -5,11 +5,15 @@ public enum PNGEncoder {
     /// Encodes 1-4 channels (gray, gray+alpha, RGB, RGBA) at 8 or 16 bits; 16-bit samples are
     /// read in host byte order. `compressionLevel` is zlib's 0 (none) to 9 (smallest).
     /// An inconsistent buffer or an unsupported layout throws `.unsupported`.
-    public static func encode(_ pixels: PixelBuffer, compressionLevel: Int = 6) throws(ImageDecodeError) -> [UInt8] {
+    public static func encode(_ pixels: PixelBuffer, compressionLevel: Int = 6)
+        throws(ImageDecodeError) -> [UInt8]
+    {
         try EncoderSupport.validate(pixels, format: "PNG", channels: 1...4, bitDepths: [8, 16])
         guard (0...9).contains(compressionLevel) else {
             throw ImageDecodeError(
-                kind: .unsupported, message: "cannot encode PNG: compression level must be 0 to 9, not \(compressionLevel)")
+                kind: .unsupported,
+                message:
+                    "cannot encode PNG: compression level must be 0 to 9, not \(compressionLevel)")
         }
         return try EncoderSupport.run(format: "PNG", pixels) { base, output, size, error in
             gw_png_encode(
@@ -24,15 +28,21 @@ public enum JPEGEncoder {
     /// Encodes 8-bit gray (1 channel) or RGB (3 channels); `quality` is 1...100. With `progressive`
     /// the file uses libjpeg's standard progressive scan script. Other layouts throw
     /// `.unsupported` (JPEG has no alpha channel and no 16-bit baseline).
-    public static func encode(_ pixels: PixelBuffer, quality: Int = 90, progressive: Bool = false) throws(ImageDecodeError) -> [UInt8] {
+    public static func encode(_ pixels: PixelBuffer, quality: Int = 90, progressive: Bool = false)
+        throws(ImageDecodeError) -> [UInt8]
+    {
         try EncoderSupport.validate(pixels, format: "JPEG", channels: [1, 3], bitDepths: [8])
         guard pixels.width <= 65_500, pixels.height <= 65_500 else {
             throw ImageDecodeError(
                 kind: .unsupported,
-                message: "cannot encode JPEG: \(pixels.width) x \(pixels.height) exceeds the JPEG limit of 65500 pixels a side")
+                message:
+                    "cannot encode JPEG: \(pixels.width) x \(pixels.height) exceeds the JPEG limit of 65500 pixels a side"
+            )
         }
         guard (1...100).contains(quality) else {
-            throw ImageDecodeError(kind: .unsupported, message: "cannot encode JPEG: quality must be 1 to 100, not \(quality)")
+            throw ImageDecodeError(
+                kind: .unsupported,
+                message: "cannot encode JPEG: quality must be 1 to 100, not \(quality)")
         }
         return try EncoderSupport.run(format: "JPEG", pixels) { base, output, size, error in
             gw_jpeg_encode(
@@ -50,7 +60,8 @@ enum EncoderSupport {
         func fail(_ why: String) -> ImageDecodeError {
             ImageDecodeError(kind: .unsupported, message: "cannot encode \(format): \(why)")
         }
-        guard pixels.width >= 1, pixels.height >= 1, pixels.width <= Int(Int32.max), pixels.height <= Int(Int32.max)
+        guard pixels.width >= 1, pixels.height >= 1, pixels.width <= Int(Int32.max),
+            pixels.height <= Int(Int32.max)
         else {
             throw fail("dimensions \(pixels.width) x \(pixels.height) are out of range")
         }
@@ -71,7 +82,8 @@ enum EncoderSupport {
     static func run(
         format: String, _ pixels: PixelBuffer,
         _ encode: (
-            UnsafePointer<UInt8>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
+            UnsafePointer<UInt8>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
+            UnsafeMutablePointer<Int>,
             UnsafeMutablePointer<gw_error>
         ) -> Int32
     ) throws(ImageDecodeError) -> [UInt8] {
@@ -79,13 +91,16 @@ enum EncoderSupport {
         var size = 0
         var error = gw_error()
         let status = pixels.samples.withUnsafeBufferPointer { samples -> Int32 in
-            guard let base = samples.baseAddress else { return Int32(GW_ERR_INVALID_ARGUMENT.rawValue) }
+            guard let base = samples.baseAddress else {
+                return Int32(GW_ERR_INVALID_ARGUMENT.rawValue)
+            }
             return encode(base, &output, &size, &error)
         }
         defer { gw_free(output) }
         guard status == Int32(GW_OK.rawValue), let output else {
             let detail = CodecMessage.text(of: &error)
-            let kind: ImageDecodeError.Kind = status == Int32(GW_ERR_NOMEM.rawValue) ? .outOfMemory : .unsupported
+            let kind: ImageDecodeError.Kind =
+                status == Int32(GW_ERR_NOMEM.rawValue) ? .outOfMemory : .unsupported
             throw ImageDecodeError(kind: kind, message: "cannot encode \(format): \(detail)")
         }
         return Array(UnsafeBufferPointer(start: output, count: size))

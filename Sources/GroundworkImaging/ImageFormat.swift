@@ -66,7 +66,7 @@ public enum FormatSniffer {
         data.withUnsafeBytes { describe($0) }
     }
 
-    /// Human description of what the first bytes look like (see ``describe(_:)-([UInt8])``).
+    /// Human description of what the first bytes look like (see the array overload).
     public static func describe(_ bytes: UnsafeRawBufferPointer) -> String {
         if bytes.isEmpty {
             return "empty file"
@@ -85,7 +85,8 @@ public enum FormatSniffer {
             return name
         }
         if bytes.count >= 12, hasPrefix(bytes, Array("RIFF".utf8)) {
-            let kind = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[8..<12]), as: UTF8.self)
+            let kind = String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[8..<12]), as: UTF8.self)
             switch kind {
             case "WEBP": return "WebP image"
             case "WAVE": return "WAV audio"
@@ -93,8 +94,10 @@ public enum FormatSniffer {
             default: return "RIFF file"
             }
         }
-        if bytes.count >= 12, bytes[4] == 0x66, bytes[5] == 0x74, bytes[6] == 0x79, bytes[7] == 0x70 {
-            let brand = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[8..<12]), as: UTF8.self)
+        if bytes.count >= 12, bytes[4] == 0x66, bytes[5] == 0x74, bytes[6] == 0x79, bytes[7] == 0x70
+        {
+            let brand = String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[8..<12]), as: UTF8.self)
             switch brand {
             case "heic", "heix", "mif1", "msf1", "hevc": return "HEIF image"
             case "avif", "avis": return "AVIF image"
@@ -109,7 +112,9 @@ public enum FormatSniffer {
             if start.hasPrefix("<?xml") || start.hasPrefix("<svg") {
                 return start.contains("<svg") ? "SVG image (text)" : "XML text"
             }
-            if start.lowercased().hasPrefix("<!doctype html") || start.lowercased().hasPrefix("<html") {
+            if start.lowercased().hasPrefix("<!doctype html")
+                || start.lowercased().hasPrefix("<html")
+            {
                 return "HTML text"
             }
             return "text"
@@ -210,6 +215,9 @@ public enum FormatSniffer {
 
     /// Keeps printable ASCII, replacing anything else with "?".
     private static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+        String(
+            text.unicodeScalars.map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+            })
     }
 }

@@ -112,15 +112,19 @@ public struct PixelBuffer: Sendable, Equatable {
         let (row, overflow1) = y.multipliedReportingOverflow(by: width)
         let (pixel, overflow2) = row.addingReportingOverflow(x)
         let (sampleIndex, overflow3) = pixel.multipliedReportingOverflow(by: channels)
-        let (offset, overflow4) = (sampleIndex + channel).multipliedReportingOverflow(by: bytesPerSample)
-        guard !(overflow1 || overflow2 || overflow3 || overflow4), offset <= samples.count - bytesPerSample
+        let (offset, overflow4) = (sampleIndex + channel).multipliedReportingOverflow(
+            by: bytesPerSample)
+        guard !(overflow1 || overflow2 || overflow3 || overflow4),
+            offset <= samples.count - bytesPerSample
         else {
             return -1
         }
         if bytesPerSample == 1 {
             return Int(samples[offset])
         }
-        return samples.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) }
+        return samples.withUnsafeBytes {
+            Int($0.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+        }
     }
 }
 

@@ -313,7 +313,7 @@ final class FileWorker: @unchecked Sendable {
         }
         let info: ImageInfo
         do throws(ImageDecodeError) {
-            info = try ImageDecoder.decode(bytes, maxPixels: options.maxPixels).info
+            info = try ImageDecoder.validate(bytes, maxPixels: options.maxPixels)
         } catch {
             return .rejected(path: path, kind: error.kind.rawValue, reason: Self.reason(for: error, path: path))
         }

@@ -11,11 +11,16 @@ import GroundworkCore
 /// A content-addressed file store: each file lives at `objects/ab/cdef…`, named by the
 /// lowercase hex SHA-256 of its bytes.
 ///
-/// Writes are atomic (a temporary file in `objects/tmp/` is renamed into place), so a killed
-/// process never leaves a partial object under a hash name. Objects are written read-only.
+/// Writes are atomic: the bytes go to an unnamed file (Linux `O_TMPFILE`) in the object's folder
+/// that is linked into place once complete, or, where the file system lacks that, to a `.tmp-…`
+/// file in the same folder that is renamed into place. A killed process never leaves a partial
+/// object under a hash name. Objects are written read-only.
 public struct ObjectStore: Sendable {
     /// The store's folder (absolute).
     public let root: String
+
+    /// The prefix of temporary names (only used where `O_TMPFILE` is not available).
+    public static let temporaryPrefix = ".tmp-"
 
     public init(root: String) { self.root = root }
 
@@ -25,9 +30,6 @@ public struct ObjectStore: Sendable {
         let rest = sha256.dropFirst(2)
         return "\(root)/\(prefix)/\(rest)"
     }
-
-    /// The folder for temporary files that are renamed into place.
-    public var temporaryFolder: String { "\(root)/tmp" }
 
     /// Whether an object with this hash exists.
     public func contains(_ sha256: String) -> Bool {
@@ -40,10 +42,47 @@ public struct ObjectStore: Sendable {
     public func put(_ bytes: UnsafeRawBufferPointer, sha256: String) throws(FileIOError) -> Bool {
         let target = path(for: sha256)
         if FileIO.kind(target).isRegular { return false }
-        try ensureFolders(for: sha256)
-        let tmp = temporaryName()
+        let folder = try ensureFolder(for: sha256)
+        // An unnamed file in the object's own folder, linked in when complete.
+        let fd = open(folder, O_TMPFILE_WRONLY, 0o444)
+        if fd >= 0 {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: target)
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return true }
+            if errno == EEXIST { return false }
+            throw FileIOError(path: target, operation: "link into place", code: errno)
+        }
+        let tmp = "\(folder)/\(Self.temporaryPrefix)\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileIO.writeNew(tmp, bytes: bytes, mode: 0o444)
-        return try moveIntoPlace(tmp, target: target)
+        let existed = FileIO.kind(target).isRegular
+        guard rename(tmp, target) == 0 else {
+            let code = errno
+            unlink(tmp)
+            throw FileIOError(path: target, operation: "move into place", code: code)
+        }
+        return !existed
+    }
+
+    /// Hard-links an existing file in as the object for this hash (`--link`). Falls back to a
+    /// copy when the file is on another file system. Returns whether the object is new and
+    /// whether it was linked (true) or copied (false).
+    public func link(from source: String, bytes: UnsafeRawBufferPointer, sha256: String) throws(FileIOError) -> (created: Bool, linked: Bool) {
+        let target = path(for: sha256)
+        if FileIO.kind(target).isRegular { return (false, true) }
+        _ = try ensureFolder(for: sha256)
+        // link(2) is atomic and never replaces: the name appears complete or not at all.
+        if Glibc.link(source, target) == 0 { return (true, true) }
+        let code = errno
+        if code == EEXIST { return (false, true) }
+        guard code == EXDEV || code == EPERM || code == EMLINK else {
+            throw FileIOError(path: source, operation: "hard-link into the project", code: code)
+        }
+        return (try put(bytes, sha256: sha256), false)
+    }
+
+    /// Removes an object (used to undo an import that did not commit, and by `check --fix`).
+    public func remove(_ sha256: String) {
+        unlink(path(for: sha256))
     }
 
     /// Stores bytes under their hash (see ``put(_:sha256:)-(UnsafeRawBufferPointer,_)``).
@@ -65,30 +104,6 @@ public struct ObjectStore: Sendable {
             }
         }
         return try result.get()
-    }
-
-    /// Hard-links an existing file in as the object for this hash (`--link`). Falls back to a
-    /// copy when the file is on another file system. Returns whether the object is new and
-    /// whether it was linked (true) or copied (false).
-    public func link(from source: String, bytes: UnsafeRawBufferPointer, sha256: String) throws(FileIOError) -> (created: Bool, linked: Bool) {
-        let target = path(for: sha256)
-        if FileIO.kind(target).isRegular { return (false, true) }
-        try ensureFolders(for: sha256)
-        let tmp = temporaryName()
-        if Glibc.link(source, tmp) == 0 {
-            return (try moveIntoPlace(tmp, target: target), true)
-        }
-        let code = errno
-        guard code == EXDEV || code == EPERM || code == EMLINK else {
-            throw FileIOError(path: source, operation: "hard-link into the project", code: code)
-        }
-        try FileIO.writeNew(tmp, bytes: bytes, mode: 0o444)
-        return (try moveIntoPlace(tmp, target: target), false)
-    }
-
-    /// Removes an object (used to undo an import that did not commit, and by `check --fix`).
-    public func remove(_ sha256: String) {
-        unlink(path(for: sha256))
     }
 
     /// The lowercase hex SHA-256 of bytes.
@@ -144,35 +159,29 @@ public struct ObjectStore: Sendable {
         return (objects, strays)
     }
 
-    private func ensureFolders(for sha256: String) throws(FileIOError) {
+    private func ensureFolder(for sha256: String) throws(FileIOError) -> String {
         let folder = "\(root)/\(sha256.prefix(2))"
-        if !FileIO.kind(folder).isDirectory {
-            if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-                throw FileIOError(path: folder, operation: "create directory", code: errno)
-            }
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw FileIOError(path: folder, operation: "create directory", code: errno)
         }
-        if !FileIO.kind(temporaryFolder).isDirectory {
-            if mkdir(temporaryFolder, 0o755) != 0 && errno != EEXIST {
-                throw FileIOError(path: temporaryFolder, operation: "create directory", code: errno)
-            }
-        }
+        return folder
     }
 
-    private func temporaryName() -> String {
-        "\(temporaryFolder)/\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    }
-
-    private func moveIntoPlace(_ tmp: String, target: String) throws(FileIOError) -> Bool {
-        // Another writer may have placed the same bytes meanwhile: that is fine, same content.
-        let existed = FileIO.kind(target).isRegular
-        guard rename(tmp, target) == 0 else {
-            let code = errno
-            unlink(tmp)
-            throw FileIOError(path: target, operation: "move into place", code: code)
+    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileIOError) {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(path: path, operation: "write", code: errno)
+            }
+            done += n
         }
-        return !existed
     }
 }
+
+/// `open(2)` flags for an unnamed temporary file in a folder (Linux `O_TMPFILE | O_WRONLY`).
+private let O_TMPFILE_WRONLY: Int32 = 0o20_000_000 | O_DIRECTORY | O_WRONLY | O_CLOEXEC
 
 extension Character {
     fileprivate var isLowercaseHexDigit: Bool {

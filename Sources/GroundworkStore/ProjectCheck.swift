@@ -108,7 +108,7 @@ public enum ProjectCheck {
                         message: "no image refers to this object (left by an interrupted import; 'check --fix' removes it)"))
             }
             for stray in strays {
-                let isTemporary = stray.hasPrefix(project.objects.temporaryFolder + "/")
+                let isTemporary = (stray as NSString).lastPathComponent.hasPrefix(ObjectStore.temporaryPrefix)
                 findings.append(
                     Diagnostic(
                         .warning, file: stray, code: isTemporary ? "temporary_file" : "stray_file",

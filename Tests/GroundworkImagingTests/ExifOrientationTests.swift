@@ -42,8 +42,14 @@ struct ExifOrientationTests {
     }
 
     /// A TIFF structure with one IFD0 entry.
-    static func tiff(bigEndian: Bool, tag: UInt16 = 0x0112, type: UInt16 = 3, count: UInt32 = 1, value: UInt16) -> [UInt8] {
-        func u16(_ v: UInt16) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    static func tiff(
+        bigEndian: Bool, tag: UInt16 = 0x0112, type: UInt16 = 3, count: UInt32 = 1, value: UInt16
+    )
+        -> [UInt8]
+    {
+        func u16(_ v: UInt16) -> [UInt8] {
+            bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)]
+        }
         func u32(_ v: UInt32) -> [UInt8] {
             let bytes = (0..<4).map { UInt8((v >> (8 * UInt32($0))) & 0xFF) }
             return bigEndian ? bytes.reversed() : bytes
@@ -54,7 +60,8 @@ struct ExifOrientationTests {
 
     /// A minimal JPEG prefix: SOI, an APP0 and an APP1 Exif segment holding `tiff`, then SOS.
     static func jpeg(exifPayload tiff: [UInt8]) -> [UInt8] {
-        let app0: [UInt8] = [0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+        let app0: [UInt8] =
+            [0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
         let payload = Array("Exif".utf8) + [0, 0] + tiff
         let length = payload.count + 2
         let app1: [UInt8] = [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload
@@ -64,7 +71,8 @@ struct ExifOrientationTests {
     @Test("every valid orientation value, both byte orders", arguments: 1...8)
     func values(orientation: Int) {
         for bigEndian in [false, true] {
-            let data = Self.jpeg(exifPayload: Self.tiff(bigEndian: bigEndian, value: UInt16(orientation)))
+            let data = Self.jpeg(
+                exifPayload: Self.tiff(bigEndian: bigEndian, value: UInt16(orientation)))
             #expect(ExifOrientation.read(from: data, format: .jpeg) == orientation)
         }
     }
@@ -92,7 +100,9 @@ struct ExifOrientationTests {
             cases.append(Array(good.prefix(length)))
         }
         for tiff in cases {
-            #expect(ExifOrientation.read(from: Self.jpeg(exifPayload: tiff), format: .jpeg) == nil, "\(tiff)")
+            #expect(
+                ExifOrientation.read(from: Self.jpeg(exifPayload: tiff), format: .jpeg) == nil,
+                "\(tiff)")
         }
         #expect(ExifOrientation.read(from: Self.jpeg(exifPayload: hugeCount), format: .jpeg) == 6)
     }
@@ -101,7 +111,10 @@ struct ExifOrientationTests {
     func robustness() throws {
         let fixtures = try FixtureSet.bundled()
         var generator = SeededGenerator(seed: 0xE1F)
-        for (file, format) in [("jpeg_exif_orientation6_48x32.jpg", ImageFormat.jpeg), ("png_exif_orientation8_17x5.png", .png)] {
+        for (file, format) in [
+            ("jpeg_exif_orientation6_48x32.jpg", ImageFormat.jpeg),
+            ("png_exif_orientation8_17x5.png", .png),
+        ] {
             let data = try fixtures.bytes(file)
             for length in 0...min(data.count, 400) {
                 let value = ExifOrientation.read(from: Array(data.prefix(length)), format: format)
@@ -120,7 +133,8 @@ struct ExifOrientationTests {
     @Test("an orientation of 5...8 swaps ImageInfo's displayed dimensions", arguments: 1...8)
     func displayedDimensions(orientation: Int) {
         let info = ImageInfo(
-            format: .jpeg, storedWidth: 40, storedHeight: 30, channels: 3, bitDepth: 8, sourceBitDepth: 8,
+            format: .jpeg, storedWidth: 40, storedHeight: 30, channels: 3, bitDepth: 8,
+            sourceBitDepth: 8,
             photometric: .rgb, interlaced: false, orientation: orientation)
         let swapped = orientation >= 5
         #expect(info.width == (swapped ? 30 : 40))

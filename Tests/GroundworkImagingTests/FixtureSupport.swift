@@ -67,7 +67,8 @@ struct FixtureSet {
             do {
                 decoded = try ImageDecoder.decode(data)
             } catch {
-                Issue.record("\(entry.name): decode failed: \(error)", sourceLocation: sourceLocation)
+                Issue.record(
+                    "\(entry.name): decode failed: \(error)", sourceLocation: sourceLocation)
                 continue
             }
             let expected = ImageInfo(
@@ -77,15 +78,31 @@ struct FixtureSet {
                 photometric: Photometric(rawValue: entry.photometric) ?? .gray,
                 interlaced: entry.interlaced, orientation: entry.orientation)
             #expect(decoded.info == expected, "\(entry.name)", sourceLocation: sourceLocation)
-            #expect(decoded.pixels.width == entry.width, "\(entry.name)", sourceLocation: sourceLocation)
-            #expect(decoded.pixels.height == entry.height, "\(entry.name)", sourceLocation: sourceLocation)
-            #expect(decoded.pixels.channels == entry.channels, "\(entry.name)", sourceLocation: sourceLocation)
-            #expect(decoded.pixels.bitDepth == entry.bitDepth, "\(entry.name)", sourceLocation: sourceLocation)
+            // Validation (full decode through scratch rows) agrees with decoding.
+            #expect(
+                (try? ImageDecoder.validate(data)) == expected, "\(entry.name): validate",
+                sourceLocation: sourceLocation)
+            #expect(
+                decoded.pixels.width == entry.width, "\(entry.name)", sourceLocation: sourceLocation
+            )
+            #expect(
+                decoded.pixels.height == entry.height, "\(entry.name)",
+                sourceLocation: sourceLocation)
+            #expect(
+                decoded.pixels.channels == entry.channels, "\(entry.name)",
+                sourceLocation: sourceLocation)
+            #expect(
+                decoded.pixels.bitDepth == entry.bitDepth, "\(entry.name)",
+                sourceLocation: sourceLocation)
             if let difference = firstDifference(decoded.pixels.samples, reference) {
-                Issue.record("\(entry.name): samples differ from the reference: \(difference)", sourceLocation: sourceLocation)
+                Issue.record(
+                    "\(entry.name): samples differ from the reference: \(difference)",
+                    sourceLocation: sourceLocation)
             }
             let inspected = try? ImageDecoder.inspect(data)
-            #expect(inspected == decoded.info, "\(entry.name): inspect disagrees with decode", sourceLocation: sourceLocation)
+            #expect(
+                inspected == decoded.info, "\(entry.name): inspect disagrees with decode",
+                sourceLocation: sourceLocation)
         }
         return manifest.images.count
     }
@@ -96,15 +113,23 @@ struct FixtureSet {
         for entry in manifest.bad {
             let data = try bytes(entry.file)
             let error = decodeError(data)
-            #expect(error?.kind.rawValue == entry.error, "\(entry.file): \(String(describing: error))", sourceLocation: sourceLocation)
-            #expect(error?.message.isEmpty == false, "\(entry.file)", sourceLocation: sourceLocation)
+            #expect(
+                error?.kind.rawValue == entry.error, "\(entry.file): \(String(describing: error))",
+                sourceLocation: sourceLocation)
+            #expect(
+                error?.message.isEmpty == false, "\(entry.file)", sourceLocation: sourceLocation)
+            #expect(
+                validateError(data) == error, "\(entry.file): validate fails as decode does",
+                sourceLocation: sourceLocation)
         }
         return manifest.bad.count
     }
 }
 
 /// The error `decode` throws, or nil when it succeeds.
-func decodeError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels) -> ImageDecodeError? {
+func decodeError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels)
+    -> ImageDecodeError?
+{
     do {
         _ = try ImageDecoder.decode(data, maxPixels: maxPixels)
         return nil
@@ -113,8 +138,22 @@ func decodeError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels
     }
 }
 
+/// The error `validate` throws, or nil when it succeeds.
+func validateError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels)
+    -> ImageDecodeError?
+{
+    do {
+        _ = try ImageDecoder.validate(data, maxPixels: maxPixels)
+        return nil
+    } catch {
+        return error
+    }
+}
+
 /// The error `inspect` throws, or nil when it succeeds.
-func inspectError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels) -> ImageDecodeError? {
+func inspectError(_ data: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels)
+    -> ImageDecodeError?
+{
     do {
         _ = try ImageDecoder.inspect(data, maxPixels: maxPixels)
         return nil
@@ -134,7 +173,8 @@ func firstDifference(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
     let index = actual.indices.first { actual[$0] != expected[$0] } ?? 0
     let differing = zip(actual, expected).filter { $0 != $1 }.count
     let maxDelta = zip(actual, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
-    return "\(differing) bytes differ, first at \(index) (\(actual[index]) vs \(expected[index])), largest byte difference \(maxDelta)"
+    return
+        "\(differing) bytes differ, first at \(index) (\(actual[index]) vs \(expected[index])), largest byte difference \(maxDelta)"
 }
 
 /// SplitMix64: a small seeded generator, so "random" tests are reproducible.
@@ -156,5 +196,18 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// The package root, found from this file's path (Tests/GroundworkImagingTests/...).
 func packageRoot(filePath: String = #filePath) -> URL {
-    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+}
+
+/// CRC-32 as PNG computes it (ISO-HDLC polynomial, reflected).
+func crc32<C: Collection<UInt8>>(_ bytes: C) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 {
+            crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1
+        }
+    }
+    return ~crc
 }

@@ -21,12 +21,15 @@ struct FixtureTests {
     @Test("the fixtures cover every layout the decoder reports")
     func coverage() throws {
         let images = try FixtureSet.bundled().manifest.images
-        let pngDepths = Set(images.filter { $0.format == "png" && $0.photometric == "gray" }.map(\.sourceBitDepth))
+        let pngDepths = Set(
+            images.filter { $0.format == "png" && $0.photometric == "gray" }.map(\.sourceBitDepth))
         #expect(pngDepths == [1, 2, 4, 8, 16])
         let paletteDepths = Set(images.filter { $0.photometric == "palette" }.map(\.sourceBitDepth))
         #expect(paletteDepths == [1, 2, 4, 8])
         for photometric in ["gray_alpha", "rgb", "rgba"] {
-            let depths = Set(images.filter { $0.format == "png" && $0.photometric == photometric }.map(\.bitDepth))
+            let depths = Set(
+                images.filter { $0.format == "png" && $0.photometric == photometric }.map(
+                    \.bitDepth))
             #expect(depths == [8, 16], "\(photometric)")
         }
         #expect(images.contains { $0.format == "png" && $0.interlaced && $0.bitDepth == 8 })

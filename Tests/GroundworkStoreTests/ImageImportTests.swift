@@ -162,6 +162,22 @@ struct ImageImportTests {
         #expect(missing.map(\.code) == ["not_found", "not_found"])
     }
 
+    @Test("--link hard-links the file into the store instead of copying it")
+    func hardLink() throws {
+        let input = TemporaryFolder()
+        let file = input.write("a.png", Samples.png(seed: 50))
+        let project = try Project.create(at: input.path + "/project")
+        var opts = options([file])
+        opts.link = true
+        #expect(try ImageImporter.run(opts, into: project).imported == 1)
+        let image = try #require(try project.database.read { db in try ImageRecord.fetchOne(db) })
+        #expect(image.storage == "link")
+        let original = try FileManager.default.attributesOfItem(atPath: file)
+        let object = try FileManager.default.attributesOfItem(atPath: project.objects.path(for: image.sha256))
+        #expect(original[.systemFileNumber] as? Int == object[.systemFileNumber] as? Int)
+        #expect(object[.referenceCount] as? Int == 2)
+    }
+
     @Test("a killed import leaves only unreferenced objects, which a re-run adopts")
     func rerunAdoptsOrphans() throws {
         let input = TemporaryFolder()

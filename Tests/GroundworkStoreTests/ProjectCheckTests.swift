@@ -52,7 +52,8 @@ struct ProjectCheckTests {
         let orphan: [UInt8] = Array("orphan bytes".utf8)
         let sha = orphan.withUnsafeBytes { ObjectStore.sha256($0) }
         _ = try orphan.withUnsafeBytes { try project.objects.put($0, sha256: sha) }
-        _ = FileManager.default.createFile(atPath: project.objects.temporaryFolder + "/12345-6789", contents: Data([1, 2, 3]))
+        try FileManager.default.createDirectory(atPath: project.objects.root + "/ab", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: project.objects.root + "/ab/.tmp-12345-6789", contents: Data([1, 2, 3]))
         let report = try ProjectCheck.run(project, fix: false, showProgress: false)
         #expect(!report.hasErrors)
         #expect(report.findings.map(\.code).sorted() == ["temporary_file", "unreferenced_object"])

@@ -12,6 +12,11 @@
 extern "C" {
 #endif
 
+/// What a decode call does: the `header_only` argument of gw_png_decode and gw_jpeg_decode.
+#define GW_MODE_DECODE 0    ///< decode all pixels into a new buffer
+#define GW_MODE_HEADER 1    ///< read the header only
+#define GW_MODE_VALIDATE 2  ///< decode all data through a few rows of scratch memory, keep nothing
+
 /// Result codes.
 typedef enum {
     GW_OK = 0,
@@ -45,6 +50,7 @@ typedef struct {
     /// Decoded samples, row-major, interleaved, no row padding; 16-bit samples in host byte order.
     /// Allocated with malloc; release with gw_free. NULL when header_only.
     uint8_t *pixels;
+    /// Bytes in `pixels`; after a header_only call, the bytes a full decode needs.
     size_t pixels_size;
 } gw_image;
 
@@ -76,6 +82,15 @@ int gw_png_decode_into(const uint8_t *data, size_t size, uint64_t max_pixels, ui
 /// (see gw_png_decode_into).
 int gw_jpeg_decode_into(const uint8_t *data, size_t size, uint64_t max_pixels, uint8_t *dst,
                         size_t dst_size, gw_image *out, gw_error *err);
+
+/// Decodes every byte of a PNG's image data, as gw_png_decode would, but through one row of
+/// scratch memory: proves the file sound and fills the geometry, with out->pixels NULL.
+int gw_png_validate(const uint8_t *data, size_t size, uint64_t max_pixels, gw_image *out,
+                    gw_error *err);
+
+/// Decodes every scan of a JPEG, as gw_jpeg_decode would, through a few rows of scratch memory.
+int gw_jpeg_validate(const uint8_t *data, size_t size, uint64_t max_pixels, gw_image *out,
+                     gw_error *err);
 
 /// Encodes pixels (1-4 channels, 8 or 16 bits, 16-bit in host byte order) as a non-interlaced PNG.
 /// On success *out_data is malloc'd (release with gw_free).
