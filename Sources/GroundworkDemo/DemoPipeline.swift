@@ -30,7 +30,8 @@ public enum DemoPipeline {
         var csv = "file_name,patient_id,study_id,modality,body_part,description\n"
         for phantom in phantoms {
             try FileIO.writeAtomically(samples + "/" + phantom.fileName, bytes: phantom.bytes)
-            csv += [phantom.fileName, phantom.patientId, phantom.studyId, phantom.modality, phantom.bodyPart, phantom.description]
+            csv +=
+                [phantom.fileName, phantom.patientId, phantom.studyId, phantom.modality, phantom.bodyPart, phantom.description]
                 .map(csvField).joined(separator: ",") + "\n"
         }
         try FileIO.writeAtomically(samples + "/metadata.csv", bytes: Array(csv.utf8))

@@ -94,7 +94,9 @@ public enum PhantomFactory {
                 name: "ct_chest_p001_s2.png", patient: "P001", study: "S001", rng: &rng,
                 lesions: [], nodule: ("Lung Nodule", Ellipse(cx: 340, cy: 200, rx: 9, ry: 9))),
             try mrHead(name: "mr_head_p002.png", patient: "P002", study: "S002", rng: &rng),
-            try xray(name: "cxr_p003.png", patient: "P003", study: "S003", nodule: Ellipse(cx: 150, cy: 190, rx: 18, ry: 18), rng: &rng),
+            try xray(
+                name: "cxr_p003.png", patient: "P003", study: "S003", nodule: Ellipse(cx: 150, cy: 190, rx: 18, ry: 18), rng: &rng
+            ),
             try xray(name: "cxr_p004.png", patient: "P004", study: "S004", nodule: nil, rng: &rng),
             try ultrasound(name: "us_p005.jpg", patient: "P005", study: "S005", rng: &rng),
             try endoscopy(name: "endo_p006.jpg", patient: "P006", study: "S006", rng: &rng),
@@ -126,7 +128,9 @@ public enum PhantomFactory {
         }
         var targets = lesions.map { PhantomTarget(label: $0.0, shape: $0.1, box: $0.1.pixelBox(width: w, height: h)!) }
         targets.append(PhantomTarget(label: "Liver", shape: liver, box: liver.pixelBox(width: w, height: h)!))
-        if let nodule { targets.append(PhantomTarget(label: nodule.0, shape: nodule.1, box: nodule.1.pixelBox(width: w, height: h)!)) }
+        if let nodule {
+            targets.append(PhantomTarget(label: nodule.0, shape: nodule.1, box: nodule.1.pixelBox(width: w, height: h)!))
+        }
         return Phantom(
             fileName: name, patientId: patient, studyId: study, modality: "CT", bodyPart: "CHEST",
             description: "CT-like 16-bit slice, stored values are HU + 1024", targets: targets,
@@ -155,13 +159,16 @@ public enum PhantomFactory {
         }
         return Phantom(
             fileName: name, patientId: patient, studyId: study, modality: "MR", bodyPart: "HEAD",
-            description: "MR-like 16-bit T2 slice", targets: [
+            description: "MR-like 16-bit T2 slice",
+            targets: [
                 PhantomTarget(label: "Brain Edema", shape: edema, box: edema.pixelBox(width: w, height: h)!),
                 PhantomTarget(label: "Brain Tumor", shape: tumor, box: tumor.pixelBox(width: w, height: h)!),
             ], bytes: try PNGEncoder.encode(buffer16(samples, width: w, height: h)))
     }
 
-    private static func xray(name: String, patient: String, study: String, nodule: Ellipse?, rng: inout SplitMix64) throws -> Phantom {
+    private static func xray(name: String, patient: String, study: String, nodule: Ellipse?, rng: inout SplitMix64) throws
+        -> Phantom
+    {
         let w = 400, h = 400
         let lungs = [Ellipse(cx: 130, cy: 200, rx: 80, ry: 140), Ellipse(cx: 270, cy: 200, rx: 80, ry: 140)]
         let heart = Ellipse(cx: 215, cy: 250, rx: 60, ry: 55)
@@ -179,7 +186,9 @@ public enum PhantomFactory {
             }
         }
         var targets = [PhantomTarget(label: "Heart", shape: heart, box: heart.pixelBox(width: w, height: h)!)]
-        if let nodule { targets.append(PhantomTarget(label: "Lung Nodule", shape: nodule, box: nodule.pixelBox(width: w, height: h)!)) }
+        if let nodule {
+            targets.append(PhantomTarget(label: "Lung Nodule", shape: nodule, box: nodule.pixelBox(width: w, height: h)!))
+        }
         return Phantom(
             fileName: name, patientId: patient, studyId: study, modality: "DX", bodyPart: "CHEST",
             description: "chest X-ray-like 8-bit radiograph", targets: targets,
@@ -199,7 +208,8 @@ public enum PhantomFactory {
                 samples[y * w + x] = UInt8(clamping: Int(v.rounded()))
             }
         }
-        let jpeg = try JPEGEncoder.encode(PixelBuffer(width: w, height: h, channels: 1, bitDepth: 8, samples: samples), quality: 92)
+        let jpeg = try JPEGEncoder.encode(
+            PixelBuffer(width: w, height: h, channels: 1, bitDepth: 8, samples: samples), quality: 92)
         // Orientation 6: displayed pixel (X, Y) shows stored pixel (Y, h − 1 − X); a stored box
         // [x0, y0, x1, y1] becomes [h − y1, x0, h − y0, x1] when displayed.
         let stored = cyst.pixelBox(width: w, height: h)!
@@ -231,7 +241,8 @@ public enum PhantomFactory {
             fileName: name, patientId: patient, studyId: study, modality: "ES", bodyPart: "COLON",
             description: "endoscopy-like RGB JPEG",
             targets: [PhantomTarget(label: "Polyp", shape: polyp, box: polyp.pixelBox(width: w, height: h)!)],
-            bytes: try JPEGEncoder.encode(PixelBuffer(width: w, height: h, channels: 3, bitDepth: 8, samples: samples), quality: 90))
+            bytes: try JPEGEncoder.encode(
+                PixelBuffer(width: w, height: h, channels: 3, bitDepth: 8, samples: samples), quality: 90))
     }
 
     private static func buffer16(_ samples: [UInt16], width: Int, height: Int) -> PixelBuffer {

@@ -94,8 +94,7 @@ public enum FormatSniffer {
             default: return "RIFF file"
             }
         }
-        if bytes.count >= 12, bytes[4] == 0x66, bytes[5] == 0x74, bytes[6] == 0x79, bytes[7] == 0x70
-        {
+        if bytes.count >= 12, bytes[4] == 0x66, bytes[5] == 0x74, bytes[6] == 0x79, bytes[7] == 0x70 {
             let brand = String(
                 decoding: UnsafeRawBufferPointer(rebasing: bytes[8..<12]), as: UTF8.self)
             switch brand {

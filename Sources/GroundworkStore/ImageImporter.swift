@@ -137,52 +137,57 @@ public enum ImageImporter {
             rejected: 0, outcome: "completed")
 
         do {
-            try project.database.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
-                try batch.insert(db)
-                let batchId = batch.id!
-                try orderedParallelMap(
-                    count: files.count, workers: options.workers, window: 4 * max(options.workers, 1),
-                    transform: { worker.process($0) },
-                    consume: { _, outcome in
-                        defer { progress.advance() }
-                        switch outcome {
-                        case .rejected(let path, let kind, let reason):
-                            report.rejected.append(.init(path: path, kind: kind, reason: reason))
-                            if !options.skipInvalid { worker.abandon() }
-                        case .known(let path, let sha, let id):
-                            report.duplicates.append(.init(path: path, sha256: sha, existingImageId: id, sameAs: nil))
-                        case .ready(var record, let created):
-                            if created { createdObjects.append(record.sha256) }
-                            if worker.abandoned { return }
-                            if let earlier = try String.fetchOne(
-                                db, sql: "SELECT original_path FROM image WHERE sha256 = ?", arguments: [record.sha256])
-                            {
-                                report.duplicates.append(
-                                    .init(path: record.originalPath, sha256: record.sha256, existingImageId: nil, sameAs: earlier))
-                                return
+            try project.database.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try batch.insert(db)
+                    let batchId = batch.id!
+                    try orderedParallelMap(
+                        count: files.count, workers: options.workers, window: 4 * max(options.workers, 1),
+                        transform: { worker.process($0) },
+                        consume: { _, outcome in
+                            defer { progress.advance() }
+                            switch outcome {
+                            case .rejected(let path, let kind, let reason):
+                                report.rejected.append(.init(path: path, kind: kind, reason: reason))
+                                if !options.skipInvalid { worker.abandon() }
+                            case .known(let path, let sha, let id):
+                                report.duplicates.append(.init(path: path, sha256: sha, existingImageId: id, sameAs: nil))
+                            case .ready(var record, let created):
+                                if created { createdObjects.append(record.sha256) }
+                                if worker.abandoned { return }
+                                if let earlier = try String.fetchOne(
+                                    db, sql: "SELECT original_path FROM image WHERE sha256 = ?", arguments: [record.sha256])
+                                {
+                                    report.duplicates.append(
+                                        .init(
+                                            path: record.originalPath, sha256: record.sha256, existingImageId: nil,
+                                            sameAs: earlier))
+                                    return
+                                }
+                                record.batchId = batchId
+                                try record.insert(db)
+                                report.imported += 1
+                                report.bytes += record.byteSize
+                                report.pixels += record.width * record.height
                             }
-                            record.batchId = batchId
-                            try record.insert(db)
-                            report.imported += 1
-                            report.bytes += record.byteSize
-                            report.pixels += record.width * record.height
-                        }
-                    })
-                if !report.rejected.isEmpty && !options.skipInvalid {
-                    throw Rollback()
+                        })
+                    if !report.rejected.isEmpty && !options.skipInvalid {
+                        throw Rollback()
+                    }
+                    batch.finishedAt = Provenance.timestamp(Date())
+                    batch.imported = report.imported
+                    batch.duplicates = report.duplicates.count
+                    batch.rejected = report.rejected.count
+                    batch.outcome = report.rejected.isEmpty ? "completed" : "completed_with_rejections"
+                    try batch.update(db)
+                    for rejected in report.rejected {
+                        var row = ImportRejection(
+                            id: nil, batchId: batchId, path: rejected.path, kind: rejected.kind, reason: rejected.reason)
+                        try row.insert(db)
+                    }
+                    return .commit
                 }
-                batch.finishedAt = Provenance.timestamp(Date())
-                batch.imported = report.imported
-                batch.duplicates = report.duplicates.count
-                batch.rejected = report.rejected.count
-                batch.outcome = report.rejected.isEmpty ? "completed" : "completed_with_rejections"
-                try batch.update(db)
-                for rejected in report.rejected {
-                    var row = ImportRejection(id: nil, batchId: batchId, path: rejected.path, kind: rejected.kind, reason: rejected.reason)
-                    try row.insert(db)
-                }
-                return .commit
-            } }
+            }
             report.committed = true
             report.batchId = batch.id
         } catch is Rollback {
@@ -220,7 +225,8 @@ public enum ImageImporter {
                 problems.append(Diagnostic(.error, file: folder, code: "unreadable", message: "cannot list this folder"))
                 return
             }
-            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".")
+            {
                 let path = folder + "/" + name
                 if isProjectInternal(path) { continue }
                 let kind = FileIO.kind(path)

@@ -55,7 +55,9 @@ public enum MetadataCSV {
                     diagnostics: [
                         Diagnostic(
                             .error, file: file, location: .line(1), code: "missing_column",
-                            message: "the header needs a 'path' or 'file_name' column (found: \(table.header.joined(separator: ", ")))")
+                            message:
+                                "the header needs a 'path' or 'file_name' column (found: \(table.header.joined(separator: ", ")))"
+                        )
                     ]))
         }
         let folder = (FileIO.absolute(file) as NSString).deletingLastPathComponent
@@ -100,7 +102,9 @@ public enum MetadataCSV {
                     problems.append(
                         Diagnostic(
                             .error, file: file, location: .line(row.line), code: "ambiguous_file",
-                            message: "'\(name)' matches \(matches.count) files being imported (\(matches.prefix(3).joined(separator: ", "))); use a 'path' column"))
+                            message:
+                                "'\(name)' matches \(matches.count) files being imported (\(matches.prefix(3).joined(separator: ", "))); use a 'path' column"
+                        ))
                     continue
                 }
                 target = matches[0]
@@ -130,7 +134,8 @@ public enum MetadataCSV {
         }
         if !problems.isEmpty {
             problems.sort { lineOf($0) < lineOf($1) }
-            return .failure(DiagnosticsError(summary: "\(file): \(problems.count) problem(s) in the metadata CSV", diagnostics: problems))
+            return .failure(
+                DiagnosticsError(summary: "\(file): \(problems.count) problem(s) in the metadata CSV", diagnostics: problems))
         }
         return .success(result)
     }

@@ -66,7 +66,9 @@ public struct ObjectStore: Sendable {
     /// Hard-links an existing file in as the object for this hash (`--link`). Falls back to a
     /// copy when the file is on another file system. Returns whether the object is new and
     /// whether it was linked (true) or copied (false).
-    public func link(from source: String, bytes: UnsafeRawBufferPointer, sha256: String) throws(FileIOError) -> (created: Bool, linked: Bool) {
+    public func link(from source: String, bytes: UnsafeRawBufferPointer, sha256: String) throws(FileIOError) -> (
+        created: Bool, linked: Bool
+    ) {
         let target = path(for: sha256)
         if FileIO.kind(target).isRegular { return (false, true) }
         _ = try ensureFolder(for: sha256)

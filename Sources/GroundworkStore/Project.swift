@@ -94,7 +94,8 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let path):
-            return "no Groundwork project at \(path) or any folder above it (create one with 'groundwork init', or pass --project DIR)"
+            return
+                "no Groundwork project at \(path) or any folder above it (create one with 'groundwork init', or pass --project DIR)"
         case .alreadyExists(let path): return "\(path) already holds a Groundwork project"
         case .notAFolder(let path): return "\(path) exists and is not a folder"
         case .io(let message): return message

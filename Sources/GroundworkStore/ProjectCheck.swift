@@ -38,11 +38,14 @@ public enum ProjectCheck {
         var findings: [Diagnostic] = []
         let database = project.root + "/" + Project.databaseName
         if integrity != "ok" {
-            findings.append(Diagnostic(.error, file: database, code: "integrity", message: "SQLite integrity check: \(integrity)"))
+            findings.append(
+                Diagnostic(.error, file: database, code: "integrity", message: "SQLite integrity check: \(integrity)"))
         }
         if fkViolations > 0 {
             findings.append(
-                Diagnostic(.error, file: database, code: "foreign_key", message: "\(fkViolations) row(s) refer to rows that do not exist"))
+                Diagnostic(
+                    .error, file: database, code: "foreign_key", message: "\(fkViolations) row(s) refer to rows that do not exist"
+                ))
         }
 
         let (objects, strays) = project.objects.enumerate()
@@ -73,7 +76,8 @@ public enum ProjectCheck {
                     }
                     return nil
                 } catch {
-                    return Diagnostic(.error, file: path, code: "unreadable_object", message: "image \(row.id): \(error.description)")
+                    return Diagnostic(
+                        .error, file: path, code: "unreadable_object", message: "image \(row.id): \(error.description)")
                 }
             },
             consume: { _, finding in

@@ -130,7 +130,10 @@ struct ImageImportTests {
         let input = TemporaryFolder()
         let jpeg = Samples.jpeg(width: 30, height: 10, channels: 1, seed: 6)
         // Insert an APP1 Exif segment with orientation 6 after SOI.
-        let tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0, 0, 0, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0, 0, 0, 0x06, 0x00, 0, 0, 0, 0, 0, 0]
+        let tiff: [UInt8] = [
+            0x49, 0x49, 0x2A, 0x00, 0x08, 0, 0, 0, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0, 0, 0, 0x06, 0x00, 0, 0, 0, 0, 0,
+            0,
+        ]
         let payload = Array("Exif".utf8) + [0, 0] + tiff
         let segment: [UInt8] = [0xFF, 0xE1, 0, UInt8(payload.count + 2)] + payload
         input.write("rotated.jpg", Array(jpeg[0..<2]) + segment + Array(jpeg[2...]))
@@ -158,7 +161,8 @@ struct ImageImportTests {
         _ = try ImageImporter.run(options([input.path + "/a.png"]), into: project)
         let (deep, _) = ImageImporter.expand([input.path], recursive: true, excluding: project)
         #expect(deep.map { String($0.dropFirst(input.path.count + 1)) } == ["a.png", "b.png", "sub/c.png"])
-        let (_, missing) = ImageImporter.expand([input.path + "/nope.png", input.path + "/nope2.png"], recursive: false, excluding: project)
+        let (_, missing) = ImageImporter.expand(
+            [input.path + "/nope.png", input.path + "/nope2.png"], recursive: false, excluding: project)
         #expect(missing.map(\.code) == ["not_found", "not_found"])
     }
 

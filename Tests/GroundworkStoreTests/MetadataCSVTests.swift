@@ -22,7 +22,11 @@ struct MetadataCSVTests {
             /data/c.jpg,P2,,MR,,,
             """
         ).get()
-        #expect(result["/data/a.png"] == ImageMetadata(modality: "CT", bodyPart: "CHEST", patientId: "P1", studyId: "S1", attributes: ["site": "Lyon", "note": "has, a comma"]))
+        #expect(
+            result["/data/a.png"]
+                == ImageMetadata(
+                    modality: "CT", bodyPart: "CHEST", patientId: "P1", studyId: "S1",
+                    attributes: ["site": "Lyon", "note": "has, a comma"]))
         #expect(result["/data/c.jpg"] == ImageMetadata(modality: "MR", patientId: "P2"))
         #expect(result["/data/b.png"] == nil)
     }

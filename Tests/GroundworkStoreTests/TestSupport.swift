@@ -36,13 +36,15 @@ enum Samples {
         let bytesPerSample = bitDepth / 8
         var samples = [UInt8](repeating: 0, count: width * height * bytesPerSample)
         for i in 0..<samples.count { samples[i] = UInt8(truncatingIfNeeded: i &* 31 &+ seed &* 97) }
-        return try! PNGEncoder.encode(PixelBuffer(width: width, height: height, channels: 1, bitDepth: bitDepth, samples: samples))
+        return try! PNGEncoder.encode(
+            PixelBuffer(width: width, height: height, channels: 1, bitDepth: bitDepth, samples: samples))
     }
 
     static func jpeg(width: Int = 24, height: Int = 16, channels: Int = 3, seed: Int = 0) -> [UInt8] {
         var samples = [UInt8](repeating: 0, count: width * height * channels)
         for i in 0..<samples.count { samples[i] = UInt8(truncatingIfNeeded: (i / channels) &* 3 &+ seed &* 11) }
-        return try! JPEGEncoder.encode(PixelBuffer(width: width, height: height, channels: channels, bitDepth: 8, samples: samples))
+        return try! JPEGEncoder.encode(
+            PixelBuffer(width: width, height: height, channels: channels, bitDepth: 8, samples: samples))
     }
 
     /// A valid PNG cut short in the middle of its image data.
