@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: libpng and libjpeg-turbo from Debian (`libpng-dev`, `libjpeg-dev`).
@@ -38,6 +39,9 @@ let package = Package(
             name: "GroundworkImaging",
             dependencies: ["CImageCodecs", "GroundworkCore"]
         ),
+        // Geometry in Groundwork's one convention: boxes, polygons, RLE masks, and every named
+        // conversion in and out. Pure Swift, no dependencies (the metrics read it too).
+        .target(name: "GroundworkGeometry"),
         // The project: folder, SQLite database, content-addressed objects, import batches.
         .target(
             name: "GroundworkStore",
@@ -48,10 +52,33 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Expert regions and VQA items: one reader per annotation format behind one protocol,
+        // the transactional importer, validation, agreement and consensus, question templates.
+        .target(
+            name: "GroundworkAnnotations",
+            dependencies: [
+                "GroundworkCore",
+                "GroundworkGeometry",
+                "GroundworkImaging",
+                "GroundworkStore",
+                "GroundworkBundledData",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The data that ships with Groundwork (annotations/: taxonomy, question templates, samples),
+        // bundled as resources so the installed tool finds it.
+        .target(
+            name: "GroundworkBundledData",
+            path: "annotations",
+            exclude: ["README.md"],
+            sources: ["BundledData.swift"],
+            resources: [.copy("taxonomy"), .copy("templates")]
+        ),
         // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
         .target(
             name: "GroundworkDemo",
-            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore"]
+            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore", "GroundworkAnnotations"]
         ),
         // The command-line tool: a thin layer, one command a file.
         .executableTarget(
@@ -60,9 +87,19 @@ let package = Package(
                 "GroundworkCore",
                 "GroundworkImaging",
                 "GroundworkStore",
+                "GroundworkAnnotations",
+                "GroundworkBundledData",
                 "GroundworkDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .testTarget(
+            name: "GroundworkCoreTests",
+            dependencies: ["GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkGeometryTests",
+            dependencies: ["GroundworkGeometry"]
         ),
         .testTarget(
             name: "GroundworkImagingTests",
@@ -72,6 +109,11 @@ let package = Package(
         .testTarget(
             name: "GroundworkStoreTests",
             dependencies: ["GroundworkStore", "GroundworkImaging", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkAnnotationsTests",
+            dependencies: ["GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkGeometry", "GroundworkCore"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "GroundworkCLITests",

@@ -1,5 +1,8 @@
 import Foundation
+import GroundworkAnnotations
+import GroundworkBundledData
 import GroundworkCore
+import GroundworkGeometry
 import GroundworkImaging
 import GroundworkStore
 
@@ -10,6 +13,12 @@ public struct DemoReport: Codable, Sendable {
     public var phantoms: Int
     public var targets: Int
     public var importReport: ImageImportReport
+    /// The two readers' region imports (COCO JSON).
+    public var regionImports: [AnnotationImportReport]
+    public var agreement: AgreementReport
+    public var consensus: ConsensusReport
+    public var questions: GenerationReport
+    public var validation: ValidationReport
     public var stats: ProjectStats
     public var check: ProjectCheckReport
 }
@@ -52,10 +61,73 @@ public enum DemoPipeline {
         options.arguments = CommandLine.arguments
         options.showProgress = showProgress
         let importReport = try ImageImporter.run(options, into: project)
+
+        // The starter taxonomy, then two readers' boxes for every target, as COCO JSON files
+        // (reader 2 drew each box a little differently, so the readers can be compared).
+        guard let taxonomyPath = BundledData.taxonomy?.path else {
+            throw DiagnosticsError(summary: "the bundled taxonomy is missing from this installation", diagnostics: [])
+        }
+        let taxonomy = try TaxonomyFile.load(path: taxonomyPath)
+        try project.database.write { db in _ = try taxonomy.install(into: db) }
+        var regionImports: [AnnotationImportReport] = []
+        for (reader, jitter) in [("radiologist-1", 0.0), ("radiologist-2", 1.5)] {
+            let file = samples + "/regions-\(reader).coco.json"
+            try FileIO.writeAtomically(file, bytes: Array(try cocoFile(phantoms, jitter: jitter).utf8))
+            var regionOptions = AnnotationImportOptions(file: file)
+            regionOptions.format = .coco
+            regionOptions.annotator = reader
+            regionOptions.annotatorRole = "radiologist"
+            regionOptions.arguments = CommandLine.arguments
+            regionImports.append(try AnnotationImporter.run(regionOptions, into: project))
+        }
+        let agreement = try AgreementReport.compute(project)
+        let consensus = try Consensus.run(.meanBox, project: project, arguments: CommandLine.arguments)
+        guard let templatePath = BundledData.template("localization")?.path else {
+            throw DiagnosticsError(summary: "the bundled question templates are missing from this installation", diagnostics: [])
+        }
+        let questions = try QuestionGenerator.run(
+            template: try TemplateFile.load(path: templatePath), negatives: 1, seed: 0, project: project, arguments: CommandLine.arguments)
         return DemoReport(
             project: project.root, samples: samples, phantoms: phantoms.count,
-            targets: phantoms.reduce(0) { $0 + $1.targets.count }, importReport: importReport,
+            targets: phantoms.reduce(0) { $0 + $1.targets.count }, importReport: importReport, regionImports: regionImports,
+            agreement: agreement, consensus: consensus, questions: questions, validation: try ProjectValidation.run(project),
             stats: try ProjectStats.compute(project), check: try ProjectCheck.run(project, fix: false, showProgress: false))
+    }
+
+    /// A COCO JSON of the phantoms' targets as one reader would draw them: boxes `[x, y, w, h]`,
+    /// moved by up to `jitter` pixels per edge (deterministically), kept inside the image.
+    static func cocoFile(_ phantoms: [Phantom], jitter: Double) throws -> String {
+        var images: [[String: Any]] = []
+        var annotations: [[String: Any]] = []
+        var categories: [String: Int] = [:]
+        var rng = SplitMix64(seed: 42)
+        for (index, phantom) in phantoms.enumerated() {
+            let info = try ImageDecoder.inspect(phantom.bytes)
+            images.append(["id": index + 1, "file_name": phantom.fileName, "width": info.width, "height": info.height])
+            for target in phantom.targets {
+                let category = categories[target.label] ?? (categories.count + 1)
+                categories[target.label] = category
+                func move(_ value: Double, _ limit: Double) -> Double {
+                    guard jitter > 0 else { return value }
+                    let offset = (Double(rng.next() % 1000) / 999 * 2 - 1) * jitter
+                    return min(max(value + offset, 0), limit)
+                }
+                let x0 = move(target.box[0], Double(info.width)), y0 = move(target.box[1], Double(info.height))
+                let x1 = max(move(target.box[2], Double(info.width)), x0 + 1), y1 = max(move(target.box[3], Double(info.height)), y0 + 1)
+                let bbox = try BoxConvention.cocoXYWH.fromBox(Box(x0: x0, y0: y0, x1: min(x1, Double(info.width)), y1: min(y1, Double(info.height))), imageWidth: info.width, imageHeight: info.height)
+                annotations.append([
+                    "id": annotations.count + 1, "image_id": index + 1, "category_id": category, "bbox": bbox, "iscrowd": 0,
+                    "area": bbox[2] * bbox[3],
+                ])
+            }
+        }
+        let document: [String: Any] = [
+            "info": ["description": "Groundwork demo phantoms", "version": "1.0"],
+            "images": images, "annotations": annotations,
+            "categories": categories.sorted { $0.value < $1.value }.map { ["id": $0.value, "name": $0.key] },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     private static func csvField(_ value: String) -> String {

@@ -371,9 +371,10 @@ final class FileWorker: @unchecked Sendable {
     }
 }
 
-/// Who and where, for provenance records.
-enum Provenance {
-    static func current() -> (user: String, host: String) {
+/// Who and where, for provenance records (import batches, releases).
+public enum Provenance {
+    /// The user running the tool and the machine's name.
+    public static func current() -> (user: String, host: String) {
         let env = ProcessInfo.processInfo.environment
         var user = env["USER"] ?? env["LOGNAME"] ?? ""
         if user.isEmpty, let pw = getpwuid(getuid()), let name = pw.pointee.pw_name {
@@ -382,14 +383,16 @@ enum Provenance {
         return (user.isEmpty ? "uid \(getuid())" : user, ProcessInfo.processInfo.hostName)
     }
 
-    static func timestamp(_ date: Date) -> String {
+    /// ISO 8601 UTC with milliseconds.
+    public static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: date)
     }
 
-    static func json(_ strings: [String]) -> String {
+    /// A JSON array of strings, compact.
+    public static func json(_ strings: [String]) -> String {
         (try? CanonicalJSON.string(strings, pretty: false)) ?? "[]"
     }
 }

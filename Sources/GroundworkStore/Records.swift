@@ -77,6 +77,35 @@ public struct ImportBatch: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var rejected: Int
     /// `completed` or `completed_with_rejections` (only with `--skip-invalid`).
     public var outcome: String
+    /// The annotation format read (`coco`, `voc`, …), for annotation imports.
+    public var format: String? = nil
+    /// The SHA-256 of the one file an annotation import read.
+    public var inputSha256: String? = nil
+
+    public init(
+        id: Int64?, kind: String, startedAt: String, finishedAt: String, user: String, host: String, toolVersion: String,
+        arguments: String, inputs: String, metadataPath: String?, metadataSha256: String?, filesSeen: Int, imported: Int,
+        duplicates: Int, rejected: Int, outcome: String, format: String? = nil, inputSha256: String? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.user = user
+        self.host = host
+        self.toolVersion = toolVersion
+        self.arguments = arguments
+        self.inputs = inputs
+        self.metadataPath = metadataPath
+        self.metadataSha256 = metadataSha256
+        self.filesSeen = filesSeen
+        self.imported = imported
+        self.duplicates = duplicates
+        self.rejected = rejected
+        self.outcome = outcome
+        self.format = format
+        self.inputSha256 = inputSha256
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -95,4 +124,170 @@ public struct ImportRejection: Codable, Sendable, Equatable, FetchableRecord, Mu
     public var reason: String
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A person who drew or reviewed annotations.
+public struct AnnotatorRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "annotator"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var name: String
+    /// E.g. `radiologist`, `resident`, `pathologist`.
+    public var role: String?
+    /// Free attributes as a JSON object.
+    public var attributes: String
+
+    public init(id: Int64? = nil, name: String, role: String? = nil, attributes: String = "{}") {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.attributes = attributes
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A target in the label taxonomy: an organ, a finding, a class.
+public struct LabelRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "label"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    /// The unique key (case-insensitive), e.g. `Liver`.
+    public var name: String
+    public var displayName: String
+    /// Other names that resolve to this label, as a JSON array of strings.
+    public var synonyms: String
+    public var parentId: Int64?
+    /// E.g. `organ`, `finding`, `class`.
+    public var category: String?
+    public var radlex: String?
+    public var snomed: String?
+
+    public init(
+        id: Int64? = nil, name: String, displayName: String, synonyms: String = "[]", parentId: Int64? = nil,
+        category: String? = nil, radlex: String? = nil, snomed: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.displayName = displayName
+        self.synonyms = synonyms
+        self.parentId = parentId
+        self.category = category
+        self.radlex = radlex
+        self.snomed = snomed
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// An expert region on an image.
+///
+/// `geometry` is the shape as JSON (box, polygon or RLE mask) in Groundwork's one frame:
+/// 0-based, continuous, half-open pixel coordinates of the displayed image; `x0 y0 x1 y1` is its
+/// tight bounding box in the same frame.
+public struct RegionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "region"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var imageId: Int64
+    public var labelId: Int64
+    /// `box`, `polygon` or `mask`.
+    public var kind: String
+    public var geometry: String
+    /// SHA-256 of the canonical geometry JSON: with image, label and annotator, a region's identity.
+    public var geometrySha256: String
+    public var x0: Double
+    public var y0: Double
+    public var x1: Double
+    public var y1: Double
+    public var area: Double
+    public var annotatorId: Int64?
+    public var batchId: Int64
+    /// `draft`, `reviewed` or `rejected`.
+    public var status: String
+    /// The source format's own id for it (e.g. a COCO annotation id).
+    public var externalId: String?
+    /// Where in the imported file it came from (line, JSON pointer, XML element).
+    public var sourceLocation: String?
+    /// Whether it was clipped to the image on import (`--clip`).
+    public var clipped: Bool
+    /// For a consensus region, the recorded method that made it (e.g. `majority@1`).
+    public var consensusMethod: String?
+    public var createdAt: String
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A visual question about an image, with its answer and the regions that ground it.
+public struct VQAItemRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "vqa_item"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var imageId: Int64
+    public var question: String
+    public var answer: String
+    /// `closed` (yes/no), `open`, or `choice` (multiple choice with `options`).
+    public var answerType: String
+    /// For `choice`: the options as a JSON array of strings.
+    public var options: String?
+    /// For `choice`: the 0-based index of the correct option.
+    public var correctOption: Int?
+    /// `localization`, `attribute`, `classification` or `other`.
+    public var questionType: String
+    public var targetLabelId: Int64?
+    /// Whether the item is scored against its target regions (never for a "no" answer or an absent target).
+    public var groundable: Bool
+    public var language: String
+    public var templateId: String?
+    public var annotatorId: Int64?
+    public var batchId: Int64
+    public var status: String
+    public var externalId: String?
+    public var sourceLocation: String?
+    public var attributes: String
+    public var createdAt: String
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Links a VQA item to one of its target regions (the union of them is the target).
+public struct VQATargetRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "vqa_target"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var vqaId: Int64
+    public var regionId: Int64
+
+    public init(vqaId: Int64, regionId: Int64) {
+        self.vqaId = vqaId
+        self.regionId = regionId
+    }
+}
+
+/// An image-level classification label (the "Lost in the Hype" setting).
+public struct ImageLabelRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "image_label"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var imageId: Int64
+    public var labelId: Int64
+    public var annotatorId: Int64?
+    public var batchId: Int64
+
+    public init(imageId: Int64, labelId: Int64, annotatorId: Int64?, batchId: Int64) {
+        self.imageId = imageId
+        self.labelId = labelId
+        self.annotatorId = annotatorId
+        self.batchId = batchId
+    }
 }

@@ -68,6 +68,115 @@ public enum Schema {
                     CREATE INDEX image_original_path ON image(original_path);
                     """)
         }
+        migrator.registerMigration("v2: annotators, labels, regions, VQA items, image labels") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE import_batch ADD COLUMN format TEXT;
+                    ALTER TABLE import_batch ADD COLUMN input_sha256 TEXT;
+
+                    CREATE TABLE annotator (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        role TEXT,
+                        attributes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes))
+                    );
+
+                    CREATE TABLE label (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        display_name TEXT NOT NULL,
+                        synonyms TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(synonyms)),
+                        parent_id INTEGER REFERENCES label(id),
+                        category TEXT,
+                        radlex TEXT,
+                        snomed TEXT
+                    );
+
+                    CREATE TABLE region (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        image_id INTEGER NOT NULL REFERENCES image(id),
+                        label_id INTEGER NOT NULL REFERENCES label(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('box', 'polygon', 'mask')),
+                        geometry TEXT NOT NULL CHECK (json_valid(geometry)),
+                        geometry_sha256 TEXT NOT NULL,
+                        x0 REAL NOT NULL,
+                        y0 REAL NOT NULL,
+                        x1 REAL NOT NULL,
+                        y1 REAL NOT NULL,
+                        area REAL NOT NULL CHECK (area > 0),
+                        annotator_id INTEGER REFERENCES annotator(id),
+                        batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+                        status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'reviewed', 'rejected')),
+                        external_id TEXT,
+                        source_location TEXT,
+                        clipped INTEGER NOT NULL DEFAULT 0 CHECK (clipped IN (0, 1)),
+                        consensus_method TEXT,
+                        created_at TEXT NOT NULL,
+                        CHECK (x0 < x1 AND y0 < y1)
+                    );
+                    CREATE UNIQUE INDEX region_identity ON region(image_id, label_id, IFNULL(annotator_id, 0), geometry_sha256);
+                    CREATE INDEX region_image ON region(image_id);
+                    CREATE INDEX region_label ON region(label_id);
+                    CREATE INDEX region_batch ON region(batch_id);
+
+                    CREATE TABLE consensus_member (
+                        consensus_id INTEGER NOT NULL REFERENCES region(id) ON DELETE CASCADE,
+                        member_id INTEGER NOT NULL REFERENCES region(id),
+                        PRIMARY KEY (consensus_id, member_id)
+                    );
+
+                    CREATE TABLE vqa_item (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        image_id INTEGER NOT NULL REFERENCES image(id),
+                        question TEXT NOT NULL CHECK (length(question) > 0),
+                        answer TEXT NOT NULL,
+                        answer_type TEXT NOT NULL CHECK (answer_type IN ('closed', 'open', 'choice')),
+                        options TEXT CHECK (options IS NULL OR json_valid(options)),
+                        correct_option INTEGER,
+                        question_type TEXT NOT NULL CHECK (question_type IN ('localization', 'attribute', 'classification', 'other')),
+                        target_label_id INTEGER REFERENCES label(id),
+                        groundable INTEGER NOT NULL CHECK (groundable IN (0, 1)),
+                        language TEXT NOT NULL DEFAULT 'en',
+                        template_id TEXT,
+                        annotator_id INTEGER REFERENCES annotator(id),
+                        batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+                        status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'reviewed', 'rejected')),
+                        external_id TEXT,
+                        source_location TEXT,
+                        attributes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes)),
+                        created_at TEXT NOT NULL,
+                        CHECK (answer_type != 'choice' OR (options IS NOT NULL AND correct_option IS NOT NULL))
+                    );
+                    CREATE UNIQUE INDEX vqa_identity ON vqa_item(image_id, question, answer, IFNULL(template_id, ''));
+                    CREATE INDEX vqa_image ON vqa_item(image_id);
+                    CREATE INDEX vqa_label ON vqa_item(target_label_id);
+
+                    CREATE TABLE vqa_target (
+                        vqa_id INTEGER NOT NULL REFERENCES vqa_item(id) ON DELETE CASCADE,
+                        region_id INTEGER NOT NULL REFERENCES region(id),
+                        PRIMARY KEY (vqa_id, region_id)
+                    );
+                    CREATE INDEX vqa_target_region ON vqa_target(region_id);
+
+                    CREATE TABLE image_label (
+                        image_id INTEGER NOT NULL REFERENCES image(id),
+                        label_id INTEGER NOT NULL REFERENCES label(id),
+                        annotator_id INTEGER REFERENCES annotator(id),
+                        batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+                        PRIMARY KEY (image_id, label_id)
+                    );
+                    """)
+            // A VQA item's target regions must lie on the item's own image: enforced where the data lives.
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER vqa_target_same_image BEFORE INSERT ON vqa_target
+                    WHEN (SELECT image_id FROM region WHERE id = NEW.region_id)
+                         != (SELECT image_id FROM vqa_item WHERE id = NEW.vqa_id)
+                    BEGIN
+                        SELECT RAISE(ABORT, 'a VQA item''s target region must be on the item''s image');
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GroundworkDemo
 
 /// `groundwork demo [DIR]`
@@ -10,7 +11,9 @@ struct DemoCommand: ParsableCommand {
             Writes seven synthetic phantoms (CT- and MR-like 16-bit PNGs, X-ray-like 8-bit PNGs, an ultrasound-like
             JPEG with an EXIF orientation, an endoscopy-like RGB JPEG), a metadata CSV and the phantoms' known
             lesion boxes to DIR/samples, creates a project in DIR (or reuses the one there), imports the samples,
-            and prints the project's statistics and check. Running it again adds nothing.
+            loads the starter taxonomy, imports two readers' boxes (COCO JSON), measures their agreement, makes
+            consensus boxes, generates localization questions with negatives, validates, and checks the project.
+            Running it again adds nothing.
             """)
 
     @Argument(help: "The folder for the demo project.")
@@ -39,10 +42,22 @@ struct DemoCommand: ParsableCommand {
             for group in report.stats.byModality {
                 print("     \(group.value ?? "(unset)")\t\(group.images) image(s)")
             }
+            let regionFiles = report.regionImports.map {
+                "\($0.regionsAdded) from \(($0.file as NSString).lastPathComponent) (\($0.duplicates) already present)"
+            }
+            print("4. Imported regions from two readers: \(regionFiles.joined(separator: "; "))")
+            let meanIoU = report.agreement.findings.map(\.meanIoU).reduce(0, +) / Double(max(report.agreement.findings.count, 1))
+            print(
+                "5. Reader agreement: \(report.agreement.findings.count) finding(s), mean IoU \(String(format: "%.3f", meanIoU)); \(report.consensus.made) consensus region(s) by \(report.consensus.method)"
+            )
+            print(
+                "6. Generated \(report.questions.positives) localization question(s) and \(report.questions.negatives) negative(s); \(report.questions.existing) already present"
+            )
+            print("7. Validate: \(report.validation.errors) error(s), \(report.validation.warnings) warning(s)")
             let errors = report.check.findings.filter { $0.severity == .error }.count
-            print("4. Check: database \(report.check.integrity), \(report.check.objectsChecked) object(s), \(errors) error(s)")
+            print("8. Check: database \(report.check.integrity), \(report.check.objectsChecked) object(s), \(errors) error(s)")
             print("Next: cd \(report.project) && groundwork images list")
         }
-        if report.check.hasErrors || !report.importReport.committed { throw ExitCode(ExitCodes.problems) }
+        if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 { throw ExitCode(ExitCodes.problems) }
     }
 }

@@ -4,6 +4,6 @@ import ArgumentParser
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import images (and, later, regions and questions) into the project.",
-        subcommands: [ImportImagesCommand.self])
+        abstract: "Import images, expert regions and VQA items into the project.",
+        subcommands: [ImportImagesCommand.self, ImportRegionsCommand.self, ImportVQACommand.self])
 }

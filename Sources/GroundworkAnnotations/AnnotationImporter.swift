@@ -1,0 +1,407 @@
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkGeometry
+import GroundworkStore
+
+/// What `groundwork import regions|vqa` was asked to do.
+public struct AnnotationImportOptions: Sendable {
+    /// The annotation file (or folder, for SLAKE, YOLO and VOC folders).
+    public var file: String
+    /// The format; nil: detected where that is unambiguous.
+    public var format: AnnotationFormat?
+    /// The annotator for entries that do not name one.
+    public var annotator: String?
+    /// The role recorded for a newly named annotator (radiologist, resident, …).
+    public var annotatorRole: String?
+    /// Where relative image paths are resolved.
+    public var imagesRoot: String?
+    /// Clip regions that stick out of their image (recorded on the region) instead of refusing them.
+    public var clip = false
+    /// Add labels the taxonomy does not know instead of refusing them.
+    public var addLabels = false
+    /// Leave out (and report) entries whose image is not in the project instead of refusing the file.
+    public var skipMissing = false
+    public var reader = ReaderOptions()
+    /// The command line, recorded in the import batch.
+    public var arguments: [String] = []
+
+    public init(file: String) { self.file = file }
+}
+
+/// What an annotation import did.
+public struct AnnotationImportReport: Codable, Sendable {
+    public var file: String
+    public var format: String
+    public var batchId: Int64?
+    /// Whether anything was written (false when any error was found: then nothing is).
+    public var committed: Bool
+    public var regionsAdded: Int
+    public var vqaItemsAdded: Int
+    public var imageLabelsAdded: Int
+    /// Entries already in the project (same image, label, annotator and geometry; same question).
+    public var duplicates: Int
+    /// Entries left out with `--skip-missing` because their image is not in the project.
+    public var skippedMissing: Int
+    public var labelsAdded: [String]
+    public var errors: Int
+    public var warnings: Int
+    /// Every finding, in file order.
+    public var diagnostics: [Diagnostic]
+}
+
+/// Imports regions, VQA items and image labels from an annotation file, all or nothing.
+///
+/// The reader streams drafts in file order; each is matched to its image (SHA-256, path, file
+/// name), its label resolved through the taxonomy, its geometry validated against the image
+/// (non-finite, empty, outside the image, too few points, self-intersecting, wrong mask size),
+/// and written inside one transaction. Any error anywhere means nothing is written and every
+/// finding is reported; warnings (duplicates, self-intersections, clipping) do not stop it.
+/// Re-importing a file adds nothing: regions are unique by image, label, annotator and
+/// geometry, questions by image, text, answer and template.
+public enum AnnotationImporter {
+    public static func run(_ options: AnnotationImportOptions, into project: Project) throws -> AnnotationImportReport {
+        guard FileIO.kind(options.file).exists else {
+            throw DiagnosticsError(
+                summary: "\(options.file): no such file or folder",
+                diagnostics: [Diagnostic(.error, file: options.file, code: "not_found", message: "no such file or folder")])
+        }
+        let format: AnnotationFormat
+        if let given = options.format {
+            format = given
+        } else {
+            let detected = detectFormat(path: options.file)
+            guard let found = detected.format else {
+                throw DiagnosticsError(
+                    summary: detected.reason, diagnostics: [Diagnostic(.error, file: options.file, code: "unknown_format", message: detected.reason)])
+            }
+            format = found
+        }
+        let images = try ImageIndex(project: project)
+        let context = ReaderContext(file: options.file, imagesRoot: options.imagesRoot.map { FileIO.absolute($0) }, images: images, options: options.reader)
+        let inputSha = FileIO.kind(options.file).isRegular ? (try? ObjectStore.sha256(ofFile: options.file).sha256) : nil
+        let started = Date()
+        let identity = Provenance.current()
+        var report = AnnotationImportReport(
+            file: options.file, format: format.rawValue, batchId: nil, committed: false, regionsAdded: 0, vqaItemsAdded: 0,
+            imageLabelsAdded: 0, duplicates: 0, skippedMissing: 0, labelsAdded: [], errors: 0, warnings: 0, diagnostics: [])
+        do {
+            try project.database.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    var batch = ImportBatch(
+                        id: nil, kind: "annotations", startedAt: Provenance.timestamp(started),
+                        finishedAt: Provenance.timestamp(started), user: identity.user, host: identity.host,
+                        toolVersion: GroundworkVersion.current, arguments: Provenance.json(options.arguments),
+                        inputs: Provenance.json([FileIO.absolute(options.file)]), metadataPath: nil, metadataSha256: nil,
+                        filesSeen: 1, imported: 0, duplicates: 0, rejected: 0, outcome: "completed", format: format.rawValue,
+                        inputSha256: inputSha)
+                    try batch.insert(db)
+                    var writer = try DraftWriter(
+                        db: db, batchId: batch.id!, createdAt: batch.startedAt, options: options, context: context)
+                    try reader(for: format).read(context) { draft in try writer.write(draft) }
+                    report.regionsAdded = writer.regionsAdded
+                    report.vqaItemsAdded = writer.vqaAdded
+                    report.imageLabelsAdded = writer.imageLabelsAdded
+                    report.duplicates = writer.duplicates
+                    report.skippedMissing = writer.skippedMissing
+                    report.labelsAdded = writer.labelsAdded
+                    if context.diagnostics.contains(where: { $0.severity == .error }) {
+                        return .rollback
+                    }
+                    batch.finishedAt = Provenance.timestamp(Date())
+                    batch.imported = writer.regionsAdded + writer.vqaAdded + writer.imageLabelsAdded
+                    batch.duplicates = writer.duplicates
+                    batch.rejected = writer.skippedMissing
+                    try batch.update(db)
+                    report.batchId = batch.id
+                    report.committed = true
+                    return .commit
+                }
+            }
+        } catch let error as DiagnosticsError {
+            throw error
+        } catch let error as FileIOError {
+            throw DiagnosticsError(summary: error.description, diagnostics: [Diagnostic(.error, file: options.file, code: "unreadable", message: error.reason)])
+        }
+        report.diagnostics = context.diagnostics
+        report.errors = report.diagnostics.filter { $0.severity == .error }.count
+        report.warnings = report.diagnostics.filter { $0.severity == .warning }.count
+        if !report.committed {
+            report.regionsAdded = 0
+            report.vqaItemsAdded = 0
+            report.imageLabelsAdded = 0
+            report.labelsAdded = []
+            report.batchId = nil
+        }
+        return report
+    }
+}
+
+/// Writes drafts inside the import's transaction, validating each against its image.
+struct DraftWriter {
+    let db: Database
+    let batchId: Int64
+    let createdAt: String
+    let options: AnnotationImportOptions
+    let context: ReaderContext
+    var labels: LabelIndex
+    var annotators: [String: Int64] = [:]
+    var keyed: [String: (regionId: Int64, imageId: Int64)] = [:]
+    var regionsAdded = 0
+    var vqaAdded = 0
+    var imageLabelsAdded = 0
+    var duplicates = 0
+    var skippedMissing = 0
+    var labelsAdded: [String] = []
+
+    init(db: Database, batchId: Int64, createdAt: String, options: AnnotationImportOptions, context: ReaderContext) throws {
+        self.db = db
+        self.batchId = batchId
+        self.createdAt = createdAt
+        self.options = options
+        self.context = context
+        self.labels = try LabelIndex(db)
+    }
+
+    mutating func write(_ draft: AnnotationDraft) throws {
+        switch draft {
+        case .region(let region): _ = try writeRegion(region, expectedImage: nil)
+        case .vqa(let item): try writeVQA(item)
+        case .imageLabel(let label): try writeImageLabel(label)
+        }
+    }
+
+    // MARK: Images, labels, annotators
+
+    private mutating func image(for reference: ImageReference, at location: SourceLocation) -> ImageIndex.Entry? {
+        switch context.images.resolve(reference, annotationFile: context.file, imagesRoot: context.imagesRoot) {
+        case .found(let entry):
+            if let w = reference.declaredWidth, let h = reference.declaredHeight, w != entry.width || h != entry.height {
+                context.report(
+                    .error, location, code: "size_mismatch",
+                    "the annotation says image \(reference) is \(w)×\(h), the project's image \(entry.id) is \(entry.width)×\(entry.height) as displayed")
+                return nil
+            }
+            return entry
+        case .missing:
+            if options.skipMissing {
+                skippedMissing += 1
+                context.report(.warning, location, code: "unknown_image", "image \(reference) is not in the project: left out (--skip-missing)")
+            } else {
+                context.report(
+                    .error, location, code: "unknown_image",
+                    "image \(reference) is not in the project (import it first, or pass --skip-missing)")
+            }
+            return nil
+        case .ambiguous(let paths):
+            context.report(
+                .error, location, code: "ambiguous_image",
+                "image \(reference) matches \(paths.count) images (\(paths.prefix(3).joined(separator: ", "))); give a path or --images-root")
+            return nil
+        }
+    }
+
+    private mutating func label(_ name: String, at location: SourceLocation) throws -> Int64? {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            context.report(.error, location, code: "empty_label", "the label is empty")
+            return nil
+        }
+        if let id = labels.id(for: trimmed) { return id }
+        guard options.addLabels else {
+            context.report(
+                .error, location, code: "unknown_label",
+                "label '\(trimmed)' is not in the taxonomy (add it with 'groundwork labels add', or pass --add-labels)")
+            return nil
+        }
+        var record = LabelRecord(name: trimmed, displayName: trimmed)
+        try record.insert(db)
+        labels.add(record)
+        labelsAdded.append(trimmed)
+        context.report(.info, location, code: "label_added", "label '\(trimmed)' added to the taxonomy")
+        return record.id
+    }
+
+    private mutating func annotator(_ name: String?) throws -> Int64? {
+        guard let name = (name ?? options.annotator)?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return nil }
+        if let id = annotators[name] { return id }
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM annotator WHERE name = ?", arguments: [name]) {
+            annotators[name] = id
+            return id
+        }
+        var record = AnnotatorRecord(name: name, role: name == options.annotator ? options.annotatorRole : nil)
+        try record.insert(db)
+        annotators[name] = record.id!
+        return record.id
+    }
+
+    // MARK: Regions
+
+    /// Validates and writes a region; returns its id (new or existing), or nil when it was refused.
+    private mutating func writeRegion(_ draft: RegionDraft, expectedImage: ImageIndex.Entry?) throws -> Int64? {
+        let entry: ImageIndex.Entry
+        if let expectedImage {
+            entry = expectedImage
+        } else {
+            guard let found = image(for: draft.image, at: draft.location) else { return nil }
+            entry = found
+        }
+        guard let labelId = try label(draft.label, at: draft.location) else { return nil }
+        guard let (geometry, clipped) = GeometryCheck.validate(draft.geometry, width: entry.width, height: entry.height, clip: options.clip, location: draft.location, context: context)
+        else { return nil }
+        guard let box = geometry.tightBox else { return nil }
+        let annotatorId = try annotator(draft.annotator)
+        let json = GeometryCheck.canonicalJSON(geometry)
+        let sha = ObjectStoreHash.sha256(json)
+        try db.execute(
+            sql: """
+                INSERT INTO region (image_id, label_id, kind, geometry, geometry_sha256, x0, y0, x1, y1, area, annotator_id,
+                    batch_id, status, external_id, source_location, clipped, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """,
+            arguments: [
+                entry.id, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, annotatorId, batchId,
+                draft.externalId, draft.location.description, clipped, createdAt,
+            ])
+        let id: Int64
+        if db.changesCount == 0 {
+            duplicates += 1
+            context.report(
+                .warning, draft.location, code: "duplicate_region",
+                "the same region (image, label, annotator, geometry) is already in the project: not added again")
+            id = try Int64.fetchOne(
+                db,
+                sql: "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_sha256 = ?",
+                arguments: [entry.id, labelId, annotatorId ?? 0, sha])!
+        } else {
+            regionsAdded += 1
+            id = db.lastInsertedRowID
+        }
+        if let key = draft.key { keyed[key] = (id, entry.id) }
+        return id
+    }
+
+    // MARK: VQA items
+
+    private mutating func writeVQA(_ draft: VQADraft) throws {
+        guard let entry = image(for: draft.image, at: draft.location) else { return }
+        var failed = false
+        var targetLabelId: Int64?
+        if let name = draft.targetLabel {
+            targetLabelId = try label(name, at: draft.location)
+            if targetLabelId == nil { failed = true }
+        }
+        var answer = draft.answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        var correct = draft.correctOption
+        switch draft.answerType {
+        case .closed:
+            let normal = answer.lowercased()
+            if normal == "yes" || normal == "no" {
+                answer = normal
+            } else {
+                context.report(.error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
+                failed = true
+            }
+        case .choice:
+            let options = draft.options ?? []
+            if options.count < 2 {
+                context.report(.error, draft.location, code: "bad_options", "a multiple-choice question needs at least two options")
+                failed = true
+            } else if let index = correct {
+                if !options.indices.contains(index) {
+                    context.report(.error, draft.location, code: "bad_options", "the correct option \(index) is not one of the \(options.count) options")
+                    failed = true
+                } else if !answer.isEmpty && answer != options[index] {
+                    context.report(
+                        .error, draft.location, code: "answer_not_in_options",
+                        "the answer '\(answer)' is not the correct option '\(options[index])'")
+                    failed = true
+                }
+                if !failed { answer = options[index] }
+            } else if let index = options.firstIndex(of: answer) {
+                correct = index
+            } else {
+                context.report(
+                    .error, draft.location, code: "answer_not_in_options",
+                    "the answer '\(answer)' is not among the options \(options)")
+                failed = true
+            }
+        case .open:
+            break
+        }
+        var regionIds: [Int64] = []
+        for target in draft.targets {
+            var target = target
+            if target.annotator == nil { target.annotator = draft.annotator }
+            if let id = try writeRegion(target, expectedImage: entry) { regionIds.append(id) } else { failed = true }
+        }
+        for key in draft.targetKeys {
+            guard let found = keyed[key] else {
+                context.report(.error, draft.location, code: "unknown_region", "target region '\(key)' is not defined in this file")
+                failed = true
+                continue
+            }
+            if found.imageId != entry.id {
+                context.report(.error, draft.location, code: "target_on_other_image", "target region '\(key)' is on another image")
+                failed = true
+                continue
+            }
+            regionIds.append(found.regionId)
+        }
+        let negative = draft.answerType == .closed && answer == "no"
+        let groundable: Bool
+        if let explicit = draft.groundable {
+            groundable = explicit
+            if explicit && regionIds.isEmpty && !failed {
+                context.report(.error, draft.location, code: "groundable_without_region", "the item is marked groundable but has no target region")
+                failed = true
+            }
+            if explicit && negative {
+                context.report(.error, draft.location, code: "groundable_negative", "an item whose answer is 'no' cannot be groundable")
+                failed = true
+            }
+        } else {
+            groundable = !negative && !regionIds.isEmpty
+        }
+        if failed { return }
+        let attributes = draft.attributes.isEmpty ? "{}" : ((try? CanonicalJSON.string(draft.attributes, pretty: false)) ?? "{}")
+        let options = try draft.options.map { try CanonicalJSON.string($0, pretty: false) }
+        try db.execute(
+            sql: """
+                INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
+                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """,
+            arguments: [
+                entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue, targetLabelId,
+                groundable, draft.language, draft.templateId, try annotator(draft.annotator), batchId, draft.externalId,
+                draft.location.description, attributes, createdAt,
+            ])
+        if db.changesCount == 0 {
+            duplicates += 1
+            context.report(.warning, draft.location, code: "duplicate_question", "the same question is already in the project: not added again")
+            return
+        }
+        let vqaId = db.lastInsertedRowID
+        vqaAdded += 1
+        for regionId in Set(regionIds).sorted() {
+            try VQATargetRecord(vqaId: vqaId, regionId: regionId).insert(db)
+        }
+    }
+
+    // MARK: Image labels
+
+    private mutating func writeImageLabel(_ draft: ImageLabelDraft) throws {
+        guard let entry = image(for: draft.image, at: draft.location), let labelId = try label(draft.label, at: draft.location) else { return }
+        try db.execute(
+            sql: "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [entry.id, labelId, try annotator(draft.annotator), batchId])
+        if db.changesCount == 0 {
+            duplicates += 1
+        } else {
+            imageLabelsAdded += 1
+        }
+    }
+}

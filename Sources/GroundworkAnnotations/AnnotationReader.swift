@@ -1,0 +1,180 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+
+/// Reads one annotation format. Every reader names its source convention and converts to
+/// Groundwork's frame at its edge: nothing past a reader sees the format's own numbers.
+public protocol AnnotationReader: Sendable {
+    /// The format this reader reads.
+    var format: AnnotationFormat { get }
+
+    /// Reads `context.file` in file order, handing each draft to `emit` and every problem to
+    /// `context.report`, and carries on after a problem so that all of them are found.
+    /// Throws only when the file as a whole cannot be read (missing, unreadable).
+    func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws
+}
+
+/// Options that readers honour.
+public struct ReaderOptions: Sendable {
+    /// The box convention for formats whose boxes are ambiguous (VGMED, CSV); nil: detect per row.
+    public var boxFormat: BoxConvention?
+    /// The question type for VQA rows that do not give one (VGMED).
+    public var questionType: QuestionType?
+    /// For YOLO: the class names by index (`classes.txt` or `data.yaml` names).
+    public var classNames: [String]?
+    /// For CSV: which column holds what (see ``CSVColumns``).
+    public var csvColumns: CSVColumns
+
+    public init(boxFormat: BoxConvention? = nil, questionType: QuestionType? = nil, classNames: [String]? = nil, csvColumns: CSVColumns = CSVColumns()) {
+        self.boxFormat = boxFormat
+        self.questionType = questionType
+        self.classNames = classNames
+        self.csvColumns = csvColumns
+    }
+}
+
+/// Column names for the CSV region reader. Defaults read a plain `image,label,x0,y0,x1,y1` file;
+/// ChestX-ray8's `BBox_List_2017.csv` is `image: "Image Index", label: "Finding Label",
+/// x: "Bbox [x", y: "y", width: "w", height: "h]"` with `coco_xywh`; VinDr-CXR's is
+/// `image: "image_id", label: "class_name", annotator: "rad_id", x0: "x_min", …`.
+public struct CSVColumns: Sendable, Equatable {
+    public var image = "image"
+    public var label = "label"
+    public var annotator: String? = nil
+    /// The four box columns in the order of the box convention's numbers.
+    public var box = ["x0", "y0", "x1", "y1"]
+
+    public init(image: String = "image", label: String = "label", annotator: String? = nil, box: [String] = ["x0", "y0", "x1", "y1"]) {
+        self.image = image
+        self.label = label
+        self.annotator = annotator
+        self.box = box
+    }
+}
+
+/// What a reader works with: the file, the project's images (for conventions relative to image
+/// size), options, and the place to report problems.
+public final class ReaderContext: @unchecked Sendable {
+    /// The annotation file (or folder, for per-image formats) as the user named it.
+    public let file: String
+    /// Where relative image paths are resolved (`--images-root`), if given.
+    public let imagesRoot: String?
+    public let images: ImageIndex
+    public let options: ReaderOptions
+    private let lock = NSLock()
+    private var found: [Diagnostic] = []
+
+    public init(file: String, imagesRoot: String?, images: ImageIndex, options: ReaderOptions) {
+        self.file = file
+        self.imagesRoot = imagesRoot
+        self.images = images
+        self.options = options
+    }
+
+    /// Every problem reported so far, in order.
+    public var diagnostics: [Diagnostic] {
+        lock.lock()
+        defer { lock.unlock() }
+        return found
+    }
+
+    /// Reports a problem in the file.
+    public func report(_ severity: Severity, _ location: SourceLocation, code: String, _ message: String, file: String? = nil) {
+        lock.lock()
+        found.append(Diagnostic(severity, file: file ?? self.file, location: location, code: code, message: message))
+        lock.unlock()
+    }
+
+    /// Reports a diagnostic made elsewhere (e.g. a JSON syntax error).
+    public func report(_ diagnostic: Diagnostic) {
+        lock.lock()
+        found.append(diagnostic)
+        lock.unlock()
+    }
+
+    /// Converts a box in a named convention, reporting a problem (and returning nil) when it cannot.
+    public func box(
+        _ numbers: [Double], _ convention: BoxConvention, image: ImageReference, at location: SourceLocation
+    ) -> Box? {
+        var width: Int? = image.declaredWidth
+        var height: Int? = image.declaredHeight
+        if convention == .yoloNormalized || convention == .labelStudioPercent, width == nil || height == nil {
+            if let entry = images.resolve(image, annotationFile: file, imagesRoot: imagesRoot).entry {
+                width = entry.width
+                height = entry.height
+            }
+        }
+        guard numbers.count == 4 else {
+            report(.error, location, code: "bad_box", "a box needs 4 numbers, found \(numbers.count)")
+            return nil
+        }
+        guard numbers.allSatisfy(\.isFinite) else {
+            report(.error, location, code: "non_finite", "the box has a NaN or infinite coordinate: \(numbers)")
+            return nil
+        }
+        do {
+            return try convention.toBox(numbers, imageWidth: width, imageHeight: height)
+        } catch {
+            report(.error, location, code: "bad_box", error.message)
+            return nil
+        }
+    }
+}
+
+/// The reader for a format.
+public func reader(for format: AnnotationFormat) -> any AnnotationReader {
+    switch format {
+    case .coco: return COCOReader()
+    case .voc: return VOCReader()
+    case .yolo: return YOLOReader()
+    case .labelStudio: return LabelStudioReader()
+    case .cvat: return CVATReader()
+    case .csv: return CSVRegionReader()
+    case .slake: return SLAKEReader()
+    case .vgmed: return VGMEDReader()
+    }
+}
+
+/// Detects a file's format from its name and first bytes, where that is unambiguous.
+/// - Returns: the format, or nil with the reason it could not tell.
+public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: String) {
+    let kind = FileIO.kind(path)
+    let name = (path as NSString).lastPathComponent.lowercased()
+    if kind.isDirectory {
+        let fm = FileManager.default
+        let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+        if entries.contains(where: { FileIO.kind("\(path)/\($0)/question.json").isRegular || FileIO.kind("\(path)/\($0)/detection.json").isRegular }) {
+            return (.slake, "a folder of SLAKE image folders")
+        }
+        if entries.contains(where: { $0.hasSuffix(".txt") }) && (entries.contains("classes.txt") || entries.contains("data.yaml")) {
+            return (.yolo, "a folder of YOLO .txt files with classes.txt")
+        }
+        if entries.contains(where: { $0.hasSuffix(".xml") }) { return (.voc, "a folder of Pascal VOC .xml files") }
+        return (nil, "cannot tell the format of folder \(path); pass --format")
+    }
+    let head: [UInt8]
+    if let handle = FileHandle(forReadingAtPath: path) {
+        head = Array(handle.readData(ofLength: 4096))
+        try? handle.close()
+    } else {
+        return (nil, "cannot read \(path)")
+    }
+    let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    if name.hasSuffix(".jsonl") { return (.vgmed, "a .jsonl file (VGMED JSONL)") }
+    if name.hasSuffix(".csv") { return (.csv, "a .csv file") }
+    if name.hasSuffix(".xml") || text.hasPrefix("<") {
+        if text.contains("<annotations") { return (.cvat, "XML with <annotations> (CVAT)") }
+        if text.contains("<annotation") { return (.voc, "XML with <annotation> (Pascal VOC)") }
+        return (nil, "XML that is neither CVAT nor Pascal VOC; pass --format")
+    }
+    if text.hasPrefix("[") {
+        return (.labelStudio, "a JSON array of tasks (Label Studio)")
+    }
+    if text.hasPrefix("{") {
+        if text.contains("\"annotations\"") || text.contains("\"categories\"") || text.contains("\"images\"") {
+            return (.coco, "a JSON object with images/annotations/categories (COCO)")
+        }
+        return (nil, "a JSON object that does not look like COCO; pass --format")
+    }
+    return (nil, "cannot tell the format of \(path) from its name or content; pass --format")
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkGeometry
+import GroundworkStore
+
+/// How a consensus region is made from several readers' regions of one finding.
+///
+/// Each method has an id with a version, recorded on the region it makes (`consensus_method`),
+/// with the regions it was made from (`consensus_member`).
+public enum ConsensusMethod: String, Codable, Sendable, CaseIterable {
+    /// The pixels any reader marked (`union@1`).
+    case union
+    /// The pixels every reader marked (`intersection@1`); nothing is made when that is empty.
+    case intersection
+    /// The pixels more than half of the readers marked (`majority@1`); nothing when empty.
+    case majority
+    /// The mean of the readers' boxes, coordinate by coordinate (`mean-box@1`); only when every
+    /// reader drew exactly one box.
+    case meanBox = "mean-box"
+
+    public var id: String { "\(rawValue)@1" }
+}
+
+/// What `groundwork consensus` did.
+public struct ConsensusReport: Codable, Sendable {
+    public var method: String
+    public var made: Int
+    public var existing: Int
+    /// Findings with fewer than two readers, or where the method yields nothing.
+    public var skipped: Int
+    public var batchId: Int64?
+}
+
+/// Makes consensus regions for every finding (image, label) with at least `minReaders` readers.
+public enum Consensus {
+    public static func run(_ method: ConsensusMethod, minReaders: Int = 2, label: String? = nil, project: Project, arguments: [String]) throws -> ConsensusReport {
+        var report = ConsensusReport(method: method.id, made: 0, existing: 0, skipped: 0, batchId: nil)
+        let now = Provenance.timestamp(Date())
+        let who = Provenance.current()
+        try project.database.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                var batch = ImportBatch(
+                    id: nil, kind: "consensus", startedAt: now, finishedAt: now, user: who.user, host: who.host,
+                    toolVersion: GroundworkVersion.current, arguments: Provenance.json(arguments), inputs: Provenance.json([method.id]),
+                    metadataPath: nil, metadataSha256: nil, filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, outcome: "completed",
+                    format: "consensus")
+                try batch.insert(db)
+                var filter = ""
+                var arguments: StatementArguments = []
+                if let label {
+                    guard let id = try LabelIndex(db).id(for: label) else { throw DiagnosticsError(summary: "unknown label '\(label)'", diagnostics: []) }
+                    filter = "AND r.label_id = ?"
+                    arguments = [id]
+                }
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.id, r.image_id, r.label_id, r.annotator_id, r.geometry, i.width, i.height
+                        FROM region r JOIN image i ON i.id = r.image_id
+                        WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL \(filter)
+                        ORDER BY r.image_id, r.label_id, r.annotator_id, r.id
+                        """, arguments: arguments)
+                var index = 0
+                while index < rows.count {
+                    let imageId: Int64 = rows[index]["image_id"], labelId: Int64 = rows[index]["label_id"]
+                    var group: [Row] = []
+                    while index < rows.count, rows[index]["image_id"] as Int64 == imageId, rows[index]["label_id"] as Int64 == labelId {
+                        group.append(rows[index])
+                        index += 1
+                    }
+                    let readers = Dictionary(grouping: group) { $0["annotator_id"] as Int64 }
+                    guard readers.count >= max(2, minReaders),
+                        let geometry = make(method, readers: readers, width: group[0]["width"], height: group[0]["height"])
+                    else {
+                        report.skipped += 1
+                        continue
+                    }
+                    let json = GeometryCheck.canonicalJSON(geometry)
+                    let sha = ObjectStoreHash.sha256(json)
+                    let box = geometry.tightBox!
+                    try db.execute(
+                        sql: """
+                            INSERT INTO region (image_id, label_id, kind, geometry, geometry_sha256, x0, y0, x1, y1, area, annotator_id, batch_id,
+                                status, consensus_method, created_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'draft', ?, ?) ON CONFLICT DO NOTHING
+                            """,
+                        arguments: [imageId, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!, method.id, now])
+                    if db.changesCount == 0 {
+                        report.existing += 1
+                        continue
+                    }
+                    let consensusId = db.lastInsertedRowID
+                    for row in group {
+                        try db.execute(sql: "INSERT INTO consensus_member (consensus_id, member_id) VALUES (?, ?)", arguments: [consensusId, row["id"] as Int64])
+                    }
+                    report.made += 1
+                }
+                batch.imported = report.made
+                batch.duplicates = report.existing
+                try batch.update(db)
+                report.batchId = batch.id
+                return .commit
+            }
+        }
+        return report
+    }
+
+    /// The consensus shape of one finding, or nil when the method yields nothing.
+    static func make(_ method: ConsensusMethod, readers: [Int64: [Row]], width: Int, height: Int) -> Geometry? {
+        func geometry(_ row: Row) -> Geometry? { try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8)) }
+        switch method {
+        case .meanBox:
+            var boxes: [Box] = []
+            for key in readers.keys.sorted() {
+                guard readers[key]!.count == 1, case .box(let box)? = geometry(readers[key]![0]) else { return nil }
+                boxes.append(box)
+            }
+            let n = Double(boxes.count)
+            return .box(
+                Box(
+                    x0: boxes.map(\.x0).reduce(0, +) / n, y0: boxes.map(\.y0).reduce(0, +) / n,
+                    x1: boxes.map(\.x1).reduce(0, +) / n, y1: boxes.map(\.y1).reduce(0, +) / n))
+        case .union, .intersection, .majority:
+            var masks: [BinaryMask] = []
+            for key in readers.keys.sorted() {
+                let shapes = readers[key]!.compactMap(geometry).map { $0.rasterize(width: width, height: height) }
+                guard let merged = BinaryMask.union(shapes) else { return nil }
+                masks.append(merged)
+            }
+            let result: BinaryMask?
+            switch method {
+            case .union: result = BinaryMask.union(masks)
+            case .intersection: result = BinaryMask.intersection(masks)
+            default: result = BinaryMask.majority(masks)
+            }
+            guard let result, result.area > 0 else { return nil }
+            return .mask(RLE(mask: result))
+        }
+    }
+}
+
+/// SHA-256 of a string, lowercase hex.
+enum ObjectStoreHash {
+    static func sha256(_ text: String) -> String {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { ObjectStore.sha256(UnsafeRawBufferPointer($0)) }
+    }
+}

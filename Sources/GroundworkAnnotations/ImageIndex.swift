@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkStore
+
+/// The project's images, indexed for matching annotation entries to them.
+///
+/// Matching order (the first that applies wins): SHA-256; path (absolute, or relative to
+/// `--images-root`, else to the annotation file's folder; then as a unique suffix of an imported
+/// file's original path, so `xmlab462/source.jpg` finds `/data/slake/imgs/xmlab462/source.jpg`);
+/// file name (unique base name). An ambiguous name is an error, never a guess.
+public final class ImageIndex: Sendable {
+    /// What the importer needs to know of an image.
+    public struct Entry: Sendable, Equatable {
+        public var id: Int64
+        public var sha256: String
+        public var originalPath: String
+        /// As displayed (after EXIF orientation): the frame of every region.
+        public var width: Int
+        public var height: Int
+        public var modality: String?
+    }
+
+    /// The outcome of resolving a reference.
+    public enum Resolution: Sendable, Equatable {
+        case found(Entry)
+        case missing
+        case ambiguous([String])
+
+        public var entry: Entry? {
+            if case .found(let entry) = self { return entry }
+            return nil
+        }
+    }
+
+    private let bySha: [String: Entry]
+    private let byPath: [String: Entry]
+    private let byName: [String: [Entry]]
+
+    /// Loads the index of a project's images.
+    public convenience init(project: Project) throws {
+        let entries = try project.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, sha256, original_path, width, height, modality FROM image ORDER BY id").map {
+                Entry(
+                    id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
+                    height: $0["height"], modality: $0["modality"])
+            }
+        }
+        self.init(entries: entries)
+    }
+
+    /// An index over given entries (for tests and tools).
+    public init(entries: [Entry]) {
+        var bySha: [String: Entry] = [:]
+        var byPath: [String: Entry] = [:]
+        var byName: [String: [Entry]] = [:]
+        for entry in entries {
+            bySha[entry.sha256] = entry
+            byPath[entry.originalPath] = entry
+            byName[(entry.originalPath as NSString).lastPathComponent, default: []].append(entry)
+        }
+        self.bySha = bySha
+        self.byPath = byPath
+        self.byName = byName
+    }
+
+    /// Resolves a reference from an annotation file.
+    public func resolve(_ reference: ImageReference, annotationFile: String, imagesRoot: String?) -> Resolution {
+        if let sha = reference.sha256?.lowercased(), let entry = bySha[sha] { return .found(entry) }
+        if let path = reference.path, !path.isEmpty {
+            let base = imagesRoot ?? (FileIO.absolute(annotationFile) as NSString).deletingLastPathComponent
+            let absolute = FileIO.absolute(path, relativeTo: base)
+            if let entry = byPath[absolute] { return .found(entry) }
+            // A relative path as a unique suffix of an imported path.
+            if !path.hasPrefix("/") {
+                let suffix = "/" + (path as NSString).standardizingPath.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+                let name = (path as NSString).lastPathComponent
+                let candidates = (byName[name] ?? []).filter { $0.originalPath.hasSuffix(suffix) }
+                if candidates.count == 1 { return .found(candidates[0]) }
+                if candidates.count > 1 { return .ambiguous(candidates.map(\.originalPath)) }
+            }
+        }
+        let name = reference.fileName ?? reference.path.map { ($0 as NSString).lastPathComponent }
+        if let name, let matches = byName[name] {
+            if matches.count == 1 { return .found(matches[0]) }
+            return .ambiguous(matches.map(\.originalPath))
+        }
+        return .missing
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkGeometry
+import GroundworkStore
+
+/// What `groundwork validate` found in the project's stored annotations.
+public struct ValidationReport: Codable, Sendable {
+    public var regionsChecked: Int
+    public var vqaItemsChecked: Int
+    public var findings: [Diagnostic]
+    public var errors: Int
+    public var warnings: Int
+    public var infos: Int
+}
+
+/// Runs the import-time checks again over everything stored, plus the checks that need the whole
+/// project: regions against their images (outside, empty, too few points, self-intersecting,
+/// wrong mask size), questions (a closed answer that is not yes/no, a choice answer that is not
+/// its correct option, a groundable item without a region or with a "no" answer, a target region
+/// on another image or of another label than the item's target), and labels no region or question
+/// uses (info). Each finding names the annotation file the entry came from and its place there.
+public enum ProjectValidation {
+    public static func run(_ project: Project) throws -> ValidationReport {
+        try project.database.read { db in
+            var findings: [Diagnostic] = []
+            func source(_ row: Row) -> String {
+                let inputs: String? = row["inputs"]
+                let decoded = inputs.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                return decoded?.first ?? "batch \(row["batch_id"] as Int64)"
+            }
+            var regions = 0
+            let regionCursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT r.id, r.geometry, r.source_location, r.batch_id, b.inputs, i.width, i.height
+                    FROM region r JOIN image i ON i.id = r.image_id JOIN import_batch b ON b.id = r.batch_id ORDER BY r.id
+                    """)
+            while let row = try regionCursor.next() {
+                regions += 1
+                let id: Int64 = row["id"]
+                let place: String = row["source_location"] ?? ""
+                let prefix = "region \(id)\(place.isEmpty ? "" : " (\(place))")"
+                guard let geometry = try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8)) else {
+                    findings.append(Diagnostic(.error, file: source(row), code: "bad_geometry", message: "\(prefix): its stored geometry cannot be read"))
+                    continue
+                }
+                for finding in GeometryCheck.check(geometry, width: row["width"], height: row["height"], clip: false).diagnostics {
+                    findings.append(Diagnostic(finding.severity, file: source(row), code: finding.code, message: "\(prefix): \(finding.message)"))
+                }
+            }
+            var items = 0
+            let itemCursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT v.id, v.image_id, v.answer, v.answer_type, v.options, v.correct_option, v.groundable, v.target_label_id,
+                        v.source_location, v.batch_id, b.inputs,
+                        (SELECT COUNT(*) FROM vqa_target t WHERE t.vqa_id = v.id) AS targets,
+                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.image_id != v.image_id) AS elsewhere,
+                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND v.target_label_id IS NOT NULL AND r.label_id != v.target_label_id) AS other_label,
+                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.status = 'rejected') AS rejected
+                    FROM vqa_item v JOIN import_batch b ON b.id = v.batch_id ORDER BY v.id
+                    """)
+            while let row = try itemCursor.next() {
+                items += 1
+                let id: Int64 = row["id"]
+                let place: String = row["source_location"] ?? ""
+                let prefix = "question \(id)\(place.isEmpty ? "" : " (\(place))")"
+                let file = source(row)
+                let answer: String = row["answer"]
+                let type: String = row["answer_type"]
+                let groundable: Bool = row["groundable"]
+                let targets: Int = row["targets"]
+                if type == "closed" && answer != "yes" && answer != "no" {
+                    findings.append(Diagnostic(.error, file: file, code: "bad_answer", message: "\(prefix): a closed question's answer must be yes or no, not '\(answer)'"))
+                }
+                if type == "choice" {
+                    let options = (row["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+                    let correct: Int? = row["correct_option"]
+                    if correct.map({ !options.indices.contains($0) || options[$0] != answer }) ?? true {
+                        findings.append(Diagnostic(.error, file: file, code: "answer_not_in_options", message: "\(prefix): the answer '\(answer)' is not its correct option among \(options)"))
+                    }
+                }
+                if groundable && targets == 0 {
+                    findings.append(Diagnostic(.error, file: file, code: "groundable_without_region", message: "\(prefix): groundable, but no target region"))
+                }
+                if groundable && type == "closed" && answer == "no" {
+                    findings.append(Diagnostic(.error, file: file, code: "groundable_negative", message: "\(prefix): answered 'no', yet groundable"))
+                }
+                if (row["elsewhere"] as Int) > 0 {
+                    findings.append(Diagnostic(.error, file: file, code: "target_on_other_image", message: "\(prefix): a target region is on another image"))
+                }
+                if (row["other_label"] as Int) > 0 {
+                    findings.append(Diagnostic(.warning, file: file, code: "target_other_label", message: "\(prefix): a target region has another label than the question's target"))
+                }
+                if groundable && (row["rejected"] as Int) > 0 {
+                    findings.append(Diagnostic(.warning, file: file, code: "rejected_target", message: "\(prefix): a target region was rejected in review"))
+                }
+            }
+            let unused = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM label l WHERE NOT EXISTS (SELECT 1 FROM region WHERE label_id = l.id)
+                        AND NOT EXISTS (SELECT 1 FROM vqa_item WHERE target_label_id = l.id)
+                        AND NOT EXISTS (SELECT 1 FROM image_label WHERE label_id = l.id)
+                        AND NOT EXISTS (SELECT 1 FROM label c WHERE c.parent_id = l.id)
+                    ORDER BY name
+                    """)
+            if !unused.isEmpty {
+                findings.append(
+                    Diagnostic(.info, file: project.root + "/" + Project.databaseName, code: "unused_labels", message: "\(unused.count) label(s) used by nothing: \(unused.prefix(10).joined(separator: ", "))\(unused.count > 10 ? ", …" : "")"))
+            }
+            return ValidationReport(
+                regionsChecked: regions, vqaItemsChecked: items, findings: findings,
+                errors: findings.filter { $0.severity == .error }.count, warnings: findings.filter { $0.severity == .warning }.count,
+                infos: findings.filter { $0.severity == .info }.count)
+        }
+    }
+}
+
+/// Review: setting the status of regions and questions.
+public enum Review {
+    /// The statuses a review sets.
+    public static let statuses = ["draft", "reviewed", "rejected"]
+
+    /// Sets the status of the given regions (or questions); returns how many rows changed. Unknown ids are an error, and nothing changes.
+    public static func setStatus(_ status: String, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
+        guard statuses.contains(status) else { throw DiagnosticsError(summary: "status must be one of \(statuses.joined(separator: ", "))", diagnostics: []) }
+        return try project.database.write { db in
+            var missing: [Int64] = []
+            for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }
+            if !missing.isEmpty {
+                throw DiagnosticsError(summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed", diagnostics: [])
+            }
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: "UPDATE \(table.rawValue) SET status = ? WHERE id = ? AND status != ?", arguments: [status, id, status])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+}
+
+/// Which table a review works on.
+public enum ReviewTable: String, Sendable {
+    case region
+    case vqaItem = "vqa_item"
+
+    var noun: String { self == .region ? "region" : "question" }
+}
+
+extension Bool {
+    fileprivate init(exists db: Database, table: String, id: Int64) throws {
+        self = try Int.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) != nil
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+
+/// COCO JSON (object detection / instance segmentation).
+///
+/// Conventions: `bbox` is `[x, y, w, h]` in continuous pixel coordinates with the origin at the
+/// top-left corner of the top-left pixel (``BoxConvention/cocoXYWH``); polygon `segmentation`
+/// vertices are continuous coordinates in the same frame; RLE `segmentation` is column-major with
+/// `size` `[height, width]` (compressed string or uncompressed counts). A region's geometry is its
+/// segmentation when there is one, else its box. `images[].width/height` are checked against the
+/// project's images. Categories give the labels (by `name`).
+///
+/// Groundwork's own COCO export adds a top-level `vqa` array: `{image_id, question, answer,
+/// answer_type, options, correct_option, question_type, label, target_annotation_ids, groundable}`.
+///
+/// The file is streamed twice: first `images` and `categories`, then `annotations` and `vqa`, one
+/// entry at a time, so memory stays flat in the number of annotations.
+public struct COCOReader: AnnotationReader {
+    public var format: AnnotationFormat { .coco }
+
+    public init() {}
+
+    struct ImageInfo {
+        var reference: ImageReference
+    }
+
+    public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
+        var images: [Int: ImageInfo] = [:]
+        var categories: [Int: String] = [:]
+        // Pass 1: images and categories.
+        do {
+            let reader = try JSONStreamReader(path: context.file)
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                switch key {
+                case "images":
+                    try reader.beginArray()
+                    var index = 0
+                    while try reader.nextElement() {
+                        let pointer = reader.pointer
+                        let value = try reader.readValue()
+                        defer { index += 1 }
+                        guard let id = value["id"]?.intValue, let name = value["file_name"]?.stringValue else {
+                            context.report(.error, .jsonPointer(pointer), code: "bad_image", "an image needs an integer 'id' and a 'file_name'")
+                            continue
+                        }
+                        if images[id] != nil {
+                            context.report(.error, .jsonPointer(pointer), code: "duplicate_id", "image id \(id) appears twice")
+                        }
+                        images[id] = ImageInfo(
+                            reference: ImageReference(
+                                path: name, declaredWidth: value["width"]?.intValue, declaredHeight: value["height"]?.intValue))
+                    }
+                case "categories":
+                    try reader.beginArray()
+                    while try reader.nextElement() {
+                        let pointer = reader.pointer
+                        let value = try reader.readValue()
+                        guard let id = value["id"]?.intValue, let name = value["name"]?.stringValue else {
+                            context.report(.error, .jsonPointer(pointer), code: "bad_category", "a category needs an integer 'id' and a 'name'")
+                            continue
+                        }
+                        if categories[id] != nil {
+                            context.report(.error, .jsonPointer(pointer), code: "duplicate_id", "category id \(id) appears twice")
+                        }
+                        categories[id] = name
+                    }
+                default:
+                    try reader.skipValue()
+                }
+            }
+            try reader.finish()
+        } catch let error as JSONSyntaxError {
+            context.report(error.diagnostic(file: context.file))
+            return
+        }
+
+        // Pass 2: annotations and VQA items.
+        do {
+            let reader = try JSONStreamReader(path: context.file)
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                switch key {
+                case "annotations":
+                    try reader.beginArray()
+                    while try reader.nextElement() {
+                        let pointer = reader.pointer
+                        let value = try reader.readValue()
+                        if let draft = region(value, at: pointer, images: images, categories: categories, context: context) {
+                            try emit(.region(draft))
+                        }
+                    }
+                case "vqa":
+                    try reader.beginArray()
+                    while try reader.nextElement() {
+                        let pointer = reader.pointer
+                        let value = try reader.readValue()
+                        if let draft = vqa(value, at: pointer, images: images, context: context) {
+                            try emit(.vqa(draft))
+                        }
+                    }
+                default:
+                    try reader.skipValue()
+                }
+            }
+            try reader.finish()
+        } catch let error as JSONSyntaxError {
+            context.report(error.diagnostic(file: context.file))
+        }
+    }
+
+    private func region(
+        _ value: JSONValue, at pointer: String, images: [Int: ImageInfo], categories: [Int: String], context: ReaderContext
+    ) -> RegionDraft? {
+        let here = SourceLocation.jsonPointer(pointer)
+        guard let imageId = value["image_id"]?.intValue else {
+            context.report(.error, here, code: "missing_field", "an annotation needs an integer 'image_id'")
+            return nil
+        }
+        guard let image = images[imageId] else {
+            context.report(.error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "image_id \(imageId) is not in 'images'")
+            return nil
+        }
+        guard let categoryId = value["category_id"]?.intValue, let label = categories[categoryId] else {
+            context.report(
+                .error, .jsonPointer(pointer + "/category_id"), code: "unknown_category",
+                "category_id \(value["category_id"]?.canonicalText() ?? "(missing)") is not in 'categories'")
+            return nil
+        }
+        let geometry: Geometry
+        if let segmentation = value["segmentation"], let parsed = segmentationGeometry(segmentation, at: pointer + "/segmentation", context: context) {
+            guard let parsed = parsed else { return nil }
+            geometry = parsed
+        } else if let bbox = value["bbox"]?.arrayValue {
+            let numbers = bbox.compactMap(\.doubleValue)
+            guard numbers.count == bbox.count, let box = context.box(numbers, .cocoXYWH, image: image.reference, at: .jsonPointer(pointer + "/bbox")) else {
+                if numbers.count != bbox.count {
+                    context.report(.error, .jsonPointer(pointer + "/bbox"), code: "bad_box", "'bbox' must be 4 numbers")
+                }
+                return nil
+            }
+            geometry = .box(box)
+        } else {
+            context.report(.error, here, code: "missing_field", "an annotation needs a 'bbox' or a 'segmentation'")
+            return nil
+        }
+        let id = value["id"].map { $0.intValue.map(String.init) ?? $0.canonicalText() }
+        return RegionDraft(
+            image: image.reference, label: label, geometry: geometry,
+            annotator: value["annotator"]?.stringValue ?? value["rad_id"]?.stringValue, externalId: id, location: here,
+            key: id.map { "ann:\($0)" })
+    }
+
+    /// The geometry of a `segmentation`: nil when there is none (empty list), `.some(nil)` when it
+    /// is malformed (reported).
+    private func segmentationGeometry(_ value: JSONValue, at pointer: String, context: ReaderContext) -> Geometry?? {
+        let here = SourceLocation.jsonPointer(pointer)
+        if let rings = value.arrayValue {
+            if rings.isEmpty { return nil }
+            var polygons: [Polygon] = []
+            for (k, ring) in rings.enumerated() {
+                guard let list = ring.arrayValue else {
+                    context.report(.error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
+                    return .some(nil)
+                }
+                let numbers = list.compactMap(\.doubleValue)
+                guard numbers.count == list.count else {
+                    context.report(.error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
+                    return .some(nil)
+                }
+                do {
+                    polygons.append(try Polygon(flat: numbers))
+                } catch {
+                    context.report(.error, .jsonPointer("\(pointer)/\(k)"), code: "too_few_points", error.message)
+                    return .some(nil)
+                }
+            }
+            return .some(.polygon(polygons))
+        }
+        if value.objectValue != nil {
+            guard let size = value["size"]?.arrayValue?.compactMap(\.intValue), size.count == 2 else {
+                context.report(.error, .jsonPointer(pointer + "/size"), code: "bad_rle", "an RLE needs 'size' [height, width]")
+                return .some(nil)
+            }
+            do {
+                if let text = value["counts"]?.stringValue {
+                    return .some(.mask(try RLE(compressed: text, height: size[0], width: size[1])))
+                }
+                if let counts = value["counts"]?.arrayValue?.compactMap(\.intValue) {
+                    return .some(.mask(try RLE(height: size[0], width: size[1], counts: counts)))
+                }
+                context.report(.error, .jsonPointer(pointer + "/counts"), code: "bad_rle", "'counts' must be a string or a list of integers")
+            } catch {
+                context.report(.error, here, code: "bad_rle", error.message)
+            }
+            return .some(nil)
+        }
+        if value.isNull { return nil }
+        context.report(.error, here, code: "bad_segmentation", "'segmentation' must be a list of polygons or an RLE object")
+        return .some(nil)
+    }
+
+    private func vqa(_ value: JSONValue, at pointer: String, images: [Int: ImageInfo], context: ReaderContext) -> VQADraft? {
+        let here = SourceLocation.jsonPointer(pointer)
+        guard let imageId = value["image_id"]?.intValue, let image = images[imageId] else {
+            context.report(.error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "a VQA item's image_id must be in 'images'")
+            return nil
+        }
+        guard let question = value["question"]?.stringValue, let answer = value["answer"]?.stringValue else {
+            context.report(.error, here, code: "missing_field", "a VQA item needs 'question' and 'answer'")
+            return nil
+        }
+        let answerType = value["answer_type"]?.stringValue.flatMap(AnswerType.init(rawValue:)) ?? .open
+        let questionType = value["question_type"]?.stringValue.flatMap(QuestionType.init(rawValue:)) ?? .other
+        let targets = (value["target_annotation_ids"]?.arrayValue ?? []).map { "ann:" + ($0.intValue.map(String.init) ?? $0.canonicalText()) }
+        return VQADraft(
+            image: image.reference, question: question, answer: answer, answerType: answerType,
+            options: value["options"]?.arrayValue?.compactMap(\.stringValue), correctOption: value["correct_option"]?.intValue,
+            questionType: questionType, targetLabel: value["label"]?.stringValue, targetKeys: targets,
+            groundable: value["groundable"]?.boolValue, language: value["language"]?.stringValue ?? "en",
+            templateId: value["template_id"]?.stringValue, externalId: value["id"]?.canonicalText(), location: here)
+    }
+}

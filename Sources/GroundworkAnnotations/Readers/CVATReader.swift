@@ -1,0 +1,265 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+
+/// CVAT for images 1.1 XML:
+/// `<annotations><version>1.1</version><meta>…</meta><image id name width height>…</image>…</annotations>`.
+///
+/// Conventions:
+/// - `<image name>` names the image (a path as CVAT knew it, matched as a path, then as a suffix
+///   of an imported path, then by file name); `width`/`height` are the declared dimensions,
+///   checked against the project's image.
+/// - `<box xtl ytl xbr ybr>`: continuous corners in Groundwork's frame (``BoxConvention/xyxy``),
+///   so a box touching the right edge of a W-wide image has `xbr = W`. A `rotation` other than 0
+///   is an error (a rotated rectangle is not a box).
+/// - `<polygon points="x1,y1;x2,y2;…">`: continuous vertices, at least 3.
+/// - `<mask rle left top width height>` (CVAT 2.x): run lengths, alternately unset and set
+///   (starting with unset), row by row over the `width × height` rectangle whose top-left pixel
+///   is (`left`, `top`); read as a pixel mask of the whole image, which needs the image's
+///   declared `width`/`height`.
+/// - `<tag label>`: an image-level label.
+/// - `<polyline>`, `<points>`, `<ellipse>`, `<cuboid>`, `<skeleton>`: not regions; skipped with a
+///   warning. `<track>` (CVAT for video) is an error: export the task as CVAT for images.
+/// - `occluded`, `z_order`, `source`, `group_id` and `<attribute>` children are not stored.
+/// - The file is streamed: each `<image>` is read in full, then its entries are handed on, so
+///   memory stays flat in the number of images. Locations are element paths such as
+///   `annotations/image[3]/box[2]` (1-based among same-named siblings); messages end with the line.
+public struct CVATReader: AnnotationReader {
+    public var format: AnnotationFormat { .cvat }
+
+    public init() {}
+
+    /// The largest image (in pixels) whose masks are read: 2^28, e.g. 16384 × 16384.
+    static let maximumMaskPixels = 1 << 28
+
+    public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
+        let scanner = XMLRecordScanner(
+            repeated: ["image", "box", "polygon", "polyline", "points", "tag", "mask", "ellipse", "cuboid", "skeleton", "track"],
+            recordDepth: 2)
+        var rootOK = true
+        var skipped: [String: (count: Int, first: String)] = [:]
+        scanner.onOpen = { name, path, line, _ in
+            if name != "annotations" {
+                rootOK = false
+                context.report(
+                    .error, .xmlElement(path), code: "not_cvat",
+                    "the root element is <\(name)>, not <annotations>: not a CVAT for images file (line \(line))")
+            }
+        }
+        try scanner.scan(path: context.file, context: context, reportAs: nil) { node in
+            guard rootOK else { return }
+            switch node.name {
+            case "version":
+                if node.trimmedText != "1.1" {
+                    context.report(
+                        .warning, .xmlElement(node.path), code: "cvat_version",
+                        "CVAT format version '\(node.trimmedText)': read as 1.1 (line \(node.line))")
+                }
+            case "meta":
+                break
+            case "image":
+                try image(node, context: context, skipped: &skipped, emit: emit)
+            case "track":
+                context.report(
+                    .error, .xmlElement(node.path), code: "unsupported",
+                    "<track> (CVAT for video) is not supported: export the task as 'CVAT for images 1.1' (line \(node.line))")
+            default:
+                context.report(.warning, .xmlElement(node.path), code: "ignored", "<\(node.name)> is not read (line \(node.line))")
+            }
+        }
+        for (name, found) in skipped.sorted(by: { $0.key < $1.key }) {
+            context.report(
+                .warning, .xmlElement(found.first), code: "unsupported_shape",
+                "\(found.count) <\(name)> shape(s) skipped: only boxes, polygons, masks and tags are regions (the first is here)")
+        }
+    }
+
+    private func image(
+        _ node: XMLNode, context: ReaderContext, skipped: inout [String: (count: Int, first: String)],
+        emit: (AnnotationDraft) throws -> Void
+    ) throws {
+        func report(_ node: XMLNode, code: String, _ message: String) {
+            context.report(.error, .xmlElement(node.path), code: code, "\(message) (line \(node.line))")
+        }
+        var usable = true
+        let name = node.attributes["name"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        if name.isEmpty {
+            report(node, code: "missing_field", "<image> needs a 'name'")
+            usable = false
+        }
+        var reference = ImageReference(path: name.isEmpty ? nil : name)
+        let width = integerAttribute(node, "width", context: context)
+        let height = integerAttribute(node, "height", context: context)
+        switch (width, height) {
+        case (.value(let w), .value(let h)):
+            if w > 0 && h > 0 {
+                reference.declaredWidth = w
+                reference.declaredHeight = h
+            } else {
+                report(node, code: "bad_size", "the declared size \(w)×\(h) is not positive")
+                usable = false
+            }
+        case (.missing, .missing):
+            break
+        default:
+            if case .missing = width { report(node, code: "missing_field", "<image> has a 'height' but no 'width'") }
+            if case .missing = height { report(node, code: "missing_field", "<image> has a 'width' but no 'height'") }
+            usable = false
+        }
+        let imageId = node.attributes["id"] ?? ""
+        var counts: [String: Int] = [:]
+        for shape in node.children {
+            let here = SourceLocation.xmlElement(shape.path)
+            counts[shape.name, default: 0] += 1
+            let externalId = "\(imageId):\(shape.name)[\(counts[shape.name]!)]"
+            switch shape.name {
+            case "box", "polygon", "mask", "tag":
+                let label = shape.attributes["label"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                if label.isEmpty { report(shape, code: "missing_field", "<\(shape.name)> needs a 'label'") }
+                let geometry: Geometry?
+                switch shape.name {
+                case "box": geometry = box(shape, reference: reference, context: context)
+                case "polygon": geometry = polygon(shape, context: context)
+                case "mask": geometry = mask(shape, reference: reference, context: context)
+                default:
+                    if usable && !label.isEmpty {
+                        try emit(.imageLabel(ImageLabelDraft(image: reference, label: label, location: here)))
+                    }
+                    continue
+                }
+                guard usable, !label.isEmpty, let geometry else { continue }
+                try emit(.region(RegionDraft(image: reference, label: label, geometry: geometry, externalId: externalId, location: here)))
+            case "polyline", "points", "ellipse", "cuboid", "skeleton":
+                let entry = skipped[shape.name] ?? (0, shape.path)
+                skipped[shape.name] = (entry.count + 1, entry.first)
+            default:
+                context.report(.warning, here, code: "ignored", "<\(shape.name)> is not read (line \(shape.line))")
+            }
+        }
+    }
+
+    /// A `<box>`; nil when malformed (reported).
+    private func box(_ shape: XMLNode, reference: ImageReference, context: ReaderContext) -> Geometry? {
+        var numbers: [Double] = []
+        for name in ["xtl", "ytl", "xbr", "ybr"] {
+            if let value = numberAttribute(shape, name, context: context) { numbers.append(value) }
+        }
+        if let rotation = shape.attributes["rotation"] {
+            let value = Double(rotation.trimmingCharacters(in: .whitespaces))
+            if value == nil || value! != 0 {
+                context.report(
+                    .error, .xmlElement(shape.path), code: "rotated_box",
+                    "the box is rotated by '\(rotation)' degrees: rotated rectangles are not boxes (line \(shape.line))")
+                return nil
+            }
+        }
+        guard numbers.count == 4 else { return nil }
+        return context.box(numbers, .xyxy, image: reference, at: .xmlElement(shape.path)).map(Geometry.box)
+    }
+
+    /// A `<polygon>`; nil when malformed (reported).
+    private func polygon(_ shape: XMLNode, context: ReaderContext) -> Geometry? {
+        func fail(_ code: String, _ message: String) -> Geometry? {
+            context.report(.error, .xmlElement(shape.path), code: code, "\(message) (line \(shape.line))")
+            return nil
+        }
+        guard let text = shape.attributes["points"] else { return fail("missing_field", "<polygon> needs 'points'") }
+        var flat: [Double] = []
+        for (k, pair) in text.split(separator: ";", omittingEmptySubsequences: true).enumerated() {
+            let parts = pair.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let x = parts[0], let y = parts[1], x.isFinite, y.isFinite else {
+                return fail("bad_polygon", "point \(k + 1) of 'points' is '\(pair)', not 'x,y'")
+            }
+            flat += [x, y]
+        }
+        do {
+            return .polygon([try Polygon(flat: flat)])
+        } catch {
+            return fail("too_few_points", error.message)
+        }
+    }
+
+    /// A `<mask>`, as a mask of the whole image; nil when malformed (reported).
+    private func mask(_ shape: XMLNode, reference: ImageReference, context: ReaderContext) -> Geometry? {
+        func fail(_ code: String, _ message: String) -> Geometry? {
+            context.report(.error, .xmlElement(shape.path), code: code, "\(message) (line \(shape.line))")
+            return nil
+        }
+        var numbers: [Int] = []
+        for name in ["left", "top", "width", "height"] {
+            if case .value(let value) = integerAttribute(shape, name, context: context) {
+                numbers.append(value)
+            } else if shape.attributes[name] == nil {
+                return fail("missing_field", "<mask> needs '\(name)'")
+            }
+        }
+        guard numbers.count == 4 else { return nil }
+        let (left, top, width, height) = (numbers[0], numbers[1], numbers[2], numbers[3])
+        guard let text = shape.attributes["rle"] else { return fail("missing_field", "<mask> needs 'rle'") }
+        guard let imageWidth = reference.declaredWidth, let imageHeight = reference.declaredHeight else {
+            return fail("missing_field", "a <mask> needs its <image>'s 'width' and 'height'")
+        }
+        guard imageWidth * imageHeight <= Self.maximumMaskPixels else {
+            return fail("too_large", "the \(imageWidth)×\(imageHeight) image is too large for a mask")
+        }
+        guard left >= 0, top >= 0, width > 0, height > 0, left + width <= imageWidth, top + height <= imageHeight else {
+            return fail(
+                "outside_image",
+                "the mask's rectangle (left \(left), top \(top), \(width)×\(height)) is empty or not inside the \(imageWidth)×\(imageHeight) image")
+        }
+        var runs: [Int] = []
+        for (k, item) in text.split(separator: ",").enumerated() {
+            guard let run = Int(item.trimmingCharacters(in: .whitespaces)), run >= 0 else {
+                return fail("bad_rle", "run \(k + 1) of 'rle' is '\(item.trimmingCharacters(in: .whitespaces))', not a count")
+            }
+            runs.append(run)
+        }
+        let total = runs.reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
+        guard total == width * height else {
+            return fail("bad_rle", "the runs of 'rle' cover \(total) pixels, the \(width)×\(height) rectangle has \(width * height)")
+        }
+        var pixels = [UInt8](repeating: 0, count: imageWidth * imageHeight)
+        var offset = 0
+        for (k, run) in runs.enumerated() {
+            if k % 2 == 1 {
+                for local in offset..<(offset + run) {
+                    let (row, column) = local.quotientAndRemainder(dividingBy: width)
+                    pixels[(top + row) * imageWidth + left + column] = 1
+                }
+            }
+            offset += run
+        }
+        do {
+            let mask = try BinaryMask(width: imageWidth, height: imageHeight, pixels: pixels)
+            guard !mask.isEmpty else { return fail("empty_mask", "the mask sets no pixel") }
+            return .mask(RLE(mask: mask))
+        } catch {
+            return fail("bad_rle", error.message)
+        }
+    }
+
+    /// A required numeric attribute; nil when missing or malformed (reported).
+    private func numberAttribute(_ node: XMLNode, _ name: String, context: ReaderContext) -> Double? {
+        guard let text = node.attributes[name] else {
+            context.report(.error, .xmlElement(node.path), code: "missing_field", "<\(node.name)> needs '\(name)' (line \(node.line))")
+            return nil
+        }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            context.report(
+                .error, .xmlElement(node.path), code: "not_a_number", "'\(name)' must be a number, found '\(text)' (line \(node.line))")
+            return nil
+        }
+        return value
+    }
+
+    /// An integer attribute (`500.0` accepted); malformed values are reported.
+    private func integerAttribute(_ node: XMLNode, _ name: String, context: ReaderContext) -> VOCReader.Field<Int> {
+        guard let text = node.attributes[name] else { return .missing }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value == value.rounded(), abs(value) < 1e9 else {
+            context.report(
+                .error, .xmlElement(node.path), code: "not_an_integer", "'\(name)' must be a whole number, found '\(text)' (line \(node.line))")
+            return .invalid
+        }
+        return .value(Int(value))
+    }
+}

@@ -1,0 +1,412 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// Pascal VOC XML: one `<annotation>` file per image, or a folder of them.
+///
+/// Conventions:
+/// - `<bndbox>` holds `<xmin> <ymin> <xmax> <ymax>`: 1-based, inclusive pixel indices
+///   (``BoxConvention/vocInclusive``), so `1 1 1 1` is the first pixel, canonical `[0, 0, 1, 1]`.
+///   Fractional values (written by some tools) are read as given.
+/// - The image is named by `<path>` (tried first, as a path), `<folder>/<filename>` when there is
+///   no `<path>` (a relative path, matched as a suffix of an imported path), and `<filename>` (a
+///   file name). `<size><width>`/`<height>` are the declared dimensions, checked against the
+///   image; a declared size of 0 (written by tools that do not know it) is ignored with a warning.
+/// - `<object><name>` is the label. `<difficult>`, `<truncated>`, `<occluded>` and `<pose>` are
+///   not stored. `<part>` sub-boxes (VOC person layout) are not read (an info per file says so).
+/// - A folder is read file by file: every `*.xml` directly in it (not in subfolders, hidden files
+///   skipped), sorted by name. Problems name the XML file they are in.
+/// - Locations are element paths such as `annotation/object[2]/bndbox/xmin`: repeated elements
+///   (`object`, `part`) always carry their 1-based index among same-named siblings; any other
+///   element carries it only when it is not the first of its name. Messages end with the line.
+/// - A missing or non-numeric coordinate, a missing `<name>` or `<bndbox>` are errors at the
+///   element; every object of every file is checked, so all problems are reported at once.
+///   Malformed XML stops that file (nothing of it is read) and is reported with line and column.
+public struct VOCReader: AnnotationReader {
+    public var format: AnnotationFormat { .voc }
+
+    public init() {}
+
+    public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
+        let kind = FileIO.kind(context.file)
+        guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
+        guard kind.isDirectory else {
+            try readFile(context.file, reportAs: nil, context: context, emit: emit)
+            return
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: context.file)
+        } catch {
+            throw FileIOError(path: context.file, operation: "list", code: EACCES)
+        }
+        let files = names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
+        guard !files.isEmpty else {
+            context.report(.error, .file, code: "no_files", "the folder holds no Pascal VOC .xml files")
+            return
+        }
+        for name in files {
+            let path = (context.file as NSString).appendingPathComponent(name)
+            guard FileIO.kind(path).isRegular else { continue }
+            try readFile(path, reportAs: path, context: context, emit: emit)
+        }
+    }
+
+    /// Reads one VOC file; `reportAs` names it in diagnostics (nil: the context's file).
+    private func readFile(
+        _ path: String, reportAs: String?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
+    ) throws {
+        let xmlName = (path as NSString).lastPathComponent
+        let scanner = XMLRecordScanner(repeated: ["object", "part"], recordDepth: 1)
+        try scanner.scan(path: path, context: context, reportAs: reportAs) { root in
+            try annotation(root, xmlName: xmlName, reportAs: reportAs, context: context, emit: emit)
+        }
+    }
+
+    private func annotation(
+        _ root: XMLNode, xmlName: String, reportAs file: String?, context: ReaderContext,
+        emit: (AnnotationDraft) throws -> Void
+    ) throws {
+        func report(_ severity: Severity, _ node: XMLNode, code: String, _ message: String) {
+            context.report(severity, .xmlElement(node.path), code: code, "\(message) (line \(node.line))", file: file)
+        }
+        guard root.name == "annotation" else {
+            report(.error, root, code: "not_voc", "the root element is <\(root.name)>, not <annotation>: not a Pascal VOC file")
+            return
+        }
+        var usable = true
+        let fileName = root.child("filename")?.trimmedText.nonEmpty
+        let givenPath = root.child("path")?.trimmedText.nonEmpty
+        let folder = root.child("folder")?.trimmedText.nonEmpty
+        var reference = ImageReference(fileName: fileName ?? givenPath.map { ($0 as NSString).lastPathComponent })
+        if let givenPath {
+            reference.path = givenPath
+        } else if let folder, let fileName {
+            reference.path = "\(folder)/\(fileName)"
+        }
+        if fileName == nil && givenPath == nil {
+            report(.error, root, code: "missing_field", "the file names no image: it needs a <filename> (or a <path>)")
+            usable = false
+        }
+        if let size = root.child("size") {
+            let width = integer(size, "width", reportAs: file, context: context)
+            let height = integer(size, "height", reportAs: file, context: context)
+            switch (width, height) {
+            case (.value(let w), .value(let h)):
+                if w > 0 && h > 0 {
+                    reference.declaredWidth = w
+                    reference.declaredHeight = h
+                } else if w < 0 || h < 0 {
+                    report(.error, size, code: "bad_size", "the declared size \(w)×\(h) is negative")
+                    usable = false
+                } else {
+                    report(.warning, size, code: "unknown_size", "the declared size is \(w)×\(h): ignored, not checked against the image")
+                }
+            case (.missing, .missing):
+                report(.warning, size, code: "unknown_size", "<size> gives no <width> and <height>: the size is not checked")
+            default:
+                if case .missing = width { report(.error, size, code: "missing_field", "<size> has no <width>") }
+                if case .missing = height { report(.error, size, code: "missing_field", "<size> has no <height>") }
+                usable = false
+            }
+        }
+        let parts = root.children(named: "object").reduce(0) { $0 + $1.children(named: "part").count }
+        if parts > 0 {
+            report(.info, root, code: "ignored", "\(parts) <part> element(s) (person layout) are not read")
+        }
+        for object in root.children(named: "object") {
+            let label = object.child("name")?.trimmedText
+            if label == nil || label?.isEmpty == true {
+                report(.error, object, code: "missing_field", "the object has no <name> (its label)")
+            }
+            guard let bndbox = object.child("bndbox") else {
+                report(.error, object, code: "missing_field", "the object has no <bndbox>")
+                continue
+            }
+            var numbers: [Double] = []
+            for field in ["xmin", "ymin", "xmax", "ymax"] {
+                switch number(bndbox, field, reportAs: file, context: context) {
+                case .value(let value): numbers.append(value)
+                case .missing:
+                    report(.error, bndbox, code: "missing_field", "<bndbox> has no <\(field)>")
+                case .invalid: break
+                }
+            }
+            guard numbers.count == 4,
+                let box = context.box(numbers, .vocInclusive, image: reference, at: .xmlElement(bndbox.path), file: file),
+                let label, !label.isEmpty, usable
+            else { continue }
+            try emit(
+                .region(
+                    RegionDraft(
+                        image: reference, label: label, geometry: .box(box), externalId: "\(xmlName):\(object.path)",
+                        location: .xmlElement(object.path))))
+        }
+    }
+
+    enum Field<T> {
+        case value(T)
+        case missing
+        /// Present but malformed (reported).
+        case invalid
+    }
+
+    /// The number in child element `name` of `node`; a malformed one is reported.
+    private func number(_ node: XMLNode, _ name: String, reportAs file: String?, context: ReaderContext) -> Field<Double> {
+        guard let child = node.child(name) else { return .missing }
+        let text = child.trimmedText
+        guard let value = Double(text), value.isFinite else {
+            context.report(
+                .error, .xmlElement(child.path), code: "not_a_number", "<\(name)> must be a number, found '\(text)' (line \(child.line))",
+                file: file)
+            return .invalid
+        }
+        return .value(value)
+    }
+
+    /// The integer in child element `name` of `node` (`500.0` is accepted); a malformed one is reported.
+    private func integer(_ node: XMLNode, _ name: String, reportAs file: String?, context: ReaderContext) -> Field<Int> {
+        switch number(node, name, reportAs: file, context: context) {
+        case .value(let value):
+            guard value == value.rounded(), abs(value) < 1e9 else {
+                let child = node.child(name)!
+                context.report(
+                    .error, .xmlElement(child.path), code: "not_an_integer",
+                    "<\(name)> must be a whole number of pixels, found '\(child.trimmedText)' (line \(child.line))", file: file)
+                return .invalid
+            }
+            return .value(Int(value))
+        case .missing: return .missing
+        case .invalid: return .invalid
+        }
+    }
+}
+
+extension String {
+    /// Nil for the empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+extension ReaderContext {
+    /// Converts a box like ``box(_:_:image:at:)``, but reports a problem against `file` (a file
+    /// inside a folder input) instead of the context's file; nil `file` is the context's file.
+    func box(
+        _ numbers: [Double], _ convention: BoxConvention, image: ImageReference, at location: SourceLocation, file: String?
+    ) -> Box? {
+        guard let file else { return box(numbers, convention, image: image, at: location) }
+        guard numbers.count == 4 else {
+            report(.error, location, code: "bad_box", "a box needs 4 numbers, found \(numbers.count)", file: file)
+            return nil
+        }
+        guard numbers.allSatisfy(\.isFinite) else {
+            report(.error, location, code: "non_finite", "the box has a NaN or infinite coordinate: \(numbers)", file: file)
+            return nil
+        }
+        var width = image.declaredWidth
+        var height = image.declaredHeight
+        if convention.needsImageSize, width == nil || height == nil,
+            let entry = images.resolve(image, annotationFile: self.file, imagesRoot: imagesRoot).entry
+        {
+            width = entry.width
+            height = entry.height
+        }
+        do {
+            return try convention.toBox(numbers, imageWidth: width, imageHeight: height)
+        } catch {
+            report(.error, location, code: "bad_box", error.message, file: file)
+            return nil
+        }
+    }
+}
+
+// MARK: - Streaming XML
+
+/// An XML element read in full: its attributes, text and child elements, with the element path
+/// and line by which problems are reported.
+final class XMLNode {
+    let name: String
+    let attributes: [String: String]
+    /// The element path, e.g. `annotation/object[2]/bndbox` (see ``XMLRecordScanner``).
+    let path: String
+    /// The line of the start tag (the line on which it ends, for a tag spanning lines).
+    let line: Int
+    var children: [XMLNode] = []
+    /// The character data directly inside the element.
+    var text = ""
+
+    init(name: String, attributes: [String: String], path: String, line: Int) {
+        self.name = name
+        self.attributes = attributes
+        self.path = path
+        self.line = line
+    }
+
+    /// The first child element with this name.
+    func child(_ name: String) -> XMLNode? { children.first { $0.name == name } }
+
+    /// Every child element with this name, in document order.
+    func children(named name: String) -> [XMLNode] { children.filter { $0.name == name } }
+
+    /// The text without surrounding white space.
+    var trimmedText: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
+/// Streams an XML file with Foundation's SAX `XMLParser` (memory flat in the file's size) and
+/// hands over, one at a time, complete element trees for the elements at `recordDepth` (1: the
+/// root element itself; 2: each child of the root), so that readers work on small trees while
+/// the file as a whole is never held in memory.
+///
+/// Element paths: names joined by `/` from the root, e.g. `annotations/image[3]/box[2]`. An
+/// element whose name is in `repeated` always carries its 1-based index among same-named
+/// siblings; any other element carries it only when it is not the first of its name (a
+/// duplicate), so a well-formed file's singletons read plainly (`annotation/size/width`).
+///
+/// Malformed XML is reported once, at the first problem, with the element path and the line and
+/// column (code `xml_syntax`); a file that ends before its root element closes, and a file with
+/// no root element, are reported too. The record being built when the problem is met is dropped;
+/// records completed before it have been handed over. External entities are never resolved.
+final class XMLRecordScanner: NSObject, XMLParserDelegate {
+    private struct Frame {
+        var name: String
+        var path: String
+        var counts: [String: Int] = [:]
+        var node: XMLNode?
+    }
+
+    private let repeated: Set<String>
+    private let recordDepth: Int
+    private var stack: [Frame] = []
+    private var rootCount = 0
+    private var syntax: (code: Int, line: Int, column: Int, path: String)?
+    private var handlerError: (any Error)?
+    private var onRecord: ((XMLNode) throws -> Void)?
+    /// Called for each element above the record depth as it opens: name, path, line, attributes.
+    var onOpen: ((String, String, Int, [String: String]) -> Void)?
+
+    init(repeated: Set<String>, recordDepth: Int) {
+        self.repeated = repeated
+        self.recordDepth = max(1, recordDepth)
+    }
+
+    /// Reads `path`, calling `record` for each complete record element in document order.
+    /// - Parameter reportAs: the file named in diagnostics (nil: the context's file).
+    /// - Throws: a `FileIOError` when the file cannot be opened, and whatever `record` throws.
+    func scan(path: String, context: ReaderContext, reportAs: String?, record: (XMLNode) throws -> Void) throws {
+        // Open it ourselves first: the parser reports an unreadable file as a parse error.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
+        close(fd)
+        guard FileIO.kind(path).isRegular else { throw FileIOError(path: path, operation: "read", code: EISDIR) }
+        guard let parser = XMLParser(contentsOf: URL(fileURLWithPath: path)) else {
+            throw FileIOError(path: path, operation: "open", code: EIO)
+        }
+        parser.shouldResolveExternalEntities = false
+        parser.shouldProcessNamespaces = false
+        parser.delegate = self
+        withoutActuallyEscaping(record) { record in
+            onRecord = record
+            defer { onRecord = nil }
+            _ = parser.parse()
+        }
+        parser.delegate = nil
+        if let handlerError { throw handlerError }
+        if let syntax {
+            let place = syntax.path.isEmpty ? SourceLocation.line(syntax.line, column: syntax.column) : .xmlElement(syntax.path)
+            context.report(
+                .error, place, code: "xml_syntax",
+                "malformed XML: \(Self.describe(syntax.code)) (line \(syntax.line):\(syntax.column))", file: reportAs)
+        } else if let open = stack.last {
+            context.report(
+                .error, .xmlElement(open.path), code: "xml_syntax",
+                "the file ends before <\(open.name)> is closed (truncated?) (line \(parser.lineNumber))", file: reportAs)
+        } else if rootCount == 0 {
+            context.report(.error, .file, code: "xml_syntax", "the file holds no XML element (empty or truncated?)", file: reportAs)
+        }
+    }
+
+    // MARK: XMLParserDelegate
+
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
+        attributes attributeDict: [String: String] = [:]
+    ) {
+        guard syntax == nil, handlerError == nil else { return }
+        let path: String
+        if stack.isEmpty {
+            rootCount += 1
+            path = elementName
+        } else {
+            let count = (stack[stack.count - 1].counts[elementName] ?? 0) + 1
+            stack[stack.count - 1].counts[elementName] = count
+            let segment = repeated.contains(elementName) || count > 1 ? "\(elementName)[\(count)]" : elementName
+            path = stack[stack.count - 1].path + "/" + segment
+        }
+        let depth = stack.count + 1
+        var frame = Frame(name: elementName, path: path)
+        if depth >= recordDepth {
+            let node = XMLNode(name: elementName, attributes: attributeDict, path: path, line: parser.lineNumber)
+            if depth > recordDepth { stack[stack.count - 1].node?.children.append(node) }
+            frame.node = node
+        } else {
+            onOpen?(elementName, path, parser.lineNumber, attributeDict)
+        }
+        stack.append(frame)
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        guard syntax == nil, handlerError == nil, let frame = stack.popLast() else { return }
+        guard stack.count + 1 == recordDepth, let node = frame.node, let onRecord else { return }
+        do {
+            try onRecord(node)
+        } catch {
+            handlerError = error
+            parser.abortParsing()
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        guard syntax == nil, handlerError == nil, let node = stack.last?.node else { return }
+        node.text += string
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        guard syntax == nil, handlerError == nil, let node = stack.last?.node else { return }
+        node.text += String(decoding: CDATABlock, as: UTF8.self)
+    }
+
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+        guard syntax == nil, handlerError == nil else { return }
+        syntax = ((parseError as NSError).code, parser.lineNumber, parser.columnNumber, stack.last?.path ?? "")
+    }
+
+    /// A message for a libxml2 error code (the codes `XMLParser` passes through).
+    static func describe(_ code: Int) -> String {
+        switch code {
+        case 4: return "the document is empty"
+        case 5: return "the text ends inside an element, or goes on after the root element"
+        case 6, 7, 8: return "a malformed character reference"
+        case 9: return "a character that XML does not allow"
+        case 23: return "an entity reference without its closing ';'"
+        case 26: return "an undeclared entity (escape '&' as '&amp;')"
+        case 31, 32: return "an unsupported encoding"
+        case 38: return "a '<' inside an attribute value (escape it as '&lt;')"
+        case 39: return "an attribute value without quotes"
+        case 40: return "an attribute value whose quote is not closed"
+        case 41: return "an attribute without a value"
+        case 42: return "an attribute given twice"
+        case 45: return "a comment that is not closed"
+        case 65: return "attributes not separated by white space"
+        case 68: return "a malformed element name"
+        case 73: return "a tag without its closing '>'"
+        case 76: return "a closing tag that does not match the open element"
+        default: return "libxml2 error \(code)"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import GroundworkAnnotations
+import GroundworkCore
+
+/// `groundwork agreement`
+struct AgreementCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agreement",
+        abstract: "Agreement between readers: pairwise IoU per finding (image, label), mean and minimum.",
+        discussion: "Each annotator's regions of a finding are merged; IoU is computed on masks at image resolution (agreement@1).")
+
+    @Option(help: "Only this label.")
+    var label: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let report: AgreementReport
+        do {
+            report = try AgreementReport.compute(project, label: label)
+        } catch let error as DiagnosticsError {
+            Output.error(error.summary)
+            throw ExitCode(ExitCodes.problems)
+        }
+        if output.json {
+            try Output.json(report)
+            return
+        }
+        print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
+        for label in report.labels {
+            print("\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIoU))\tmin IoU \(String(format: "%.3f", label.minIoU))")
+        }
+    }
+}
+
+/// `groundwork consensus --method M`
+struct ConsensusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consensus",
+        abstract: "Make consensus regions from several readers by a named, recorded method.",
+        discussion: """
+            Methods: union, intersection, majority (pixels more than half the readers marked), mean-box (the mean
+            of the readers' boxes when each drew one). The method and its version are recorded on each region made,
+            with the regions it was made from. Re-running adds nothing.
+            """)
+
+    @Option(help: "union, intersection, majority or mean-box.")
+    var method: ConsensusMethod
+
+    @Option(help: "Only findings with at least this many readers.")
+    var minReaders: Int = 2
+
+    @Option(help: "Only this label.")
+    var label: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let report: ConsensusReport
+        do {
+            report = try Consensus.run(method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)
+        } catch let error as DiagnosticsError {
+            Output.error(error.summary)
+            throw ExitCode(ExitCodes.problems)
+        }
+        if output.json {
+            try Output.json(report)
+        } else {
+            print("Made \(report.made) consensus region(s) by \(report.method); \(report.existing) already present, \(report.skipped) finding(s) skipped")
+        }
+    }
+}

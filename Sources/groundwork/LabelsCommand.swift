@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GroundworkAnnotations
+import GroundworkBundledData
+import GroundworkCore
+import GroundworkStore
+
+/// `groundwork labels …`
+struct LabelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "labels",
+        abstract: "The label taxonomy: list it, load a taxonomy file, add a label.",
+        subcommands: [LabelsListCommand.self, LabelsImportCommand.self, LabelsAddCommand.self],
+        defaultSubcommand: LabelsListCommand.self)
+}
+
+/// `groundwork labels list`
+struct LabelsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List labels with their synonyms, parents and use counts.")
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    struct Entry: Codable {
+        var id: Int64
+        var name: String
+        var displayName: String
+        var synonyms: [String]
+        var parent: String?
+        var category: String?
+        var regions: Int
+        var questions: Int
+    }
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let entries = try project.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.id, l.name, l.display_name, l.synonyms, p.name AS parent, l.category,
+                        (SELECT COUNT(*) FROM region WHERE label_id = l.id) AS regions,
+                        (SELECT COUNT(*) FROM vqa_item WHERE target_label_id = l.id) AS questions
+                    FROM label l LEFT JOIN label p ON p.id = l.parent_id ORDER BY l.name
+                    """
+            ).map {
+                Entry(
+                    id: $0["id"], name: $0["name"], displayName: $0["display_name"],
+                    synonyms: (try? JSONDecoder().decode([String].self, from: Data(($0["synonyms"] as String).utf8))) ?? [],
+                    parent: $0["parent"], category: $0["category"], regions: $0["regions"], questions: $0["questions"])
+            }
+        }
+        if output.json {
+            try Output.json(entries)
+            return
+        }
+        for entry in entries {
+            print([entry.name, entry.category ?? "-", entry.parent ?? "-", "\(entry.regions) region(s)", "\(entry.questions) question(s)"].joined(separator: "\t"))
+        }
+    }
+}
+
+/// `groundwork labels import [FILE]`
+struct LabelsImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Load a taxonomy YAML file (default: the bundled VGMED/SLAKE starter taxonomy).")
+
+    @Argument(help: "A taxonomy file (see annotations/taxonomy/).")
+    var file: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        guard let path = file ?? BundledData.taxonomy?.path else {
+            Output.error("the bundled taxonomy is missing from this installation; pass a file")
+            throw ExitCode(ExitCodes.project)
+        }
+        let taxonomy: TaxonomyFile
+        do {
+            taxonomy = try TaxonomyFile.load(path: path)
+        } catch {
+            Output.error(error.summary)
+            Output.diagnostics(error.diagnostics)
+            throw ExitCode(ExitCodes.problems)
+        }
+        let added = try project.database.write { db in try taxonomy.install(into: db) }
+        if output.json {
+            try Output.json(["added": added, "labels": taxonomy.labels.count])
+        } else {
+            print("Loaded \(path): \(added) new label(s), \(taxonomy.labels.count - added) already present")
+        }
+    }
+}
+
+/// `groundwork labels add NAME`
+struct LabelsAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add one label.")
+
+    @Argument(help: "The label's name.")
+    var name: String
+
+    @Option(help: "Display name (default: the name).")
+    var displayName: String?
+
+    @Option(help: "A synonym (repeatable).")
+    var synonym: [String] = []
+
+    @Option(help: "The parent label.")
+    var parent: String?
+
+    @Option(help: "organ, finding, class, …")
+    var category: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let file = TaxonomyFile(labels: [
+            TaxonomyFile.Entry(name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil, snomed: nil)
+        ])
+        let added = try project.database.write { db -> Int in
+            if let parent, try LabelIndex(db).id(for: parent) == nil { throw ValidationError("unknown parent label '\(parent)'") }
+            return try file.install(into: db)
+        }
+        print(added == 1 ? "Added label '\(name)'" : "Label '\(name)' already exists")
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GroundworkAnnotations
+import GroundworkCore
+import GroundworkStore
+
+/// `groundwork regions …`
+struct RegionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regions",
+        abstract: "List and review expert regions.",
+        subcommands: [RegionsListCommand.self, RegionsReviewCommand.self],
+        defaultSubcommand: RegionsListCommand.self)
+}
+
+/// Filters shared by the list commands.
+struct AnnotationFilters: ParsableArguments {
+    @Option(help: "Only this label (name or synonym).")
+    var label: String?
+
+    @Option(help: "Only images of this modality.")
+    var modality: String?
+
+    @Option(help: "Only this annotator.")
+    var annotator: String?
+
+    @Option(help: "Only this status: draft, reviewed, rejected.")
+    var status: String?
+
+    @Option(help: "At most this many rows.")
+    var limit: Int?
+}
+
+/// One region as listed.
+struct RegionRow: Codable {
+    var id: Int64
+    var imageId: Int64
+    var image: String
+    var label: String
+    var kind: String
+    /// Tight box, x0 y0 x1 y1 (0-based, continuous, half-open, displayed-image pixels).
+    var box: [Double]
+    var area: Double
+    var annotator: String?
+    var status: String
+    var consensusMethod: String?
+}
+
+/// `groundwork regions list`
+struct RegionsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List regions with their tight boxes.")
+
+    @OptionGroup var filters: AnnotationFilters
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let rows = try project.database.read { db -> [RegionRow] in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let label = filters.label {
+                guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
+                clauses.append("r.label_id = ?")
+                _ = arguments.append(contentsOf: [id])
+            }
+            if let modality = filters.modality {
+                clauses.append("i.modality = ?")
+                _ = arguments.append(contentsOf: [modality])
+            }
+            if let annotator = filters.annotator {
+                clauses.append("a.name = ?")
+                _ = arguments.append(contentsOf: [annotator])
+            }
+            if let status = filters.status {
+                clauses.append("r.status = ?")
+                _ = arguments.append(contentsOf: [status])
+            }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            let limit = filters.limit.map { "LIMIT \($0)" } ?? ""
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, r.image_id, i.original_path, l.name AS label, r.kind, r.x0, r.y0, r.x1, r.y1, r.area, a.name AS annotator,
+                        r.status, r.consensus_method
+                    FROM region r JOIN image i ON i.id = r.image_id JOIN label l ON l.id = r.label_id LEFT JOIN annotator a ON a.id = r.annotator_id
+                    \(whereClause) ORDER BY r.id \(limit)
+                    """, arguments: arguments
+            ).map {
+                RegionRow(
+                    id: $0["id"], imageId: $0["image_id"], image: $0["original_path"], label: $0["label"], kind: $0["kind"],
+                    box: [$0["x0"], $0["y0"], $0["x1"], $0["y1"]], area: $0["area"], annotator: $0["annotator"], status: $0["status"],
+                    consensusMethod: $0["consensus_method"])
+            }
+        }
+        if output.json {
+            try Output.json(rows)
+            return
+        }
+        for row in rows {
+            let box = row.box.map { String(format: "%g", $0) }.joined(separator: " ")
+            print([String(row.id), String(row.imageId), row.label, row.kind, box, row.annotator ?? "-", row.status].joined(separator: "\t"))
+        }
+    }
+}
+
+/// `groundwork regions review ID… --status S`
+struct RegionsReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "Set the review status of regions (draft, reviewed, rejected).")
+
+    @Argument(help: "Region ids.")
+    var ids: [Int64]
+
+    @Option(help: "The new status: draft, reviewed or rejected.")
+    var status: String
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        try ReviewRunner.run(ids: ids, status: status, table: .region, project: projectOptions, json: output.json)
+    }
+}
+
+/// Shared by the review commands.
+enum ReviewRunner {
+    static func run(ids: [Int64], status: String, table: ReviewTable, project: ProjectOptions, json: Bool) throws {
+        let opened = try project.open()
+        do {
+            let changed = try Review.setStatus(status, ids: ids, table: table, project: opened)
+            if json {
+                try Output.json(["changed": changed])
+            } else {
+                print("\(changed) of \(ids.count) set to \(status)")
+            }
+        } catch let error as DiagnosticsError {
+            Output.error(error.summary)
+            throw ExitCode(ExitCodes.problems)
+        }
+    }
+}

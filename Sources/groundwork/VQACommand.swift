@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GroundworkAnnotations
+import GroundworkBundledData
+import GroundworkCore
+import GroundworkStore
+
+/// `groundwork vqa …`
+struct VQACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vqa",
+        abstract: "List, review and generate VQA items.",
+        subcommands: [VQAListCommand.self, VQAReviewCommand.self, VQAGenerateCommand.self],
+        defaultSubcommand: VQAListCommand.self)
+}
+
+/// One question as listed.
+struct VQARow: Codable {
+    var id: Int64
+    var imageId: Int64
+    var question: String
+    var answer: String
+    var answerType: String
+    var options: [String]?
+    var questionType: String
+    var label: String?
+    var groundable: Bool
+    var targetRegionIds: [Int64]
+    var templateId: String?
+    var status: String
+}
+
+/// `groundwork vqa list`
+struct VQAListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List questions with their answers and target regions.")
+
+    @OptionGroup var filters: AnnotationFilters
+
+    @Option(help: "Only this question type: localization, attribute, classification, other.")
+    var questionType: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        let rows = try project.database.read { db -> [VQARow] in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let label = filters.label {
+                guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
+                clauses.append("v.target_label_id = ?")
+                _ = arguments.append(contentsOf: [id])
+            }
+            if let modality = filters.modality {
+                clauses.append("i.modality = ?")
+                _ = arguments.append(contentsOf: [modality])
+            }
+            if let annotator = filters.annotator {
+                clauses.append("a.name = ?")
+                _ = arguments.append(contentsOf: [annotator])
+            }
+            if let status = filters.status {
+                clauses.append("v.status = ?")
+                _ = arguments.append(contentsOf: [status])
+            }
+            if let questionType {
+                clauses.append("v.question_type = ?")
+                _ = arguments.append(contentsOf: [questionType])
+            }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            let limit = filters.limit.map { "LIMIT \($0)" } ?? ""
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT v.id, v.image_id, v.question, v.answer, v.answer_type, v.options, v.question_type, l.name AS label, v.groundable,
+                        v.template_id, v.status, (SELECT group_concat(region_id) FROM vqa_target WHERE vqa_id = v.id) AS targets
+                    FROM vqa_item v JOIN image i ON i.id = v.image_id LEFT JOIN label l ON l.id = v.target_label_id
+                    LEFT JOIN annotator a ON a.id = v.annotator_id
+                    \(whereClause) ORDER BY v.id \(limit)
+                    """, arguments: arguments
+            ).map {
+                VQARow(
+                    id: $0["id"], imageId: $0["image_id"], question: $0["question"], answer: $0["answer"], answerType: $0["answer_type"],
+                    options: ($0["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
+                    questionType: $0["question_type"], label: $0["label"], groundable: $0["groundable"],
+                    targetRegionIds: (($0["targets"] as String?) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(),
+                    templateId: $0["template_id"], status: $0["status"])
+            }
+        }
+        if output.json {
+            try Output.json(rows)
+            return
+        }
+        for row in rows {
+            let targets = row.targetRegionIds.isEmpty ? "-" : row.targetRegionIds.map(String.init).joined(separator: ",")
+            print([String(row.id), String(row.imageId), row.question, row.answer, row.label ?? "-", row.groundable ? "groundable" : "-", targets].joined(separator: "\t"))
+        }
+    }
+}
+
+/// `groundwork vqa review ID… --status S`
+struct VQAReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "review", abstract: "Set the review status of questions (draft, reviewed, rejected).")
+
+    @Argument(help: "Question ids.")
+    var ids: [Int64]
+
+    @Option(help: "The new status: draft, reviewed or rejected.")
+    var status: String
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        try ReviewRunner.run(ids: ids, status: status, table: .vqaItem, project: projectOptions, json: output.json)
+    }
+}
+
+/// `groundwork vqa generate`
+struct VQAGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Make VGMED-style questions from the project's regions, with templates.",
+        discussion: """
+            One question per (image, label) that has regions, its target the union of those regions; the phrasing
+            and the label's name (display name or synonym) are picked by a seeded hash, so the same seed gives the
+            same questions. --negatives N adds up to N questions per image about labels absent from it (answer "no",
+            not groundable), chosen among the template's negatives for the image's modality. Re-running adds nothing.
+            """)
+
+    @Option(help: ArgumentHelp("A template file (default: the bundled localization templates).", valueName: "file"))
+    var templates: String?
+
+    @Option(help: "Negative questions per image.")
+    var negatives: Int = 0
+
+    @Option(help: "The seed for every choice.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open()
+        guard let path = templates ?? BundledData.template("localization")?.path else {
+            Output.error("the bundled templates are missing from this installation; pass --templates FILE")
+            throw ExitCode(ExitCodes.project)
+        }
+        let template: TemplateFile
+        do {
+            template = try TemplateFile.load(path: path)
+        } catch {
+            Output.error(error.summary)
+            Output.diagnostics(error.diagnostics)
+            throw ExitCode(ExitCodes.problems)
+        }
+        let report = try QuestionGenerator.run(template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
+        if output.json {
+            try Output.json(report)
+        } else {
+            print("Generated \(report.positives) question(s) and \(report.negatives) negative(s) from '\(report.template)' (seed \(report.seed)); \(report.existing) already present")
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import GroundworkAnnotations
+import GroundworkCore
+import GroundworkStore
+import Testing
+
+/// The real VGMED question files (../shared/datasets/vgmed-slake), when present beside the repository.
+enum VGMEDData {
+    static let folder: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.deletingLastPathComponent().appendingPathComponent("shared/datasets/vgmed-slake").path
+    }()
+
+    static var available: Bool { FileManager.default.fileExists(atPath: folder + "/loc.jsonl") }
+
+    /// Every SLAKE image the file names, sized to hold its boxes read as [x, y, w, h] (a stand-in: the
+    /// real images are not shipped), as `xmlabN/source.jpg`.
+    static func images(in file: String) throws -> [String: (Int, Int)] {
+        var sizes: [String: (Int, Int)] = [:]
+        for (_, result) in try JSONLinesReader(path: file) {
+            let row = try result.get()
+            let name = row["image"]!.stringValue!
+            var (w, h) = sizes[name + "/source.jpg"] ?? (512, 512)
+            for box in row["bbox"]?.arrayValue ?? [] {
+                let v = box.arrayValue!.compactMap(\.doubleValue)
+                w = max(w, Int((v[0] + v[2]).rounded(.up)))
+                h = max(h, Int((v[1] + v[3]).rounded(.up)))
+            }
+            sizes[name + "/source.jpg"] = (w, h)
+        }
+        return sizes
+    }
+}
+
+@Suite("VGMED JSONL import", .serialized, .enabled(if: VGMEDData.available, "needs ../shared/datasets/vgmed-slake"))
+struct VGMEDImportTests {
+    @Test("the real localization file imports with --box-format coco_xywh, once")
+    func realLocalizationFile() throws {
+        let file = VGMEDData.folder + "/loc.jsonl"
+        let fixture = try ProjectFixture(images: try VGMEDData.images(in: file))
+        let report = try fixture.importAnnotations(file, format: .vgmed) {
+            $0.reader.boxFormat = .cocoXYWH
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+            $0.annotator = "vgmed"
+        }
+        #expect(report.committed, "\(report.diagnostics.prefix(5))")
+        #expect(report.vqaItemsAdded == 1388)
+        #expect(report.errors == 0)
+        let items = try fixture.project.database.read { try VQAItemRecord.fetchAll($0) }
+        #expect(items.allSatisfy { $0.groundable && $0.answer == "yes" && $0.questionType == "localization" })
+        #expect(items.allSatisfy { $0.attributes.contains("vgmed_gt_tokens") })
+        // Each question's targets are its boxes: 1622 box rows in the file, shared where the same target recurs.
+        let links = try fixture.count("vqa_target")
+        #expect(links == 1622)
+        // A question's target union matches the file: check the first row by hand.
+        let first = try #require(items.first { $0.question == "Can a brain edema be found in this image?" })
+        let boxes = try fixture.project.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT x0, y0, x1, y1 FROM region r JOIN vqa_target t ON t.region_id = r.id WHERE t.vqa_id = ? ORDER BY x0", arguments: [first.id])
+                .map { [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]] }
+        }
+        #expect(boxes == [[97, 110, 108, 115], [101, 145, 128, 155]])
+        let again = try fixture.importAnnotations(file, format: .vgmed) {
+            $0.reader.boxFormat = .cocoXYWH
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+            $0.annotator = "vgmed"
+        }
+        #expect(again.committed && again.vqaItemsAdded == 0 && again.duplicates >= 1388)
+    }
+
+    @Test("without --box-format, boxes that fit both conventions are errors naming their line; nothing is written")
+    func ambiguity() throws {
+        let file = VGMEDData.folder + "/loc.jsonl"
+        let fixture = try ProjectFixture(images: try VGMEDData.images(in: file))
+        let report = try fixture.importAnnotations(file, format: .vgmed) {
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+        }
+        #expect(!report.committed)
+        let ambiguous = report.diagnostics.filter { $0.code == "ambiguous_box" }
+        #expect(!ambiguous.isEmpty)
+        #expect(ambiguous.allSatisfy { if case .line = $0.location { return true } else { return false } })
+        #expect(ambiguous.first?.message.contains("--box-format") == true)
+        #expect(try fixture.count("vqa_item") == 0)
+    }
+
+    @Test("without a question type the rows are refused")
+    func questionTypeRequired() throws {
+        let fixture = try ProjectFixture(images: ["xmlab1/source.jpg": (100, 100)])
+        let file = fixture.write("q.jsonl", #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 5, 5]]}"# + "\n")
+        let report = try fixture.importAnnotations(file, format: .vgmed) { $0.addLabels = true }
+        #expect(report.diagnostics.map(\.code) == ["missing_question_type"])
+    }
+}
+
+@Suite("VGMED box detection")
+struct VGMEDDetectionTests {
+    @Test("rows in mixed conventions are each read in the only one they fit, with a warning")
+    func mixed() throws {
+        let fixture = try ProjectFixture(images: ["xmlab1/source.jpg": (100, 100), "xmlab2/source.jpg": (100, 100)])
+        let text = [
+            #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[60, 60, 30, 20]]}"#,  // only x,y,w,h fits
+            #"{"image": "xmlab2", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 90, 95]]}"#,  // only x0,y0,x1,y1 fits
+            #"{"image": "xmlab2", "label": "Spleen", "question": "Is the spleen visible?", "bbox": [[10, 10, 20, 20]], "question_type": "localization"}"#,
+        ].joined(separator: "\n")
+        let file = fixture.write("mixed.jsonl", text)
+        let report = try fixture.importAnnotations(file, format: .vgmed) {
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+        }
+        #expect(!report.committed)
+        #expect(report.diagnostics.filter { $0.severity == .error }.map(\.code) == ["ambiguous_box"])
+        #expect(report.diagnostics.filter { $0.severity == .error }.first?.location == .line(3))
+        #expect(report.diagnostics.contains { $0.code == "mixed_box_conventions" && $0.severity == .warning })
+        // Resolve the ambiguous row: the other two keep their detected conventions.
+        let fixed = fixture.write("mixed-fixed.jsonl", text.replacingOccurrences(of: "[[10, 10, 20, 20]]", with: "[[50, 50, 20, 20]]"))
+        let good = try fixture.importAnnotations(fixed, format: .vgmed) {
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+        }
+        #expect(good.committed, "\(good.diagnostics)")
+        let boxes = try fixture.project.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT x0, y0, x1, y1 FROM region ORDER BY id").map { [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]] }
+        }
+        #expect(boxes == [[60, 60, 90, 80], [10, 10, 90, 95], [50, 50, 70, 70]])
+    }
+}
