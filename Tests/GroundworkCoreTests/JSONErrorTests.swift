@@ -67,7 +67,7 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("[-]", 1, 3, "/0", "expected a digit after '-'"),
     MalformedCase("[1.2.3]", 1, 5, "/0", "unexpected '.' in a number"),
     MalformedCase("[1-2]", 1, 3, "/0", "unexpected '-' in a number"),
-    MalformedCase("[0x10]", 1, 3, "/0", "expected ',' or ']'"),
+    MalformedCase("[0x10]", 1, 3, "", "expected ',' or ']'"),
     MalformedCase(#"{"big": 1e400}"#, 1, 9, "/big", "beyond the range of a 64-bit float"),
     MalformedCase("-", 1, 2, "", "expected a digit after '-'"),
     // Strings.
