@@ -18,18 +18,18 @@ public struct AgreementReport: Codable, Sendable {
         public var label: String
         public var annotators: [String]
         /// IoU for every pair of annotators, in name order.
-        public var pairwiseIoU: [Double]
-        public var meanIoU: Double
-        public var minIoU: Double
+        public var pairwiseIou: [Double]
+        public var meanIou: Double
+        public var minIou: Double
     }
 
     public struct LabelSummary: Codable, Sendable {
         public var label: String
         public var findings: Int
         /// Mean over findings of their mean pairwise IoU.
-        public var meanIoU: Double
+        public var meanIou: Double
         /// The lowest pairwise IoU of any finding.
-        public var minIoU: Double
+        public var minIou: Double
     }
 
     public var method: String
@@ -89,15 +89,15 @@ public struct AgreementReport: Codable, Sendable {
                 }
                 findings.append(
                     Finding(
-                        imageId: imageId, label: group[0]["label"], annotators: names, pairwiseIoU: ious,
-                        meanIoU: ious.reduce(0, +) / Double(ious.count), minIoU: ious.min()!))
+                        imageId: imageId, label: group[0]["label"], annotators: names, pairwiseIou: ious,
+                        meanIou: ious.reduce(0, +) / Double(ious.count), minIou: ious.min()!))
             }
             let byLabel = Dictionary(grouping: findings, by: \.label)
             let labels = byLabel.keys.sorted().map { name in
                 let list = byLabel[name]!
                 return LabelSummary(
-                    label: name, findings: list.count, meanIoU: list.map(\.meanIoU).reduce(0, +) / Double(list.count),
-                    minIoU: list.map(\.minIoU).min()!)
+                    label: name, findings: list.count, meanIou: list.map(\.meanIou).reduce(0, +) / Double(list.count),
+                    minIou: list.map(\.minIou).min()!)
             }
             return AgreementReport(method: "agreement@1", findings: findings, labels: labels, singleReader: single)
         }

@@ -153,6 +153,8 @@ struct DraftWriter {
     var duplicates = 0
     var skippedMissing = 0
     var labelsAdded: [String] = []
+    /// The file the draft being written came from (for folder-shaped inputs), for reports.
+    var currentFile: String?
 
     init(db: Database, batchId: Int64, createdAt: String, options: AnnotationImportOptions, context: ReaderContext) throws {
         self.db = db
@@ -165,10 +167,20 @@ struct DraftWriter {
 
     mutating func write(_ draft: AnnotationDraft) throws {
         switch draft {
+        case .region(let region): currentFile = region.file
+        case .vqa(let item): currentFile = item.file
+        case .imageLabel(let label): currentFile = label.file
+        }
+        switch draft {
         case .region(let region): _ = try writeRegion(region, expectedImage: nil)
         case .vqa(let item): try writeVQA(item)
         case .imageLabel(let label): try writeImageLabel(label)
         }
+    }
+
+    /// Reports a problem with the draft being written, naming the file it came from.
+    private func report(_ severity: Severity, _ location: SourceLocation, code: String, _ message: String) {
+        context.report(severity, location, code: code, message, file: currentFile)
     }
 
     // MARK: Images, labels, annotators
@@ -177,7 +189,7 @@ struct DraftWriter {
         switch context.images.resolve(reference, annotationFile: context.file, imagesRoot: context.imagesRoot) {
         case .found(let entry):
             if let w = reference.declaredWidth, let h = reference.declaredHeight, w != entry.width || h != entry.height {
-                context.report(
+                report(
                     .error, location, code: "size_mismatch",
                     "the annotation says image \(reference) is \(w)×\(h), the project's image \(entry.id) is \(entry.width)×\(entry.height) as displayed")
                 return nil
@@ -186,15 +198,15 @@ struct DraftWriter {
         case .missing:
             if options.skipMissing {
                 skippedMissing += 1
-                context.report(.warning, location, code: "unknown_image", "image \(reference) is not in the project: left out (--skip-missing)")
+                report(.warning, location, code: "unknown_image", "image \(reference) is not in the project: left out (--skip-missing)")
             } else {
-                context.report(
+                report(
                     .error, location, code: "unknown_image",
                     "image \(reference) is not in the project (import it first, or pass --skip-missing)")
             }
             return nil
         case .ambiguous(let paths):
-            context.report(
+            report(
                 .error, location, code: "ambiguous_image",
                 "image \(reference) matches \(paths.count) images (\(paths.prefix(3).joined(separator: ", "))); give a path or --images-root")
             return nil
@@ -204,12 +216,12 @@ struct DraftWriter {
     private mutating func label(_ name: String, at location: SourceLocation) throws -> Int64? {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
-            context.report(.error, location, code: "empty_label", "the label is empty")
+            report(.error, location, code: "empty_label", "the label is empty")
             return nil
         }
         if let id = labels.id(for: trimmed) { return id }
         guard options.addLabels else {
-            context.report(
+            report(
                 .error, location, code: "unknown_label",
                 "label '\(trimmed)' is not in the taxonomy (add it with 'groundwork labels add', or pass --add-labels)")
             return nil
@@ -218,7 +230,7 @@ struct DraftWriter {
         try record.insert(db)
         labels.add(record)
         labelsAdded.append(trimmed)
-        context.report(.info, location, code: "label_added", "label '\(trimmed)' added to the taxonomy")
+        report(.info, location, code: "label_added", "label '\(trimmed)' added to the taxonomy")
         return record.id
     }
 
@@ -247,8 +259,9 @@ struct DraftWriter {
             entry = found
         }
         guard let labelId = try label(draft.label, at: draft.location) else { return nil }
-        guard let (geometry, clipped) = GeometryCheck.validate(draft.geometry, width: entry.width, height: entry.height, clip: options.clip, location: draft.location, context: context)
-        else { return nil }
+        let check = GeometryCheck.check(draft.geometry, width: entry.width, height: entry.height, clip: options.clip)
+        for finding in check.diagnostics { report(finding.severity, draft.location, code: finding.code, finding.message) }
+        guard let (geometry, clipped) = check.result else { return nil }
         guard let box = geometry.tightBox else { return nil }
         let annotatorId = try annotator(draft.annotator)
         let json = GeometryCheck.canonicalJSON(geometry)
@@ -267,7 +280,7 @@ struct DraftWriter {
         let id: Int64
         if db.changesCount == 0 {
             duplicates += 1
-            context.report(
+            report(
                 .warning, draft.location, code: "duplicate_region",
                 "the same region (image, label, annotator, geometry) is already in the project: not added again")
             id = try Int64.fetchOne(
@@ -300,20 +313,20 @@ struct DraftWriter {
             if normal == "yes" || normal == "no" {
                 answer = normal
             } else {
-                context.report(.error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
+                report(.error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
                 failed = true
             }
         case .choice:
             let options = draft.options ?? []
             if options.count < 2 {
-                context.report(.error, draft.location, code: "bad_options", "a multiple-choice question needs at least two options")
+                report(.error, draft.location, code: "bad_options", "a multiple-choice question needs at least two options")
                 failed = true
             } else if let index = correct {
                 if !options.indices.contains(index) {
-                    context.report(.error, draft.location, code: "bad_options", "the correct option \(index) is not one of the \(options.count) options")
+                    report(.error, draft.location, code: "bad_options", "the correct option \(index) is not one of the \(options.count) options")
                     failed = true
                 } else if !answer.isEmpty && answer != options[index] {
-                    context.report(
+                    report(
                         .error, draft.location, code: "answer_not_in_options",
                         "the answer '\(answer)' is not the correct option '\(options[index])'")
                     failed = true
@@ -322,7 +335,7 @@ struct DraftWriter {
             } else if let index = options.firstIndex(of: answer) {
                 correct = index
             } else {
-                context.report(
+                report(
                     .error, draft.location, code: "answer_not_in_options",
                     "the answer '\(answer)' is not among the options \(options)")
                 failed = true
@@ -338,12 +351,12 @@ struct DraftWriter {
         }
         for key in draft.targetKeys {
             guard let found = keyed[key] else {
-                context.report(.error, draft.location, code: "unknown_region", "target region '\(key)' is not defined in this file")
+                report(.error, draft.location, code: "unknown_region", "target region '\(key)' is not defined in this file")
                 failed = true
                 continue
             }
             if found.imageId != entry.id {
-                context.report(.error, draft.location, code: "target_on_other_image", "target region '\(key)' is on another image")
+                report(.error, draft.location, code: "target_on_other_image", "target region '\(key)' is on another image")
                 failed = true
                 continue
             }
@@ -354,11 +367,11 @@ struct DraftWriter {
         if let explicit = draft.groundable {
             groundable = explicit
             if explicit && regionIds.isEmpty && !failed {
-                context.report(.error, draft.location, code: "groundable_without_region", "the item is marked groundable but has no target region")
+                report(.error, draft.location, code: "groundable_without_region", "the item is marked groundable but has no target region")
                 failed = true
             }
             if explicit && negative {
-                context.report(.error, draft.location, code: "groundable_negative", "an item whose answer is 'no' cannot be groundable")
+                report(.error, draft.location, code: "groundable_negative", "an item whose answer is 'no' cannot be groundable")
                 failed = true
             }
         } else {
@@ -381,7 +394,7 @@ struct DraftWriter {
             ])
         if db.changesCount == 0 {
             duplicates += 1
-            context.report(.warning, draft.location, code: "duplicate_question", "the same question is already in the project: not added again")
+            report(.warning, draft.location, code: "duplicate_question", "the same question is already in the project: not added again")
             return
         }
         let vqaId = db.lastInsertedRowID

@@ -62,11 +62,14 @@ public struct RegionDraft: Sendable {
     public var location: SourceLocation
     /// A key by which VQA drafts of the same file can refer to this region.
     public var key: String?
+    /// The file inside a folder-shaped input (VOC, YOLO, SLAKE) it came from; nil: the input itself.
+    public var file: String?
 
     public init(
         image: ImageReference, label: String, geometry: Geometry, annotator: String? = nil, externalId: String? = nil,
-        location: SourceLocation, key: String? = nil
+        location: SourceLocation, key: String? = nil, file: String? = nil
     ) {
+        self.file = file
         self.image = image
         self.label = label
         self.geometry = geometry
@@ -114,13 +117,17 @@ public struct VQADraft: Sendable {
     public var externalId: String?
     public var attributes: [String: String]
     public var location: SourceLocation
+    /// The file inside a folder-shaped input it came from; nil: the input itself.
+    public var file: String?
 
     public init(
         image: ImageReference, question: String, answer: String, answerType: AnswerType, options: [String]? = nil,
         correctOption: Int? = nil, questionType: QuestionType, targetLabel: String? = nil, targets: [RegionDraft] = [],
         targetKeys: [String] = [], groundable: Bool? = nil, language: String = "en", templateId: String? = nil,
-        annotator: String? = nil, externalId: String? = nil, attributes: [String: String] = [:], location: SourceLocation
+        annotator: String? = nil, externalId: String? = nil, attributes: [String: String] = [:], location: SourceLocation,
+        file: String? = nil
     ) {
+        self.file = file
         self.image = image
         self.question = question
         self.answer = answer
@@ -147,8 +154,11 @@ public struct ImageLabelDraft: Sendable {
     public var label: String
     public var annotator: String?
     public var location: SourceLocation
+    /// The file inside a folder-shaped input it came from; nil: the input itself.
+    public var file: String?
 
-    public init(image: ImageReference, label: String, annotator: String? = nil, location: SourceLocation) {
+    public init(image: ImageReference, label: String, annotator: String? = nil, location: SourceLocation, file: String? = nil) {
+        self.file = file
         self.image = image
         self.label = label
         self.annotator = annotator

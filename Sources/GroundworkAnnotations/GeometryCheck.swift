@@ -14,18 +14,6 @@ public enum GeometryCheck {
     /// taken as on the edge (and snapped to it).
     public static let edgeTolerance = 1e-6
 
-    /// Validates a geometry; returns the geometry to store (clipped or snapped to the image) and
-    /// whether it was clipped, or nil when it must be refused. Every finding goes to `context`.
-    public static func validate(
-        _ geometry: Geometry, width: Int, height: Int, clip: Bool, location: SourceLocation, context: ReaderContext
-    ) -> (Geometry, Bool)? {
-        let findings = check(geometry, width: width, height: height, clip: clip)
-        for finding in findings.diagnostics {
-            context.report(finding.severity, location, code: finding.code, finding.message)
-        }
-        return findings.result
-    }
-
     /// A finding without a file: severity, code and message.
     public struct Finding: Sendable, Equatable {
         public var severity: Severity

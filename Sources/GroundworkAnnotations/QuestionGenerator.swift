@@ -73,7 +73,8 @@ public struct GenerationReport: Codable, Sendable {
 /// For every (image, label) with at least one region that is not rejected, one question is made
 /// from a phrasing picked by a seeded hash of (seed, image SHA-256, label), with the label's
 /// display name or one of its synonyms (picked the same way) filled in, lower-cased. Its target
-/// is the union of all those regions; it is groundable. Negatives: for each image, up to N labels
+/// is the union of the finding's consensus regions when it has any (a curator made them to settle
+/// the readers), else of all its regions; it is groundable. Negatives: for each image, up to N labels
 /// allowed for its modality that have no region on it, picked by the same seeded hash, answer
 /// "no", not groundable (only for closed templates). Deterministic for a seed; re-running adds
 /// nothing (questions are unique by image, text, answer and template).
@@ -98,7 +99,8 @@ public enum QuestionGenerator {
                 let pairs = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT r.image_id, r.label_id, i.sha256, i.modality, group_concat(r.id) AS regions
+                        SELECT r.image_id, r.label_id, i.sha256, i.modality,
+                            COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions
                         FROM region r JOIN image i ON i.id = r.image_id
                         WHERE r.status != 'rejected'
                         GROUP BY r.image_id, r.label_id ORDER BY r.image_id, r.label_id

@@ -509,7 +509,8 @@ struct JSONScanner: ~Copyable {
                 let length = utf8SequenceLength(at: j, limit: stopIndex)
                 if length <= 0 {
                     if length < 0, stop == .end { throw unterminatedString(line: quoteLine, column: quoteColumn) }
-                    throw error("invalid UTF-8: byte 0x\(Self.hex(UInt32(byte), digits: 2)) does not start a valid sequence", at: j)
+                    throw error(
+                        "invalid UTF-8: byte 0x\(Self.hex(UInt32(byte), digits: 2)) does not start a valid sequence", at: j)
                 }
                 lineContinuations += length - 1
                 j += length

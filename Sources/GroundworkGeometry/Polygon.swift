@@ -56,9 +56,10 @@ public struct Polygon: Codable, Hashable, Sendable {
     /// True when every vertex is finite.
     public var isFinite: Bool { points.allSatisfy(\.isFinite) }
 
-    /// Twice-halved shoelace sum: positive when the vertices run clockwise as displayed (the y
-    /// axis points down), negative when counter-clockwise, 0 for fewer than 3 points. For a
-    /// self-intersecting ring this is the winding-weighted area, not the covered area.
+    /// The signed shoelace area (square pixels): positive when the vertices run clockwise as
+    /// displayed (the y axis points down), negative when counter-clockwise, 0 for fewer than 3
+    /// points. For a self-intersecting ring this is the winding-weighted area, not the covered
+    /// area.
     public var signedArea: Double {
         guard points.count >= 3 else { return 0 }
         // Shoelace relative to the first vertex: the same value, with less cancellation.

@@ -16,13 +16,12 @@ struct AgreementCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let report: AgreementReport
         do {
             report = try AgreementReport.compute(project, label: label)
         } catch let error as DiagnosticsError {
-            Output.error(error.summary)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
         if output.json {
             try Output.json(report)
@@ -30,7 +29,7 @@ struct AgreementCommand: ParsableCommand {
         }
         print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
         for label in report.labels {
-            print("\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIoU))\tmin IoU \(String(format: "%.3f", label.minIoU))")
+            print("\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIou))\tmin IoU \(String(format: "%.3f", label.minIou))")
         }
     }
 }
@@ -59,13 +58,12 @@ struct ConsensusCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let report: ConsensusReport
         do {
             report = try Consensus.run(method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)
         } catch let error as DiagnosticsError {
-            Output.error(error.summary)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
         if output.json {
             try Output.json(report)

@@ -83,14 +83,12 @@ struct AnnotationImportArguments: ParsableArguments {
 /// Runs an annotation import and prints its report; shared by `import regions` and `import vqa`.
 enum AnnotationImportRunner {
     static func run(_ arguments: AnnotationImportArguments, project: ProjectOptions, json: Bool) throws {
-        let opened = try project.open()
+        let opened = try project.open(json: json)
         let report: AnnotationImportReport
         do {
             report = try AnnotationImporter.run(try arguments.options(), into: opened)
         } catch let error as DiagnosticsError {
-            Output.error(error.summary)
-            Output.diagnostics(error.diagnostics)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
         }
         if json {
             try Output.json(report)

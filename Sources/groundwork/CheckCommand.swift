@@ -20,7 +20,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let report = try ProjectCheck.run(project, fix: fix, showProgress: !output.json)
         if output.json {
             try Output.json(report)

@@ -46,9 +46,9 @@ struct DemoCommand: ParsableCommand {
                 "\($0.regionsAdded) from \(($0.file as NSString).lastPathComponent) (\($0.duplicates) already present)"
             }
             print("4. Imported regions from two readers: \(regionFiles.joined(separator: "; "))")
-            let meanIoU = report.agreement.findings.map(\.meanIoU).reduce(0, +) / Double(max(report.agreement.findings.count, 1))
+            let meanIou = report.agreement.findings.map(\.meanIou).reduce(0, +) / Double(max(report.agreement.findings.count, 1))
             print(
-                "5. Reader agreement: \(report.agreement.findings.count) finding(s), mean IoU \(String(format: "%.3f", meanIoU)); \(report.consensus.made) consensus region(s) by \(report.consensus.method)"
+                "5. Reader agreement: \(report.agreement.findings.count) finding(s), mean IoU \(String(format: "%.3f", meanIou)); \(report.consensus.made) consensus region(s) by \(report.consensus.method)"
             )
             print(
                 "6. Generated \(report.questions.positives) localization question(s) and \(report.questions.negatives) negative(s); \(report.questions.existing) already present"

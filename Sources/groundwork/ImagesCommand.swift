@@ -35,7 +35,7 @@ struct ImagesListCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         var request = ImageRecord.order(Column("id"))
         if let modality { request = request.filter(Column("modality") == modality) }
         if let source { request = request.filter(Column("source") == source) }

@@ -69,7 +69,7 @@ struct ImportImagesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         var options = ImageImportOptions(paths: paths)
         options.modality = modality
         options.source = source
@@ -87,15 +87,9 @@ struct ImportImagesCommand: ParsableCommand {
         } catch let error {
             switch error {
             case .invalidInput(let diagnostics):
-                if output.json {
-                    try Output.json(["error": diagnostics.summary])
-                }
-                Output.error(diagnostics.summary)
-                Output.diagnostics(diagnostics.diagnostics)
-                throw ExitCode(ExitCodes.problems)
+                try Output.fail(diagnostics.summary, diagnostics.diagnostics, json: output.json, code: ExitCodes.problems)
             case .storage(let message):
-                Output.error(message)
-                throw ExitCode(ExitCodes.project)
+                try Output.fail(message, json: output.json, code: ExitCodes.project)
             }
         }
         if output.json {

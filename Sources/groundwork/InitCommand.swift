@@ -17,8 +17,7 @@ struct InitCommand: ParsableCommand {
         do {
             project = try Project.create(at: directory)
         } catch {
-            Output.error(error.description)
-            throw ExitCode(ExitCodes.project)
+            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
         }
         if output.json {
             try Output.json(["project": project.root])

@@ -34,7 +34,7 @@ struct LabelsListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let entries = try project.database.read { db in
             try Row.fetchAll(
                 db,
@@ -73,7 +73,7 @@ struct LabelsImportCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         guard let path = file ?? BundledData.taxonomy?.path else {
             Output.error("the bundled taxonomy is missing from this installation; pass a file")
             throw ExitCode(ExitCodes.project)
@@ -82,9 +82,7 @@ struct LabelsImportCommand: ParsableCommand {
         do {
             taxonomy = try TaxonomyFile.load(path: path)
         } catch {
-            Output.error(error.summary)
-            Output.diagnostics(error.diagnostics)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
         let added = try project.database.write { db in try taxonomy.install(into: db) }
         if output.json {
@@ -115,9 +113,10 @@ struct LabelsAddCommand: ParsableCommand {
     var category: String?
 
     @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let file = TaxonomyFile(labels: [
             TaxonomyFile.Entry(name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil, snomed: nil)
         ])
@@ -125,6 +124,10 @@ struct LabelsAddCommand: ParsableCommand {
             if let parent, try LabelIndex(db).id(for: parent) == nil { throw ValidationError("unknown parent label '\(parent)'") }
             return try file.install(into: db)
         }
-        print(added == 1 ? "Added label '\(name)'" : "Label '\(name)' already exists")
+        if output.json {
+            try Output.json(["added": added])
+        } else {
+            print(added == 1 ? "Added label '\(name)'" : "Label '\(name)' already exists")
+        }
     }
 }

@@ -56,7 +56,7 @@ struct RegionsListCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let rows = try project.database.read { db -> [RegionRow] in
             var clauses: [String] = []
             var arguments: StatementArguments = []
@@ -127,7 +127,7 @@ struct RegionsReviewCommand: ParsableCommand {
 /// Shared by the review commands.
 enum ReviewRunner {
     static func run(ids: [Int64], status: String, table: ReviewTable, project: ProjectOptions, json: Bool) throws {
-        let opened = try project.open()
+        let opened = try project.open(json: json)
         do {
             let changed = try Review.setStatus(status, ids: ids, table: table, project: opened)
             if json {
@@ -136,8 +136,7 @@ enum ReviewRunner {
                 print("\(changed) of \(ids.count) set to \(status)")
             }
         } catch let error as DiagnosticsError {
-            Output.error(error.summary)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
         }
     }
 }

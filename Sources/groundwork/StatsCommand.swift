@@ -11,7 +11,7 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let stats = try ProjectStats.compute(project)
         if output.json {
             try Output.json(stats)

@@ -12,14 +12,13 @@ struct ProjectOptions: ParsableArguments {
             valueName: "dir"))
     var project: String?
 
-    /// Opens the project, or prints why not and exits with code 2.
-    func open() throws -> Project {
+    /// Opens the project, or prints why not (as JSON too with `json`) and exits with code 2.
+    func open(json: Bool = false) throws -> Project {
         do {
             if let project { return try Project.open(at: project) }
             return try Project.locate()
         } catch {
-            Output.error(error.description)
-            throw ExitCode(ExitCodes.project)
+            try Output.fail(error.description, json: json, code: ExitCodes.project)
         }
     }
 }
@@ -49,6 +48,21 @@ enum Output {
     /// Prints diagnostics to stderr in `file: place: severity: message` form.
     static func diagnostics(_ diagnostics: [Diagnostic]) {
         for diagnostic in diagnostics { note(diagnostic.description) }
+    }
+
+    /// What a command prints on stdout with `--json` when it fails before it has a report:
+    /// `{"error": summary, "diagnostics": [...]}` (schemas/error-report.schema.json).
+    struct Failure: Encodable {
+        var error: String
+        var diagnostics: [Diagnostic]
+    }
+
+    /// Reports a failure: to stderr always, and as JSON on stdout with `--json`; then exits with `code`.
+    static func fail(_ summary: String, _ diagnostics: [Diagnostic] = [], json: Bool, code: Int32) throws -> Never {
+        if json { try? Output.json(Failure(error: summary, diagnostics: diagnostics)) }
+        error(summary)
+        self.diagnostics(diagnostics)
+        throw ExitCode(code)
     }
 
     static func json<T: Encodable>(_ value: T) throws {

@@ -44,7 +44,7 @@ struct VQAListCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let rows = try project.database.read { db -> [VQARow] in
             var clauses: [String] = []
             var arguments: StatementArguments = []
@@ -143,7 +143,7 @@ struct VQAGenerateCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         guard let path = templates ?? BundledData.template("localization")?.path else {
             Output.error("the bundled templates are missing from this installation; pass --templates FILE")
             throw ExitCode(ExitCodes.project)
@@ -152,9 +152,7 @@ struct VQAGenerateCommand: ParsableCommand {
         do {
             template = try TemplateFile.load(path: path)
         } catch {
-            Output.error(error.summary)
-            Output.diagnostics(error.diagnostics)
-            throw ExitCode(ExitCodes.problems)
+            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
         let report = try QuestionGenerator.run(template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
         if output.json {

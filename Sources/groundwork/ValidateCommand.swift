@@ -18,7 +18,7 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let project = try projectOptions.open()
+        let project = try projectOptions.open(json: output.json)
         let report = try ProjectValidation.run(project)
         if output.json {
             try Output.json(report)

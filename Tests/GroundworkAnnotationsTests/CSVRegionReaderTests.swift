@@ -82,7 +82,8 @@ import Testing
         #expect(run.drafts.isEmpty)
         // Named columns are found case-insensitively.
         let named = try runReader(
-            CSVRegionReader(), Fixtures.path("csv/columns.csv"), options: ReaderOptions(csvColumns: CSVColumns(image: "IMG", label: "lbl")))
+            CSVRegionReader(), Fixtures.path("csv/columns.csv"),
+            options: ReaderOptions(csvColumns: CSVColumns(image: "IMG", label: "lbl")))
         #expect(named.diagnostics.isEmpty)
         #expect(named.regions.count == 1)
     }

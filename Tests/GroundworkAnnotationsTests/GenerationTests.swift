@@ -75,7 +75,7 @@ struct GenerationTests {
         #expect(agreement.findings.count == 1)
         #expect(agreement.singleReader == 1)
         // [10,10,50,50] vs [30,10,70,50]: intersection 20×40 = 800, union 2400.
-        #expect(abs(agreement.findings[0].meanIoU - 800.0 / 2400.0) < 1e-9)
+        #expect(abs(agreement.findings[0].meanIou - 800.0 / 2400.0) < 1e-9)
         let meanBox = try Consensus.run(.meanBox, project: fixture.project, arguments: [])
         #expect(meanBox.made == 1)
         let consensus = try #require(try fixture.project.database.read { try RegionRecord.filter(Column("consensus_method") != nil).fetchOne($0) })

@@ -33,7 +33,10 @@ import Testing
         #expect(run.diagnostics.isEmpty)
         #expect(run.regions.map(\.label) == ["A", "B"])
         // Without options, the single file finds classes.txt beside it.
-        #expect(try runReader(YOLOReader(), Fixtures.path("yolo/det/a.txt"), images: images).regions.map(\.label) == ["nodule", "mass"])
+        #expect(
+            try runReader(YOLOReader(), Fixtures.path("yolo/det/a.txt"), images: images).regions.map(\.label) == [
+                "nodule", "mass",
+            ])
     }
 
     @Test func ultralyticsLayoutWithDataYAMLAndExactImagePath() throws {

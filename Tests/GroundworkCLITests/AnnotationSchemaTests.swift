@@ -113,6 +113,14 @@ struct AnnotationSchemaTests {
         let (status, message) = try runValidator("coco", [badFile])
         #expect(status == 1 && message.contains("/annotations/4/bbox"), "\(message)")
 
+        // A VGMED file of Groundwork's own (a localization question with its box, [x, y, w, h]): valid
+        // input, and a committed VQA import.
+        let row = #"{"image": "\#(name)", "label": "Liver", "question": "Is the liver visible?", "question_type": "localization", "bbox": [[10, 10, 5, 5]], "gt_tokens": [[0, 1]], "id": "q1"}"#
+        let questions = folder.write("demo/samples/questions.jsonl", Array((row + "\n").utf8))
+        try validate("vgmed-jsonl-row", files: [questions], lines: true)
+        let vqa = try command(["import", "vqa", questions, "--annotator", "tester"], project: project, schema: "annotation-import-report")
+        #expect(try CLI.json(vqa.stdout)["vqa_items_added"] as? Int == 1, "\(vqa.stdout)")
+
         // Review last: it changes the project.
         try command(["regions", "review", "1", "--status", "reviewed"], project: project, schema: "review-report")
         try command(["vqa", "review", "1", "--status", "reviewed"], project: project, schema: "review-report")

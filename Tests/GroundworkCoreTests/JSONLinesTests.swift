@@ -21,8 +21,9 @@ struct LineOutcome: Equatable {
 
 @Suite("JSONLinesReader")
 struct JSONLinesTests {
-    static let mixed = utf8(
-        "{\"id\": 1}\n\n{\"id\": 2, oops}\r\n   \t\n[1, 2]\r\n{\"q\": \"é\\u00e9\"}\n{\"bad\": \"x")
+    static let mixed =
+        utf8(
+            "{\"id\": 1}\n\n{\"id\": 2, oops}\r\n   \t\n[1, 2]\r\n{\"q\": \"é\\u00e9\"}\n{\"bad\": \"x")
         + [0xFF] + utf8("\"}\n\"last line without a newline\"")
 
     static let mixedOutcomes = [
@@ -35,7 +36,10 @@ struct JSONLinesTests {
         LineOutcome(5, .success([1, 2])),
         LineOutcome(6, .success(["q": "éé"])),
         LineOutcome(
-            7, .failure(JSONSyntaxError(line: 7, column: 11, pointer: "/bad", message: "invalid UTF-8: byte 0xFF does not start a valid sequence"))
+            7,
+            .failure(
+                JSONSyntaxError(
+                    line: 7, column: 11, pointer: "/bad", message: "invalid UTF-8: byte 0xFF does not start a valid sequence"))
         ),
         LineOutcome(8, .success("last line without a newline")),
     ]
@@ -87,7 +91,10 @@ struct JSONLinesTests {
         let two = JSONLinesReader(bytes: utf8("{} {}\n")).map(LineOutcome.init)
         #expect(
             two == [
-                LineOutcome(1, .failure(JSONSyntaxError(line: 1, column: 4, pointer: "", message: "unexpected '{' after the top-level value")))
+                LineOutcome(
+                    1,
+                    .failure(
+                        JSONSyntaxError(line: 1, column: 4, pointer: "", message: "unexpected '{' after the top-level value")))
             ])
     }
 }

@@ -130,10 +130,13 @@ struct JSONValueTests {
     @Test("canonical text: sorted keys, compact, integral numbers as integers, minimal escapes")
     func canonicalText() throws {
         let value = try JSONValue.parse(
-            utf8(#"{"b": [1.0, -0.0, 2.5, 1e16, 1e-7, 123456789012345.0], "a": "q\"\\\n\u0001\u007f é😀", "é": null, "Z": {"y": false, "x": true}}"#))
+            utf8(
+                #"{"b": [1.0, -0.0, 2.5, 1e16, 1e-7, 123456789012345.0], "a": "q\"\\\n\u0001\u007f é😀", "é": null, "Z": {"y": false, "x": true}}"#
+            ))
         #expect(
             value.canonicalText()
-                == #"{"Z":{"x":true,"y":false},"a":"q\"\\\n\u0001\#u{7f} é😀","b":[1,0,2.5,1e+16,1e-07,123456789012345],"é":null}"#)
+                == #"{"Z":{"x":true,"y":false},"a":"q\"\\\n\u0001\#u{7f} é😀","b":[1,0,2.5,1e+16,1e-07,123456789012345],"é":null}"#
+        )
         #expect(value.description == value.canonicalText())
         #expect(JSONValue.number(.nan).canonicalText() == "null")
         #expect(JSONValue.number(-.infinity).canonicalText() == "null")

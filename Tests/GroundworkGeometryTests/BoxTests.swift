@@ -100,7 +100,8 @@ struct BoxTests {
         #expect(!Box(x0: 0, y0: 0, x1: 1, y1: 1).isInside(width: -1, height: 5))
 
         #expect(Box(x0: -5, y0: -5, x1: 10, y1: 700).clipped(width: 640, height: 480) == Box(x0: 0, y0: 0, x1: 10, y1: 480))
-        #expect(Box(x0: 630, y0: 470, x1: 700, y1: 500).clipped(width: 640, height: 480) == Box(x0: 630, y0: 470, x1: 640, y1: 480))
+        #expect(
+            Box(x0: 630, y0: 470, x1: 700, y1: 500).clipped(width: 640, height: 480) == Box(x0: 630, y0: 470, x1: 640, y1: 480))
         #expect(Box(x0: 640, y0: 0, x1: 700, y1: 10).clipped(width: 640, height: 480) == nil)
         #expect(Box(x0: -10, y0: -10, x1: 0, y1: 0).clipped(width: 640, height: 480) == nil)
         #expect(Box(x0: 0, y0: 0, x1: 1, y1: 1).clipped(width: 0, height: 10) == nil)

@@ -16,7 +16,9 @@ struct ConventionTests {
         #expect(isClose(again, values), "\(convention) \(values) → \(back.array) → \(again)")
     }
 
-    @Test("every convention round-trips the first pixel, the bottom-right pixel, the whole image", arguments: BoxConvention.allCases)
+    @Test(
+        "every convention round-trips the first pixel, the bottom-right pixel, the whole image", arguments: BoxConvention.allCases
+    )
     func edgeBoxes(_ convention: BoxConvention) throws {
         for (width, height) in Self.sizes {
             let w = Double(width)
@@ -45,16 +47,33 @@ struct ConventionTests {
         #expect(try BoxConvention.xyxy.toBox([0, 0, 1, 1], imageWidth: nil, imageHeight: nil).array == [0, 0, 1, 1])
         // COCO [x, y, w, h].
         #expect(try BoxConvention.cocoXYWH.toBox([10, 20, 30, 40], imageWidth: nil, imageHeight: nil).array == [10, 20, 40, 60])
-        #expect(try BoxConvention.cocoXYWH.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil) == [0, 0, 1, 1])
+        #expect(
+            try BoxConvention.cocoXYWH.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil) == [
+                0, 0, 1, 1,
+            ])
         // Pascal VOC: 1-based inclusive.
         #expect(try BoxConvention.vocInclusive.toBox([1, 1, 1, 1], imageWidth: nil, imageHeight: nil).array == [0, 0, 1, 1])
-        #expect(try BoxConvention.vocInclusive.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil) == [1, 1, 1, 1])
-        #expect(try BoxConvention.vocInclusive.toBox([1, 1, 640, 480], imageWidth: nil, imageHeight: nil).array == [0, 0, 640, 480])
-        #expect(try BoxConvention.vocInclusive.toBox([48, 240, 195, 371], imageWidth: nil, imageHeight: nil).array == [47, 239, 195, 371])
+        #expect(
+            try BoxConvention.vocInclusive.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil) == [
+                1, 1, 1, 1,
+            ])
+        #expect(
+            try BoxConvention.vocInclusive.toBox([1, 1, 640, 480], imageWidth: nil, imageHeight: nil).array == [0, 0, 640, 480])
+        #expect(
+            try BoxConvention.vocInclusive.toBox([48, 240, 195, 371], imageWidth: nil, imageHeight: nil).array == [
+                47, 239, 195, 371,
+            ])
         // YOLO on a 640 × 480 image.
-        #expect(try BoxConvention.yoloNormalized.fromBox(Box(x0: 0, y0: 0, x1: 640, y1: 480), imageWidth: 640, imageHeight: 480) == [0.5, 0.5, 1, 1])
-        #expect(try BoxConvention.yoloNormalized.toBox([0.5, 0.5, 0.25, 0.5], imageWidth: 640, imageHeight: 480).array == [240, 120, 400, 360])
-        let firstPixel = try BoxConvention.yoloNormalized.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: 640, imageHeight: 480)
+        #expect(
+            try BoxConvention.yoloNormalized.fromBox(Box(x0: 0, y0: 0, x1: 640, y1: 480), imageWidth: 640, imageHeight: 480) == [
+                0.5, 0.5, 1, 1,
+            ])
+        #expect(
+            try BoxConvention.yoloNormalized.toBox([0.5, 0.5, 0.25, 0.5], imageWidth: 640, imageHeight: 480).array == [
+                240, 120, 400, 360,
+            ])
+        let firstPixel = try BoxConvention.yoloNormalized.fromBox(
+            Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: 640, imageHeight: 480)
         let expectedFirst: [Double] = [0.5 / 640, 0.5 / 480, 1.0 / 640, 1.0 / 480]
         #expect(isClose(firstPixel, expectedFirst, tolerance: 1e-15))
         let lastValues: [Double] = [639.5 / 640, 479.5 / 480, 1.0 / 640, 1.0 / 480]
@@ -62,9 +81,17 @@ struct ConventionTests {
         let expectedLast: [Double] = [639, 479, 640, 480]
         #expect(isClose(lastPixel.array, expectedLast))
         // Label Studio percent on a 200 × 100 image.
-        #expect(try BoxConvention.labelStudioPercent.toBox([0, 0, 100, 100], imageWidth: 200, imageHeight: 100).array == [0, 0, 200, 100])
-        #expect(try BoxConvention.labelStudioPercent.toBox([10, 20, 30, 40], imageWidth: 200, imageHeight: 100).array == [20, 20, 80, 60])
-        #expect(try BoxConvention.labelStudioPercent.fromBox(Box(x0: 199, y0: 99, x1: 200, y1: 100), imageWidth: 200, imageHeight: 100) == [99.5, 99, 0.5, 1])
+        #expect(
+            try BoxConvention.labelStudioPercent.toBox([0, 0, 100, 100], imageWidth: 200, imageHeight: 100).array == [
+                0, 0, 200, 100,
+            ])
+        #expect(
+            try BoxConvention.labelStudioPercent.toBox([10, 20, 30, 40], imageWidth: 200, imageHeight: 100).array == [
+                20, 20, 80, 60,
+            ])
+        #expect(
+            try BoxConvention.labelStudioPercent.fromBox(
+                Box(x0: 199, y0: 99, x1: 200, y1: 100), imageWidth: 200, imageHeight: 100) == [99.5, 99, 0.5, 1])
     }
 
     @Test("raw values are the stable names stored in projects")
@@ -104,15 +131,21 @@ struct ConventionTests {
             }
         }
         // The reverse direction rejects boxes that are not well formed.
-        #expect(throws: GeometryError.self) { try convention.fromBox(Box(x0: 2, y0: 0, x1: 1, y1: 1), imageWidth: size, imageHeight: size) }
-        #expect(throws: GeometryError.self) { try convention.fromBox(Box(x0: .nan, y0: 0, x1: 1, y1: 1), imageWidth: size, imageHeight: size) }
+        #expect(throws: GeometryError.self) {
+            try convention.fromBox(Box(x0: 2, y0: 0, x1: 1, y1: 1), imageWidth: size, imageHeight: size)
+        }
+        #expect(throws: GeometryError.self) {
+            try convention.fromBox(Box(x0: .nan, y0: 0, x1: 1, y1: 1), imageWidth: size, imageHeight: size)
+        }
 
         if convention.needsImageSize {
             #expect(throws: GeometryError.self) { try convention.toBox([0.5, 0.5, 0.1, 0.1], imageWidth: nil, imageHeight: 100) }
             #expect(throws: GeometryError.self) { try convention.toBox([0.5, 0.5, 0.1, 0.1], imageWidth: 100, imageHeight: nil) }
             #expect(throws: GeometryError.self) { try convention.toBox([0.5, 0.5, 0.1, 0.1], imageWidth: 0, imageHeight: 100) }
             #expect(throws: GeometryError.self) { try convention.toBox([0.5, 0.5, 0.1, 0.1], imageWidth: 100, imageHeight: -3) }
-            #expect(throws: GeometryError.self) { try convention.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil) }
+            #expect(throws: GeometryError.self) {
+                try convention.fromBox(Box(x0: 0, y0: 0, x1: 1, y1: 1), imageWidth: nil, imageHeight: nil)
+            }
         } else {
             // Image size is not needed, and ignored when given.
             let withoutSize = try convention.toBox([1, 1, 2, 2], imageWidth: nil, imageHeight: nil)
@@ -159,8 +192,12 @@ struct ConventionTests {
 
     @Test("known point values")
     func knownPoints() throws {
-        #expect(try PointConvention.yoloNormalized.toPoint(x: 0.5, y: 0.25, imageWidth: 640, imageHeight: 480) == Point(x: 320, y: 120))
-        #expect(try PointConvention.labelStudioPercent.toPoint(x: 50, y: 25, imageWidth: 640, imageHeight: 480) == Point(x: 320, y: 120))
+        #expect(
+            try PointConvention.yoloNormalized.toPoint(x: 0.5, y: 0.25, imageWidth: 640, imageHeight: 480)
+                == Point(x: 320, y: 120))
+        #expect(
+            try PointConvention.labelStudioPercent.toPoint(x: 50, y: 25, imageWidth: 640, imageHeight: 480)
+                == Point(x: 320, y: 120))
         #expect(try PointConvention.continuous.toPoint(x: 3, y: 4, imageWidth: nil, imageHeight: nil) == Point(x: 3, y: 4))
     }
 }

@@ -202,7 +202,9 @@ struct CrossCheckTests {
         for _ in 0..<300 {
             let a = Int.random(in: 0..<masks.count, using: &generator)
             // A partner of the same size: a fresh mask is appended when none exists.
-            if let b = masks.indices.filter({ $0 != a && masks[$0].width == masks[a].width && masks[$0].height == masks[a].height }).first {
+            if let b = masks.indices.filter({
+                $0 != a && masks[$0].width == masks[a].width && masks[$0].height == masks[a].height
+            }).first {
                 request.pairs.append([a, b])
             }
             request.pairs.append([a, a])
@@ -248,13 +250,15 @@ struct CrossCheckTests {
     }
 
     /// pycocotools rasterises polygons differently (`frPyObjects` → `rleFrPoly`): it scales the
-    /// vertices by 5, rounds them to that grid, walks the boundary and keeps, for each pixel
-    /// column, the rows between boundary crossings of the upsampled outline. It is not a
-    /// centre-sampling rule, so single pixels along the boundary differ. The test therefore
-    /// checks (1) every pixel the two disagree on lies within `boundaryBand` pixels of the ring
-    /// boundary — interiors always agree — and (2) the pixel counts differ by at most half the
-    /// perimeter plus 2, per region.
-    static let boundaryBand = 1.0
+    /// vertices by 5 and rounds them to that grid, walks the upsampled outline, and keeps, per
+    /// pixel column, the rows between the outline's crossings after downsampling. That is not
+    /// Groundwork's pixel-centre rule, so single pixels along the boundary differ (about 1.6 %
+    /// of the set pixels on these random shapes). The test checks that
+    /// (1) every pixel the two disagree on has its centre within `boundaryBand` px of the ring
+    ///     boundary — interiors always agree (observed: at most 0.26 px over seeds 1–7, 99 and 2024);
+    /// (2) the pixel counts differ by at most a quarter of the perimeter plus 2 per region
+    ///     (observed: under 45 % of that allowance).
+    static let boundaryBand = 0.5
 
     @Test("polygon rasterisation agrees with pycocotools up to boundary pixels")
     func polygons() throws {
@@ -280,13 +284,16 @@ struct CrossCheckTests {
                     totalDisagreements += 1
                     let distance = Self.distanceToBoundary(Point.centre(ofPixelColumn: x, row: y), rings: rings)
                     worstDistance = Swift.max(worstDistance, distance)
-                    #expect(distance <= Self.boundaryBand, "polygon \(index) \(item.rings): pixel (\(x), \(y)) differs \(distance) px from the boundary")
+                    #expect(
+                        distance <= Self.boundaryBand,
+                        "polygon \(index) \(item.rings): pixel (\(x), \(y)) differs \(distance) px from the boundary")
                 }
             }
             let perimeter = rings.reduce(0) { $0 + $1.perimeter }
             let difference = Double(Swift.abs(ours.area - answer.area))
-            worstAreaRatio = Swift.max(worstAreaRatio, difference / (perimeter / 2 + 2))
-            #expect(difference <= perimeter / 2 + 2, "polygon \(index): areas \(ours.area) vs \(answer.area), perimeter \(perimeter)")
+            worstAreaRatio = Swift.max(worstAreaRatio, difference / (perimeter / 4 + 2))
+            #expect(
+                difference <= perimeter / 4 + 2, "polygon \(index): areas \(ours.area) vs \(answer.area), perimeter \(perimeter)")
             totalPixels += ours.area
         }
         print(

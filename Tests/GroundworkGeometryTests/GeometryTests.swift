@@ -23,7 +23,9 @@ struct GeometryTests {
         #expect(Self.polygon.area == 8 + 6)
         #expect(Self.mask.area == 4)
         #expect(Geometry.polygon([]).tightBox == nil)
-        #expect(Geometry.polygon([Polygon(points: []), try! Polygon(flat: [0, 0, 1, 0, 1, 1])]).tightBox == Box(x0: 0, y0: 0, x1: 1, y1: 1))
+        #expect(
+            Geometry.polygon([Polygon(points: []), try! Polygon(flat: [0, 0, 1, 0, 1, 1])]).tightBox
+                == Box(x0: 0, y0: 0, x1: 1, y1: 1))
         #expect(Geometry.polygon([Polygon(points: [Point(x: .nan, y: 0)])]).tightBox == nil)
         #expect(Geometry.mask(RLE(mask: BinaryMask(width: 3, height: 3))).tightBox == nil)
     }
@@ -61,23 +63,25 @@ struct GeometryTests {
         #expect(try JSONDecoder().decode(Geometry.self, from: Data(uncompressed.utf8)) == Self.mask)
     }
 
-    @Test("decoding rejects malformed shapes", arguments: [
-        #"{"type":"circle","box":[0,0,1,1]}"#,
-        #"{"box":[0,0,1,1]}"#,
-        #"{"type":"box","box":[0,0,0,1]}"#,
-        #"{"type":"box","box":[2,0,1,1]}"#,
-        #"{"type":"box","box":[0,0,1]}"#,
-        #"{"type":"box"}"#,
-        #"{"type":"polygon","polygons":[]}"#,
-        #"{"type":"polygon","polygons":[[0,0,1,1]]}"#,
-        #"{"type":"polygon","polygons":[[0,0,1,1,2]]}"#,
-        #"{"type":"polygon","polygons":[0,0,1,1,2,2]}"#,
-        #"{"type":"mask","rle":{"size":[3,4],"counts":"321"}}"#,
-        #"{"type":"mask","rle":{"size":[3,4],"counts":"32{03"}}"#,
-        #"{"type":"mask","rle":{"counts":"32103"}}"#,
-        #"{"type":"mask"}"#,
-        #"[1,2,3,4]"#,
-    ])
+    @Test(
+        "decoding rejects malformed shapes",
+        arguments: [
+            #"{"type":"circle","box":[0,0,1,1]}"#,
+            #"{"box":[0,0,1,1]}"#,
+            #"{"type":"box","box":[0,0,0,1]}"#,
+            #"{"type":"box","box":[2,0,1,1]}"#,
+            #"{"type":"box","box":[0,0,1]}"#,
+            #"{"type":"box"}"#,
+            #"{"type":"polygon","polygons":[]}"#,
+            #"{"type":"polygon","polygons":[[0,0,1,1]]}"#,
+            #"{"type":"polygon","polygons":[[0,0,1,1,2]]}"#,
+            #"{"type":"polygon","polygons":[0,0,1,1,2,2]}"#,
+            #"{"type":"mask","rle":{"size":[3,4],"counts":"321"}}"#,
+            #"{"type":"mask","rle":{"size":[3,4],"counts":"32{03"}}"#,
+            #"{"type":"mask","rle":{"counts":"32103"}}"#,
+            #"{"type":"mask"}"#,
+            #"[1,2,3,4]"#,
+        ])
     func badJSON(_ text: String) {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Geometry.self, from: Data(text.utf8)) }
     }

@@ -75,6 +75,13 @@ struct MaskTests {
         #expect(BinaryMask.union([m, other])?.area == 2)
         #expect(BinaryMask.intersection([m, other])?.area == 1)
         #expect(RLE(mask: m).area == 1)
+
+        // Set bytes other than 1 (written straight into `pixels`) encode as set, also where the
+        // encoder compares eight bytes at a time.
+        var wide = BinaryMask(width: 11, height: 3)
+        wide.pixels = [UInt8](repeating: 2, count: 11) + [UInt8](repeating: 1, count: 11) + [UInt8](repeating: 255, count: 11)
+        #expect(RLE(mask: wide) == RLE(mask: BinaryMask.rasterize(box: Box(x0: 0, y0: 0, x1: 11, y1: 3), width: 11, height: 3)))
+        #expect(wide.area == 33)
     }
 
     @Test("IoU, union, intersection and majority votes")

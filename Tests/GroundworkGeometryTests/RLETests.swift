@@ -67,7 +67,9 @@ struct RLETests {
         // Equal masks compare equal whatever the runs given.
         #expect(try RLE(height: 4, width: 4, counts: [5, 0, 3, 8]) == RLE(height: 4, width: 4, counts: [8, 8]))
 
-        #expect(throws: GeometryError("RLE runs add up to 5, not 2x3 = 6 pixels")) { try RLE(height: 2, width: 3, counts: [1, 4]) }
+        #expect(throws: GeometryError("RLE runs add up to 5, not 2x3 = 6 pixels")) {
+            try RLE(height: 2, width: 3, counts: [1, 4])
+        }
         #expect(throws: GeometryError.self) { try RLE(height: 2, width: 3, counts: [1, 6]) }
         #expect(throws: GeometryError.self) { try RLE(height: 2, width: 3, counts: [7, -1]) }
         #expect(throws: GeometryError.self) { try RLE(height: -2, width: 3, counts: []) }
@@ -151,7 +153,9 @@ struct RLETests {
             let width = Int.random(in: 1...30, using: &generator)
             let height = Int.random(in: 1...30, using: &generator)
             let box = randomBox(width: width, height: height, using: &generator)
-            #expect(RLE(box: box, width: width, height: height) == RLE(mask: BinaryMask.rasterize(box: box, width: width, height: height)))
+            #expect(
+                RLE(box: box, width: width, height: height)
+                    == RLE(mask: BinaryMask.rasterize(box: box, width: width, height: height)))
         }
         let full = RLE(box: Box(x0: 0, y0: 0, x1: 4, y1: 3), width: 4, height: 3)
         #expect(full.counts == [0, 12])

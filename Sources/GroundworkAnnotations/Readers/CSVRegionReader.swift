@@ -24,16 +24,22 @@ import GroundworkGeometry
 /// - The file is read into memory whole (CSV annotation files are a few MB) and then record by
 ///   record; a CSV syntax error (an unterminated quote) stops the reading at its line.
 public struct CSVRegionReader: AnnotationReader {
+    /// ``AnnotationFormat/csv``.
     public var format: AnnotationFormat { .csv }
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
     /// ChestX-ray8's `BBox_List_2017.csv` layout.
-    public static let chestXray8Columns = CSVColumns(image: "Image Index", label: "Finding Label", box: ["Bbox [x", "y", "w", "h]"])
+    public static let chestXray8Columns = CSVColumns(
+        image: "Image Index", label: "Finding Label", box: ["Bbox [x", "y", "w", "h]"])
     /// VinDr-CXR's annotation CSV layout.
     public static let vindrColumns = CSVColumns(
         image: "image_id", label: "class_name", annotator: "rad_id", box: ["x_min", "y_min", "x_max", "y_max"])
 
+    /// Reads a CSV region file, record by record: every entry goes to `emit` in file order and every problem to `context.report`,
+    /// and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let bytes = try FileIO.readAll(context.file)
         var records = CSVReader(bytes: bytes).makeIterator()
@@ -53,7 +59,9 @@ public struct CSVRegionReader: AnnotationReader {
         var columns = context.options.csvColumns
         if columns == CSVColumns() && Self.index(of: columns.image, in: names) == nil {
             for (layout, title) in [(Self.chestXray8Columns, "ChestX-ray8"), (Self.vindrColumns, "VinDr-CXR")]
-            where Self.index(of: layout.image, in: names) != nil && layout.box.allSatisfy({ Self.index(of: $0, in: names) != nil }) {
+            where Self.index(of: layout.image, in: names) != nil
+                && layout.box.allSatisfy({ Self.index(of: $0, in: names) != nil })
+            {
                 columns = layout
                 context.report(.info, .line(header.line), code: "csv_layout", "the header is \(title)'s: its columns are used")
                 break
@@ -65,12 +73,16 @@ public struct CSVRegionReader: AnnotationReader {
         }
         var convention = context.options.boxFormat ?? .xyxy
         if context.options.boxFormat == nil {
-            let sizeNames = columns.box.suffix(2).map { $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[] ")) }
+            let sizeNames = columns.box.suffix(2).map {
+                $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+            }
             if sizeNames == ["w", "h"] || sizeNames == ["width", "height"] {
                 convention = .cocoXYWH
                 context.report(
                     .info, .line(header.line), code: "box_convention",
-                    "the box columns end with '\(columns.box[2])', '\(columns.box[3])': boxes are read as [x, y, w, h] (pass --box-format to override)")
+                    "the box columns end with '\(columns.box[2])', '\(columns.box[3])': boxes are read as [x, y, w, h] "
+                        + "(pass --box-format to override)"
+                )
             }
         }
         var wanted: [(role: String, name: String)] = [("image", columns.image), ("label", columns.label)]
@@ -82,7 +94,9 @@ public struct CSVRegionReader: AnnotationReader {
             if let index = Self.index(of: name, in: names) {
                 found[name] = index
                 if names.filter({ $0 == names[index] }).count > 1 {
-                    context.report(.error, .line(header.line), code: "duplicate_column", "the \(role) column '\(name)' appears twice in the header")
+                    context.report(
+                        .error, .line(header.line), code: "duplicate_column",
+                        "the \(role) column '\(name)' appears twice in the header")
                     missing = true
                 }
             } else {
@@ -110,7 +124,8 @@ public struct CSVRegionReader: AnnotationReader {
             let here = SourceLocation.line(record.line)
             guard record.fields.count == names.count else {
                 context.report(
-                    .error, here, code: "field_count", "expected \(names.count) fields as in the header, found \(record.fields.count)")
+                    .error, here, code: "field_count",
+                    "expected \(names.count) fields as in the header, found \(record.fields.count)")
                 continue
             }
             func cell(_ index: Int) -> String { record.fields[index].trimmingCharacters(in: .whitespaces) }
@@ -132,7 +147,8 @@ public struct CSVRegionReader: AnnotationReader {
             if empty > 0 && empty < 4 {
                 let which = zip(boxColumns, cells).filter { $0.1.isEmpty }.map { "'\(names[$0.0])'" }
                 context.report(
-                    .error, here, code: "partial_box", "box cell(s) \(which.joined(separator: ", ")) are empty: give all four or none")
+                    .error, here, code: "partial_box",
+                    "box cell(s) \(which.joined(separator: ", ")) are empty: give all four or none")
                 failed = true
             } else if empty == 0 {
                 for (column, text) in zip(boxColumns, cells) {
@@ -140,7 +156,8 @@ public struct CSVRegionReader: AnnotationReader {
                         numbers.append(value)
                     } else {
                         context.report(
-                            .error, .line(record.line), code: "not_a_number", "column '\(names[column])' must be a number, found '\(text)'")
+                            .error, .line(record.line), code: "not_a_number",
+                            "column '\(names[column])' must be a number, found '\(text)'")
                         failed = true
                     }
                 }
@@ -160,7 +177,8 @@ public struct CSVRegionReader: AnnotationReader {
             try emit(
                 .region(
                     RegionDraft(
-                        image: reference, label: label, geometry: .box(box), annotator: annotator, externalId: "line \(record.line)",
+                        image: reference, label: label, geometry: .box(box), annotator: annotator,
+                        externalId: "line \(record.line)",
                         location: here)))
         }
     }

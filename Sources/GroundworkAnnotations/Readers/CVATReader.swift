@@ -25,13 +25,18 @@ import GroundworkGeometry
 ///   memory stays flat in the number of images. Locations are element paths such as
 ///   `annotations/image[3]/box[2]` (1-based among same-named siblings); messages end with the line.
 public struct CVATReader: AnnotationReader {
+    /// ``AnnotationFormat/cvat``.
     public var format: AnnotationFormat { .cvat }
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
     /// The largest image (in pixels) whose masks are read: 2^28, e.g. 16384 × 16384.
     static let maximumMaskPixels = 1 << 28
 
+    /// Reads a CVAT for images 1.1 XML file, streamed one `<image>` at a time: every entry goes to `emit` in file order and every
+    /// problem to `context.report`, and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let scanner = XMLRecordScanner(
             repeated: ["image", "box", "polygon", "polyline", "points", "tag", "mask", "ellipse", "cuboid", "skeleton", "track"],
@@ -64,7 +69,8 @@ public struct CVATReader: AnnotationReader {
                     .error, .xmlElement(node.path), code: "unsupported",
                     "<track> (CVAT for video) is not supported: export the task as 'CVAT for images 1.1' (line \(node.line))")
             default:
-                context.report(.warning, .xmlElement(node.path), code: "ignored", "<\(node.name)> is not read (line \(node.line))")
+                context.report(
+                    .warning, .xmlElement(node.path), code: "ignored", "<\(node.name)> is not read (line \(node.line))")
             }
         }
         for (name, found) in skipped.sorted(by: { $0.key < $1.key }) {
@@ -128,7 +134,9 @@ public struct CVATReader: AnnotationReader {
                     continue
                 }
                 guard usable, !label.isEmpty, let geometry else { continue }
-                try emit(.region(RegionDraft(image: reference, label: label, geometry: geometry, externalId: externalId, location: here)))
+                try emit(
+                    .region(
+                        RegionDraft(image: reference, label: label, geometry: geometry, externalId: externalId, location: here)))
             case "polyline", "points", "ellipse", "cuboid", "skeleton":
                 let entry = skipped[shape.name] ?? (0, shape.path)
                 skipped[shape.name] = (entry.count + 1, entry.first)
@@ -205,7 +213,9 @@ public struct CVATReader: AnnotationReader {
         guard left >= 0, top >= 0, width > 0, height > 0, left + width <= imageWidth, top + height <= imageHeight else {
             return fail(
                 "outside_image",
-                "the mask's rectangle (left \(left), top \(top), \(width)×\(height)) is empty or not inside the \(imageWidth)×\(imageHeight) image")
+                "the mask's rectangle (left \(left), top \(top), \(width)×\(height)) is empty or not inside the "
+                    + "\(imageWidth)×\(imageHeight) image"
+            )
         }
         var runs: [Int] = []
         for (k, item) in text.split(separator: ",").enumerated() {
@@ -216,7 +226,8 @@ public struct CVATReader: AnnotationReader {
         }
         let total = runs.reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
         guard total == width * height else {
-            return fail("bad_rle", "the runs of 'rle' cover \(total) pixels, the \(width)×\(height) rectangle has \(width * height)")
+            return fail(
+                "bad_rle", "the runs of 'rle' cover \(total) pixels, the \(width)×\(height) rectangle has \(width * height)")
         }
         var pixels = [UInt8](repeating: 0, count: imageWidth * imageHeight)
         var offset = 0
@@ -241,12 +252,14 @@ public struct CVATReader: AnnotationReader {
     /// A required numeric attribute; nil when missing or malformed (reported).
     private func numberAttribute(_ node: XMLNode, _ name: String, context: ReaderContext) -> Double? {
         guard let text = node.attributes[name] else {
-            context.report(.error, .xmlElement(node.path), code: "missing_field", "<\(node.name)> needs '\(name)' (line \(node.line))")
+            context.report(
+                .error, .xmlElement(node.path), code: "missing_field", "<\(node.name)> needs '\(name)' (line \(node.line))")
             return nil
         }
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
             context.report(
-                .error, .xmlElement(node.path), code: "not_a_number", "'\(name)' must be a number, found '\(text)' (line \(node.line))")
+                .error, .xmlElement(node.path), code: "not_a_number",
+                "'\(name)' must be a number, found '\(text)' (line \(node.line))")
             return nil
         }
         return value
@@ -257,7 +270,8 @@ public struct CVATReader: AnnotationReader {
         guard let text = node.attributes[name] else { return .missing }
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value == value.rounded(), abs(value) < 1e9 else {
             context.report(
-                .error, .xmlElement(node.path), code: "not_an_integer", "'\(name)' must be a whole number, found '\(text)' (line \(node.line))")
+                .error, .xmlElement(node.path), code: "not_an_integer",
+                "'\(name)' must be a whole number, found '\(text)' (line \(node.line))")
             return .invalid
         }
         return .value(Int(value))

@@ -31,8 +31,10 @@ import GroundworkGeometry
 /// - The file is streamed one task at a time. Locations are JSON pointers:
 ///   `/3/annotations/0/result/2/value/rotation`.
 public struct LabelStudioReader: AnnotationReader {
+    /// ``AnnotationFormat/labelStudio``.
     public var format: AnnotationFormat { .labelStudio }
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
     /// The file-name extensions taken to be images when `data` has no `image` key.
@@ -45,6 +47,9 @@ public struct LabelStudioReader: AnnotationReader {
         var firstPrediction: String?
     }
 
+    /// Reads a Label Studio JSON export, streamed one task at a time: every entry goes to `emit` in file order and every problem
+    /// to `context.report`, and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         var tally = Tally()
         do {
@@ -92,10 +97,12 @@ public struct LabelStudioReader: AnnotationReader {
             if let url = Self.imageURL(in: data) {
                 name = Self.fileName(fromURL: url)
                 if name == nil {
-                    context.report(.error, .jsonPointer(pointer + "/data"), code: "bad_image", "cannot take a file name from '\(url)'")
+                    context.report(
+                        .error, .jsonPointer(pointer + "/data"), code: "bad_image", "cannot take a file name from '\(url)'")
                 }
             } else {
-                context.report(.error, .jsonPointer(pointer + "/data"), code: "missing_field", "the task names no image ('data.image')")
+                context.report(
+                    .error, .jsonPointer(pointer + "/data"), code: "missing_field", "the task names no image ('data.image')")
             }
         } else {
             context.report(.error, .jsonPointer(pointer + "/data"), code: "missing_field", "a task needs a 'data' object")
@@ -110,7 +117,8 @@ public struct LabelStudioReader: AnnotationReader {
         for (i, annotation) in annotations.enumerated() {
             let annotationPointer = "\(pointer)/annotations/\(i)"
             guard annotation.objectValue != nil else {
-                context.report(.error, .jsonPointer(annotationPointer), code: "not_an_object", "an annotation must be a JSON object")
+                context.report(
+                    .error, .jsonPointer(annotationPointer), code: "not_an_object", "an annotation must be a JSON object")
                 continue
             }
             if annotation["was_cancelled"]?.boolValue == true {
@@ -119,13 +127,16 @@ public struct LabelStudioReader: AnnotationReader {
             }
             let annotator = Self.annotator(annotation["completed_by"])
             guard let results = annotation["result"]?.arrayValue else {
-                context.report(.error, .jsonPointer(annotationPointer + "/result"), code: "missing_field", "an annotation needs a 'result' list")
+                context.report(
+                    .error, .jsonPointer(annotationPointer + "/result"), code: "missing_field",
+                    "an annotation needs a 'result' list")
                 continue
             }
             for (j, result) in results.enumerated() {
                 let here = "\(annotationPointer)/result/\(j)"
                 try readResult(
-                    result, at: here, imageName: name, taskId: taskId, annotator: annotator, tally: &tally, context: context, emit: emit)
+                    result, at: here, imageName: name, taskId: taskId, annotator: annotator, tally: &tally, context: context,
+                    emit: emit)
             }
         }
     }
@@ -223,7 +234,8 @@ public struct LabelStudioReader: AnnotationReader {
                     fail("/value/\(key)", "missing_field", "a rectangle needs a number 'value.\(key)'")
                 }
             }
-            guard !failed, let box = context.box(numbers, .labelStudioPercent, image: reference, at: .jsonPointer(pointer + "/value"))
+            guard !failed,
+                let box = context.box(numbers, .labelStudioPercent, image: reference, at: .jsonPointer(pointer + "/value"))
             else { return }
             geometry = .box(box)
         } else {
@@ -232,7 +244,8 @@ public struct LabelStudioReader: AnnotationReader {
             }
             var flat: [Double] = []
             for (k, point) in points.enumerated() {
-                guard let pair = point.arrayValue, pair.count == 2, let x = pair[0].doubleValue, let y = pair[1].doubleValue else {
+                guard let pair = point.arrayValue, pair.count == 2, let x = pair[0].doubleValue, let y = pair[1].doubleValue
+                else {
                     return fail("/value/points/\(k)", "bad_polygon", "a point must be [x, y] (numbers, in percent)")
                 }
                 flat += [x, y]
@@ -249,7 +262,9 @@ public struct LabelStudioReader: AnnotationReader {
             guard imageWidth != nil, imageHeight != nil else {
                 return fail(
                     "", "missing_field",
-                    "the polygon's image size is unknown: the result has no original_width/original_height and the image is not in the project")
+                    "the polygon's image size is unknown: the result has no original_width/original_height "
+                        + "and the image is not in the project"
+                )
             }
             do {
                 geometry = .polygon([
@@ -266,16 +281,19 @@ public struct LabelStudioReader: AnnotationReader {
             try emit(
                 .region(
                     RegionDraft(
-                        image: reference, label: label, geometry: geometry, annotator: annotator, externalId: resultId, location: here,
+                        image: reference, label: label, geometry: geometry, annotator: annotator, externalId: resultId,
+                        location: here,
                         key: key)))
         }
     }
 
-    private func dimension(_ result: JSONValue, _ key: String, at pointer: String, context: ReaderContext) -> VOCReader.Field<Int> {
+    private func dimension(_ result: JSONValue, _ key: String, at pointer: String, context: ReaderContext) -> VOCReader.Field<Int>
+    {
         guard let value = result[key], !value.isNull else { return .missing }
         guard let number = value.intValue, number > 0 else {
             context.report(
-                .error, .jsonPointer("\(pointer)/\(key)"), code: "bad_size", "'\(key)' must be a positive whole number, found \(value.canonicalText())")
+                .error, .jsonPointer("\(pointer)/\(key)"), code: "bad_size",
+                "'\(key)' must be a positive whole number, found \(value.canonicalText())")
             return .invalid
         }
         return .value(number)
@@ -315,7 +333,9 @@ public struct LabelStudioReader: AnnotationReader {
         guard var name = components.last.map(String.init), !name.isEmpty, name != "." && name != ".." else { return nil }
         if components.dropLast().contains("upload") {
             let prefix = name.prefix(9)
-            if prefix.count == 9, prefix.last == "-", prefix.dropLast().allSatisfy({ $0.isASCII && $0.isHexDigit }), name.count > 9 {
+            if prefix.count == 9, prefix.last == "-", prefix.dropLast().allSatisfy({ $0.isASCII && $0.isHexDigit }),
+                name.count > 9
+            {
                 name = String(name.dropFirst(9))
             }
         }

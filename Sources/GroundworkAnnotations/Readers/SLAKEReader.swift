@@ -37,15 +37,22 @@ import GroundworkGeometry
 ///   per import counts the masks left aside).
 /// - Problems name the JSON file and the JSON pointer in it.
 public struct SLAKEReader: AnnotationReader {
+    /// ``AnnotationFormat/slake``.
     public var format: AnnotationFormat { .slake }
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
+    /// Reads a SLAKE `imgs/` folder, image folder by image folder: every entry goes to `emit` in file order and every problem to
+    /// `context.report`, and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let kind = FileIO.kind(context.file)
         guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
         guard kind.isDirectory else {
-            context.report(.error, .file, code: "not_a_folder", "SLAKE is read from its imgs/ folder (one subfolder per image), not from a file")
+            context.report(
+                .error, .file, code: "not_a_folder",
+                "SLAKE is read from its imgs/ folder (one subfolder per image), not from a file")
             return
         }
         var root = context.file
@@ -57,10 +64,12 @@ public struct SLAKEReader: AnnotationReader {
         } catch {
             throw FileIOError(path: root, operation: "list", code: EACCES)
         }
-        let folders = names.filter { !$0.hasPrefix(".") && FileIO.kind((root as NSString).appendingPathComponent($0)).isDirectory }
-            .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+        let folders = names.filter {
+            !$0.hasPrefix(".") && FileIO.kind((root as NSString).appendingPathComponent($0)).isDirectory
+        }
+        .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
         var masks = 0
-        var read = 0
+        var imageFolders = 0
         for name in folders {
             let folder = (root as NSString).appendingPathComponent(name)
             let detection = (folder as NSString).appendingPathComponent("detection.json")
@@ -68,10 +77,12 @@ public struct SLAKEReader: AnnotationReader {
             let hasDetection = FileIO.kind(detection).isRegular
             let hasQuestions = FileIO.kind(questions).isRegular
             guard hasDetection || hasQuestions else {
-                context.report(.warning, .file, code: "not_slake", "no detection.json or question.json: not a SLAKE image folder, skipped", file: folder)
+                context.report(
+                    .warning, .file, code: "not_slake", "no detection.json or question.json: not a SLAKE image folder, skipped",
+                    file: folder)
                 continue
             }
-            read += 1
+            imageFolders += 1
             if FileIO.kind((folder as NSString).appendingPathComponent("mask.png")).isRegular { masks += 1 }
             let image = ImageReference(path: "\(name)/source.jpg")
             var regions: [(label: String, keys: [String])] = []
@@ -82,12 +93,13 @@ public struct SLAKEReader: AnnotationReader {
                 try readQuestions(questions, folder: name, image: image, regions: regions, context: context, emit: emit)
             }
         }
-        if read == 0 {
+        if imageFolders == 0 {
             context.report(.error, .file, code: "no_files", "no SLAKE image folders (with detection.json or question.json) here")
         }
         if masks > 0 {
             context.report(
-                .info, .file, code: "masks_not_read", "\(masks) mask.png file(s) were not read: the detection.json boxes are the regions")
+                .info, .file, code: "masks_not_read",
+                "\(masks) mask.png file(s) were not read: the detection.json boxes are the regions")
         }
     }
 
@@ -108,18 +120,22 @@ public struct SLAKEReader: AnnotationReader {
     ) throws -> [(label: String, keys: [String])] {
         guard let value = try parse(path, context: context) else { return [] }
         guard let entries = value.arrayValue else {
-            context.report(.error, .jsonPointer(""), code: "bad_detection", "detection.json must be a list of {\"label\": [x, y, w, h]}", file: path)
+            context.report(
+                .error, .jsonPointer(""), code: "bad_detection", "detection.json must be a list of {\"label\": [x, y, w, h]}",
+                file: path)
             return []
         }
         var regions: [(label: String, keys: [String])] = []
         for (k, entry) in entries.enumerated() {
             guard let members = entry.objectValue else {
                 context.report(
-                    .error, .jsonPointer("/\(k)"), code: "bad_detection", "an entry must be an object {\"label\": [x, y, w, h]}", file: path)
+                    .error, .jsonPointer("/\(k)"), code: "bad_detection", "an entry must be an object {\"label\": [x, y, w, h]}",
+                    file: path)
                 continue
             }
             for (rawLabel, box) in members {
-                let pointer = "/\(k)/" + rawLabel.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                let pointer =
+                    "/\(k)/" + rawLabel.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
                 func fail(_ code: String, _ message: String) {
                     context.report(.error, .jsonPointer(pointer), code: code, message, file: path)
                 }
@@ -146,8 +162,9 @@ public struct SLAKEReader: AnnotationReader {
                 try emit(
                     .region(
                         RegionDraft(
-                            image: image, label: label, geometry: .box(converted), externalId: "\(folder)/detection.json#\(pointer)",
-                            location: .jsonPointer(pointer), key: key)))
+                            image: image, label: label, geometry: .box(converted),
+                            externalId: "\(folder)/detection.json#\(pointer)",
+                            location: .jsonPointer(pointer), key: key, file: path)))
                 if let index = regions.firstIndex(where: { $0.label == label }) {
                     regions[index].keys.append(key)
                 } else {
@@ -164,7 +181,8 @@ public struct SLAKEReader: AnnotationReader {
     ) throws {
         guard let value = try parse(path, context: context) else { return }
         guard let items = value.arrayValue else {
-            context.report(.error, .jsonPointer(""), code: "bad_questions", "question.json must be a list of question objects", file: path)
+            context.report(
+                .error, .jsonPointer(""), code: "bad_questions", "question.json must be a list of question objects", file: path)
             return
         }
         for (k, item) in items.enumerated() {
@@ -200,7 +218,8 @@ public struct SLAKEReader: AnnotationReader {
                 if owner != folder {
                     context.report(
                         .warning, .jsonPointer(pointer + "/img_name"), code: "other_image",
-                        "the question is about '\(name)', not this folder's image: read for that image, without targets", file: path)
+                        "the question is about '\(name)', not this folder's image: read for that image, without targets",
+                        file: path)
                     reference = ImageReference(path: name)
                     sameImage = false
                 }
@@ -220,9 +239,13 @@ public struct SLAKEReader: AnnotationReader {
             }
             var attributes: [String: String] = [:]
             for key in ["location", "modality", "base_type", "content_type", "answer_type", "img_id"] {
-                if let field = item[key], !field.isNull { attributes["slake_\(key)"] = field.stringValue ?? field.canonicalText() }
+                if let field = item[key], !field.isNull {
+                    attributes["slake_\(key)"] = field.stringValue ?? field.canonicalText()
+                }
             }
-            if let triple = item["triple"], !triple.isNull { attributes["slake_triple"] = triple.stringValue ?? triple.canonicalText() }
+            if let triple = item["triple"], !triple.isNull {
+                attributes["slake_triple"] = triple.stringValue ?? triple.canonicalText()
+            }
             let language = item["q_lang"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "en"
             try emit(
                 .vqa(
@@ -230,7 +253,7 @@ public struct SLAKEReader: AnnotationReader {
                         image: reference, question: question, answer: answer, answerType: answerType, questionType: questionType,
                         targetLabel: targetLabel, targetKeys: targetKeys, language: language,
                         externalId: item["qid"].map { $0.intValue.map(String.init) ?? $0.stringValue ?? $0.canonicalText() },
-                        attributes: attributes, location: .jsonPointer(pointer))))
+                        attributes: attributes, location: .jsonPointer(pointer), file: path)))
         }
     }
 

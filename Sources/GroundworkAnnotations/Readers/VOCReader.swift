@@ -30,10 +30,15 @@ import GroundworkGeometry
 ///   element; every object of every file is checked, so all problems are reported at once.
 ///   Malformed XML stops that file (nothing of it is read) and is reported with line and column.
 public struct VOCReader: AnnotationReader {
+    /// ``AnnotationFormat/voc``.
     public var format: AnnotationFormat { .voc }
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
+    /// Reads one Pascal VOC `.xml` file, or a folder of them, file by file: every entry goes to `emit` in file order and every
+    /// problem to `context.report`, and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let kind = FileIO.kind(context.file)
         guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
@@ -107,7 +112,9 @@ public struct VOCReader: AnnotationReader {
                     report(.error, size, code: "bad_size", "the declared size \(w)×\(h) is negative")
                     usable = false
                 } else {
-                    report(.warning, size, code: "unknown_size", "the declared size is \(w)×\(h): ignored, not checked against the image")
+                    report(
+                        .warning, size, code: "unknown_size",
+                        "the declared size is \(w)×\(h): ignored, not checked against the image")
                 }
             case (.missing, .missing):
                 report(.warning, size, code: "unknown_size", "<size> gives no <width> and <height>: the size is not checked")
@@ -147,7 +154,7 @@ public struct VOCReader: AnnotationReader {
                 .region(
                     RegionDraft(
                         image: reference, label: label, geometry: .box(box), externalId: "\(xmlName):\(object.path)",
-                        location: .xmlElement(object.path))))
+                        location: .xmlElement(object.path), file: file)))
         }
     }
 
@@ -164,7 +171,8 @@ public struct VOCReader: AnnotationReader {
         let text = child.trimmedText
         guard let value = Double(text), value.isFinite else {
             context.report(
-                .error, .xmlElement(child.path), code: "not_a_number", "<\(name)> must be a number, found '\(text)' (line \(child.line))",
+                .error, .xmlElement(child.path), code: "not_a_number",
+                "<\(name)> must be a number, found '\(text)' (line \(child.line))",
                 file: file)
             return .invalid
         }
@@ -327,7 +335,8 @@ final class XMLRecordScanner: NSObject, XMLParserDelegate {
                 .error, .xmlElement(open.path), code: "xml_syntax",
                 "the file ends before <\(open.name)> is closed (truncated?) (line \(parser.lineNumber))", file: reportAs)
         } else if rootCount == 0 {
-            context.report(.error, .file, code: "xml_syntax", "the file holds no XML element (empty or truncated?)", file: reportAs)
+            context.report(
+                .error, .file, code: "xml_syntax", "the file holds no XML element (empty or truncated?)", file: reportAs)
         }
     }
 
@@ -406,6 +415,7 @@ final class XMLRecordScanner: NSObject, XMLParserDelegate {
         case 68: return "a malformed element name"
         case 73: return "a tag without its closing '>'"
         case 76: return "a closing tag that does not match the open element"
+        case 89: return "entity expansion that loops or grows too large"
         default: return "libxml2 error \(code)"
         }
     }

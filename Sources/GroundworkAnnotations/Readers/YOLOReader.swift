@@ -32,6 +32,7 @@ import Yams
 ///   is not read.
 /// - Problems name the `.txt` file and the line (and column, for a bad field).
 public struct YOLOReader: AnnotationReader {
+    /// ``AnnotationFormat/yolo``.
     public var format: AnnotationFormat { .yolo }
 
     /// The image extensions tried for a label file's base name, in order.
@@ -40,8 +41,12 @@ public struct YOLOReader: AnnotationReader {
     /// Values may exceed [0, 1] by this much (rounding in exporters); they are clamped.
     static let tolerance = 1e-6
 
+    /// A reader; it keeps no state between reads.
     public init() {}
 
+    /// Reads a folder of YOLO `.txt` label files (or one of them), file by file: every entry goes to `emit` in file order and
+    /// every problem to `context.report`, and reading goes on after a problem so that all of them are found.
+    /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let kind = FileIO.kind(context.file)
         guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
@@ -93,7 +98,8 @@ public struct YOLOReader: AnnotationReader {
         guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { return }
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let fileName = (path as NSString).lastPathComponent
-        let found = ImageLookup.byStem(stem, besideLabelsIn: (FileIO.absolute(path) as NSString).deletingLastPathComponent, context: context)
+        let found = ImageLookup.byStem(
+            stem, besideLabelsIn: (FileIO.absolute(path) as NSString).deletingLastPathComponent, context: context)
         var target: (reference: ImageReference, entry: ImageIndex.Entry)?
         switch found {
         case .found(let reference, let entry):
@@ -101,7 +107,8 @@ public struct YOLOReader: AnnotationReader {
         case .missing(let tried):
             context.report(
                 .error, .file, code: "unknown_image",
-                "no image for this label file is in the project (tried \(tried.prefix(4).joined(separator: ", ")), …): import it first",
+                "no image for this label file is in the project (tried \(tried.prefix(4).joined(separator: ", ")), …): "
+                    + "import it first",
                 file: reportAs)
         case .ambiguous(let name, let paths):
             context.report(
@@ -120,7 +127,9 @@ public struct YOLOReader: AnnotationReader {
             guard isBox || (fields.count >= 7 && fields.count % 2 == 1) else {
                 fail(
                     "field_count",
-                    "a line is 'class cx cy w h' (5 values) or 'class x1 y1 x2 y2 x3 y3 …' (1 + an even number ≥ 6), found \(fields.count) value(s)")
+                    "a line is 'class cx cy w h' (5 values) or 'class x1 y1 x2 y2 x3 y3 …' (1 + an even number ≥ 6), "
+                        + "found \(fields.count) value(s)"
+                )
                 continue
             }
             var label: String?
@@ -129,7 +138,9 @@ public struct YOLOReader: AnnotationReader {
                     if let name = classNames[classIndex] {
                         label = name
                     } else {
-                        fail("unknown_class", "class \(classIndex) has no name (the class list has \(classNames.count))", column: fields[0].column)
+                        fail(
+                            "unknown_class", "class \(classIndex) has no name (the class list has \(classNames.count))",
+                            column: fields[0].column)
                     }
                 }
             } else {
@@ -146,13 +157,17 @@ public struct YOLOReader: AnnotationReader {
                 values.append(min(max(value, 0), 1))
             }
             if !outside.isEmpty {
-                fail("outside_range", "YOLO values are fractions of the image size in [0, 1], found \(outside.joined(separator: ", "))")
+                fail(
+                    "outside_range",
+                    "YOLO values are fractions of the image size in [0, 1], found \(outside.joined(separator: ", "))")
                 continue
             }
             guard values.count == fields.count - 1, let label, let target else { continue }
             let geometry: Geometry
             if isBox {
-                guard let box = context.box(values, .yoloNormalized, image: target.reference, at: here, file: reportAs) else { continue }
+                guard let box = context.box(values, .yoloNormalized, image: target.reference, at: here, file: reportAs) else {
+                    continue
+                }
                 geometry = .box(box)
             } else {
                 do {
@@ -168,7 +183,8 @@ public struct YOLOReader: AnnotationReader {
             try emit(
                 .region(
                     RegionDraft(
-                        image: target.reference, label: label, geometry: geometry, externalId: "\(fileName):\(number)", location: here)))
+                        image: target.reference, label: label, geometry: geometry, externalId: "\(fileName):\(number)",
+                        location: here, file: reportAs)))
         }
     }
 
@@ -213,7 +229,10 @@ public struct YOLOReader: AnnotationReader {
                     context.report(.error, .file, code: "not_text", "the class list is not UTF-8 text", file: path)
                     return nil
                 }
-                let names = name == "classes.txt" ? classNames(fromList: text, file: path, context: context) : classNames(fromYAML: text, file: path, context: context)
+                let names =
+                    name == "classes.txt"
+                    ? classNames(fromList: text, file: path, context: context)
+                    : classNames(fromYAML: text, file: path, context: context)
                 if let names {
                     context.report(.info, .file, code: "class_names", "\(names.count) class name(s) read from \(path)")
                 }
@@ -231,13 +250,16 @@ public struct YOLOReader: AnnotationReader {
 
     /// `classes.txt`: one name a line; line k names class k − 1. Trailing blank lines are ignored.
     static func classNames(fromList text: String, file: String, context: ReaderContext) -> [Int: String]? {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         while lines.last?.isEmpty == true { lines.removeLast() }
         var names: [Int: String] = [:]
         var failed = false
         for (index, name) in lines.enumerated() {
             if name.isEmpty {
-                context.report(.error, .line(index + 1), code: "empty_label", "class \(index) has no name (a blank line)", file: file)
+                context.report(
+                    .error, .line(index + 1), code: "empty_label", "class \(index) has no name (a blank line)", file: file)
                 failed = true
             }
             names[index] = name
@@ -255,7 +277,8 @@ public struct YOLOReader: AnnotationReader {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            context.report(.error, yamlLocation(error), code: "yaml", "the file is not valid YAML: \(yamlMessage(error))", file: file)
+            context.report(
+                .error, yamlLocation(error), code: "yaml", "the file is not valid YAML: \(yamlMessage(error))", file: file)
             return nil
         }
         func place(_ node: Node?) -> SourceLocation { node?.mark.map { .line($0.line, column: $0.column) } ?? .file }
@@ -268,7 +291,8 @@ public struct YOLOReader: AnnotationReader {
         if let sequence = namesNode.sequence {
             for (index, item) in sequence.enumerated() {
                 guard let name = item.scalar?.string, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    context.report(.error, place(item), code: "bad_class_name", "class \(index) must be a non-empty name", file: file)
+                    context.report(
+                        .error, place(item), code: "bad_class_name", "class \(index) must be a non-empty name", file: file)
                     failed = true
                     continue
                 }
@@ -277,19 +301,22 @@ public struct YOLOReader: AnnotationReader {
         } else if let mapping = namesNode.mapping {
             for (key, value) in mapping {
                 guard let index = key.scalar.flatMap({ Int($0.string) }), index >= 0 else {
-                    context.report(.error, place(key), code: "bad_class_index", "'names' keys must be class indexes (0, 1, …)", file: file)
+                    context.report(
+                        .error, place(key), code: "bad_class_index", "'names' keys must be class indexes (0, 1, …)", file: file)
                     failed = true
                     continue
                 }
                 guard let name = value.scalar?.string, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    context.report(.error, place(value), code: "bad_class_name", "class \(index) must be a non-empty name", file: file)
+                    context.report(
+                        .error, place(value), code: "bad_class_name", "class \(index) must be a non-empty name", file: file)
                     failed = true
                     continue
                 }
                 names[index] = name.trimmingCharacters(in: .whitespaces)
             }
         } else {
-            context.report(.error, place(namesNode), code: "bad_value", "'names' must be a list or a map of index to name", file: file)
+            context.report(
+                .error, place(namesNode), code: "bad_value", "'names' must be a list or a map of index to name", file: file)
             return nil
         }
         if let count = root?.mapping?["nc"]?.int, count != names.count {
@@ -319,7 +346,8 @@ public struct YOLOReader: AnnotationReader {
     static func yamlMessage(_ error: any Error) -> String {
         guard let error = error as? YamlError else { return "\(error)" }
         switch error {
-        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+            .composer(let context, let problem, _, _):
             return [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
         default:
             return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -365,7 +393,9 @@ enum ImageLookup {
         }
         for ext in extensions {
             let name = "\(stem).\(ext)"
-            switch context.images.resolve(ImageReference(fileName: name), annotationFile: context.file, imagesRoot: context.imagesRoot) {
+            switch context.images.resolve(
+                ImageReference(fileName: name), annotationFile: context.file, imagesRoot: context.imagesRoot)
+            {
             case .found(let entry): return .found(ImageReference(sha256: entry.sha256, fileName: name), entry)
             case .ambiguous(let paths): return .ambiguous(name, paths)
             case .missing: continue
