@@ -125,7 +125,7 @@ struct LabelsAddCommand: ParsableCommand {
             return try file.install(into: db)
         }
         if output.json {
-            try Output.json(["added": added])
+            try Output.json(["added": added, "labels": 1])
         } else {
             print(added == 1 ? "Added label '\(name)'" : "Label '\(name)' already exists")
         }
