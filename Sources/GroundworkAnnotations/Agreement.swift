@@ -66,7 +66,8 @@ public struct AgreementReport: Codable, Sendable {
             while index < rows.count {
                 let imageId: Int64 = rows[index]["image_id"], labelId: Int64 = rows[index]["label_id"]
                 var group: [Row] = []
-                while index < rows.count, rows[index]["image_id"] as Int64 == imageId, rows[index]["label_id"] as Int64 == labelId {
+                while index < rows.count, rows[index]["image_id"] as Int64 == imageId, rows[index]["label_id"] as Int64 == labelId
+                {
                     group.append(rows[index])
                     index += 1
                 }
@@ -74,7 +75,8 @@ public struct AgreementReport: Codable, Sendable {
                 var masks: [String: BinaryMask] = [:]
                 for row in group {
                     let name: String = row["annotator"] ?? "(unnamed)"
-                    guard let geometry = try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8)) else { continue }
+                    guard let geometry = try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8))
+                    else { continue }
                     let mask = geometry.rasterize(width: width, height: height)
                     masks[name] = masks[name].flatMap { BinaryMask.union([$0, mask]) } ?? mask
                 }

@@ -73,28 +73,27 @@ public enum AnnotationImporter {
             let detected = detectFormat(path: options.file)
             guard let found = detected.format else {
                 throw DiagnosticsError(
-                    summary: detected.reason, diagnostics: [Diagnostic(.error, file: options.file, code: "unknown_format", message: detected.reason)])
+                    summary: detected.reason,
+                    diagnostics: [Diagnostic(.error, file: options.file, code: "unknown_format", message: detected.reason)])
             }
             format = found
         }
         let images = try ImageIndex(project: project)
-        let context = ReaderContext(file: options.file, imagesRoot: options.imagesRoot.map { FileIO.absolute($0) }, images: images, options: options.reader)
+        let context = ReaderContext(
+            file: options.file, imagesRoot: options.imagesRoot.map { FileIO.absolute($0) }, images: images,
+            options: options.reader)
         let inputSha = FileIO.kind(options.file).isRegular ? (try? ObjectStore.sha256(ofFile: options.file).sha256) : nil
         let started = Date()
-        let identity = Provenance.current()
         var report = AnnotationImportReport(
             file: options.file, format: format.rawValue, batchId: nil, committed: false, regionsAdded: 0, vqaItemsAdded: 0,
             imageLabelsAdded: 0, duplicates: 0, skippedMissing: 0, labelsAdded: [], errors: 0, warnings: 0, diagnostics: [])
         do {
             try project.database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    var batch = ImportBatch(
-                        id: nil, kind: "annotations", startedAt: Provenance.timestamp(started),
-                        finishedAt: Provenance.timestamp(started), user: identity.user, host: identity.host,
-                        toolVersion: GroundworkVersion.current, arguments: Provenance.json(options.arguments),
-                        inputs: Provenance.json([FileIO.absolute(options.file)]), metadataPath: nil, metadataSha256: nil,
-                        filesSeen: 1, imported: 0, duplicates: 0, rejected: 0, outcome: "completed", format: format.rawValue,
-                        inputSha256: inputSha)
+                    var batch = ImportBatch.starting(
+                        kind: "annotations", format: format.rawValue, arguments: options.arguments,
+                        inputs: [FileIO.absolute(options.file)], inputSha256: inputSha, at: started)
+                    batch.filesSeen = 1
                     try batch.insert(db)
                     var writer = try DraftWriter(
                         db: db, batchId: batch.id!, createdAt: batch.startedAt, options: options, context: context)
@@ -121,7 +120,9 @@ public enum AnnotationImporter {
         } catch let error as DiagnosticsError {
             throw error
         } catch let error as FileIOError {
-            throw DiagnosticsError(summary: error.description, diagnostics: [Diagnostic(.error, file: options.file, code: "unreadable", message: error.reason)])
+            throw DiagnosticsError(
+                summary: error.description,
+                diagnostics: [Diagnostic(.error, file: options.file, code: "unreadable", message: error.reason)])
         }
         report.diagnostics = context.diagnostics
         report.errors = report.diagnostics.filter { $0.severity == .error }.count
@@ -191,14 +192,17 @@ struct DraftWriter {
             if let w = reference.declaredWidth, let h = reference.declaredHeight, w != entry.width || h != entry.height {
                 report(
                     .error, location, code: "size_mismatch",
-                    "the annotation says image \(reference) is \(w)×\(h), the project's image \(entry.id) is \(entry.width)×\(entry.height) as displayed")
+                    "the annotation says image \(reference) is \(w)×\(h), the project's image \(entry.id) is \(entry.width)×\(entry.height) as displayed"
+                )
                 return nil
             }
             return entry
         case .missing:
             if options.skipMissing {
                 skippedMissing += 1
-                report(.warning, location, code: "unknown_image", "image \(reference) is not in the project: left out (--skip-missing)")
+                report(
+                    .warning, location, code: "unknown_image",
+                    "image \(reference) is not in the project: left out (--skip-missing)")
             } else {
                 report(
                     .error, location, code: "unknown_image",
@@ -208,7 +212,8 @@ struct DraftWriter {
         case .ambiguous(let paths):
             report(
                 .error, location, code: "ambiguous_image",
-                "image \(reference) matches \(paths.count) images (\(paths.prefix(3).joined(separator: ", "))); give a path or --images-root")
+                "image \(reference) matches \(paths.count) images (\(paths.prefix(3).joined(separator: ", "))); give a path or --images-root"
+            )
             return nil
         }
     }
@@ -285,7 +290,8 @@ struct DraftWriter {
                 "the same region (image, label, annotator, geometry) is already in the project: not added again")
             id = try Int64.fetchOne(
                 db,
-                sql: "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_sha256 = ?",
+                sql:
+                    "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_sha256 = ?",
                 arguments: [entry.id, labelId, annotatorId ?? 0, sha])!
         } else {
             regionsAdded += 1
@@ -313,7 +319,8 @@ struct DraftWriter {
             if normal == "yes" || normal == "no" {
                 answer = normal
             } else {
-                report(.error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
+                report(
+                    .error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
                 failed = true
             }
         case .choice:
@@ -323,7 +330,9 @@ struct DraftWriter {
                 failed = true
             } else if let index = correct {
                 if !options.indices.contains(index) {
-                    report(.error, draft.location, code: "bad_options", "the correct option \(index) is not one of the \(options.count) options")
+                    report(
+                        .error, draft.location, code: "bad_options",
+                        "the correct option \(index) is not one of the \(options.count) options")
                     failed = true
                 } else if !answer.isEmpty && answer != options[index] {
                     report(
@@ -367,7 +376,9 @@ struct DraftWriter {
         if let explicit = draft.groundable {
             groundable = explicit
             if explicit && regionIds.isEmpty && !failed {
-                report(.error, draft.location, code: "groundable_without_region", "the item is marked groundable but has no target region")
+                report(
+                    .error, draft.location, code: "groundable_without_region",
+                    "the item is marked groundable but has no target region")
                 failed = true
             }
             if explicit && negative {
@@ -388,13 +399,16 @@ struct DraftWriter {
                 ON CONFLICT DO NOTHING
                 """,
             arguments: [
-                entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue, targetLabelId,
+                entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue,
+                targetLabelId,
                 groundable, draft.language, draft.templateId, try annotator(draft.annotator), batchId, draft.externalId,
                 draft.location.description, attributes, createdAt,
             ])
         if db.changesCount == 0 {
             duplicates += 1
-            report(.warning, draft.location, code: "duplicate_question", "the same question is already in the project: not added again")
+            report(
+                .warning, draft.location, code: "duplicate_question",
+                "the same question is already in the project: not added again")
             return
         }
         let vqaId = db.lastInsertedRowID
@@ -407,9 +421,11 @@ struct DraftWriter {
     // MARK: Image labels
 
     private mutating func writeImageLabel(_ draft: ImageLabelDraft) throws {
-        guard let entry = image(for: draft.image, at: draft.location), let labelId = try label(draft.label, at: draft.location) else { return }
+        guard let entry = image(for: draft.image, at: draft.location), let labelId = try label(draft.label, at: draft.location)
+        else { return }
         try db.execute(
-            sql: "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            sql:
+                "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             arguments: [entry.id, labelId, try annotator(draft.annotator), batchId])
         if db.changesCount == 0 {
             duplicates += 1

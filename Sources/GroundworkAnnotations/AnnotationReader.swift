@@ -25,7 +25,10 @@ public struct ReaderOptions: Sendable {
     /// For CSV: which column holds what (see ``CSVColumns``).
     public var csvColumns: CSVColumns
 
-    public init(boxFormat: BoxConvention? = nil, questionType: QuestionType? = nil, classNames: [String]? = nil, csvColumns: CSVColumns = CSVColumns()) {
+    public init(
+        boxFormat: BoxConvention? = nil, questionType: QuestionType? = nil, classNames: [String]? = nil,
+        csvColumns: CSVColumns = CSVColumns()
+    ) {
         self.boxFormat = boxFormat
         self.questionType = questionType
         self.classNames = classNames
@@ -44,7 +47,9 @@ public struct CSVColumns: Sendable, Equatable {
     /// The four box columns in the order of the box convention's numbers.
     public var box = ["x0", "y0", "x1", "y1"]
 
-    public init(image: String = "image", label: String = "label", annotator: String? = nil, box: [String] = ["x0", "y0", "x1", "y1"]) {
+    public init(
+        image: String = "image", label: String = "label", annotator: String? = nil, box: [String] = ["x0", "y0", "x1", "y1"]
+    ) {
         self.image = image
         self.label = label
         self.annotator = annotator
@@ -143,10 +148,13 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
     if kind.isDirectory {
         let fm = FileManager.default
         let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-        if entries.contains(where: { FileIO.kind("\(path)/\($0)/question.json").isRegular || FileIO.kind("\(path)/\($0)/detection.json").isRegular }) {
+        if entries.contains(where: {
+            FileIO.kind("\(path)/\($0)/question.json").isRegular || FileIO.kind("\(path)/\($0)/detection.json").isRegular
+        }) {
             return (.slake, "a folder of SLAKE image folders")
         }
-        if entries.contains(where: { $0.hasSuffix(".txt") }) && (entries.contains("classes.txt") || entries.contains("data.yaml")) {
+        if entries.contains(where: { $0.hasSuffix(".txt") }) && (entries.contains("classes.txt") || entries.contains("data.yaml"))
+        {
             return (.yolo, "a folder of YOLO .txt files with classes.txt")
         }
         if entries.contains(where: { $0.hasSuffix(".xml") }) { return (.voc, "a folder of Pascal VOC .xml files") }

@@ -34,22 +34,21 @@ public struct ConsensusReport: Codable, Sendable {
 
 /// Makes consensus regions for every finding (image, label) with at least `minReaders` readers.
 public enum Consensus {
-    public static func run(_ method: ConsensusMethod, minReaders: Int = 2, label: String? = nil, project: Project, arguments: [String]) throws -> ConsensusReport {
+    public static func run(
+        _ method: ConsensusMethod, minReaders: Int = 2, label: String? = nil, project: Project, arguments: [String]
+    ) throws -> ConsensusReport {
         var report = ConsensusReport(method: method.id, made: 0, existing: 0, skipped: 0, batchId: nil)
         let now = Provenance.timestamp(Date())
-        let who = Provenance.current()
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                var batch = ImportBatch(
-                    id: nil, kind: "consensus", startedAt: now, finishedAt: now, user: who.user, host: who.host,
-                    toolVersion: GroundworkVersion.current, arguments: Provenance.json(arguments), inputs: Provenance.json([method.id]),
-                    metadataPath: nil, metadataSha256: nil, filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, outcome: "completed",
-                    format: "consensus")
+                var batch = ImportBatch.starting(kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
                 try batch.insert(db)
                 var filter = ""
                 var arguments: StatementArguments = []
                 if let label {
-                    guard let id = try LabelIndex(db).id(for: label) else { throw DiagnosticsError(summary: "unknown label '\(label)'", diagnostics: []) }
+                    guard let id = try LabelIndex(db).id(for: label) else {
+                        throw DiagnosticsError(summary: "unknown label '\(label)'", diagnostics: [])
+                    }
                     filter = "AND r.label_id = ?"
                     arguments = [id]
                 }
@@ -65,7 +64,9 @@ public enum Consensus {
                 while index < rows.count {
                     let imageId: Int64 = rows[index]["image_id"], labelId: Int64 = rows[index]["label_id"]
                     var group: [Row] = []
-                    while index < rows.count, rows[index]["image_id"] as Int64 == imageId, rows[index]["label_id"] as Int64 == labelId {
+                    while index < rows.count, rows[index]["image_id"] as Int64 == imageId,
+                        rows[index]["label_id"] as Int64 == labelId
+                    {
                         group.append(rows[index])
                         index += 1
                     }
@@ -85,14 +86,19 @@ public enum Consensus {
                                 status, consensus_method, created_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'draft', ?, ?) ON CONFLICT DO NOTHING
                             """,
-                        arguments: [imageId, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!, method.id, now])
+                        arguments: [
+                            imageId, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!,
+                            method.id, now,
+                        ])
                     if db.changesCount == 0 {
                         report.existing += 1
                         continue
                     }
                     let consensusId = db.lastInsertedRowID
                     for row in group {
-                        try db.execute(sql: "INSERT INTO consensus_member (consensus_id, member_id) VALUES (?, ?)", arguments: [consensusId, row["id"] as Int64])
+                        try db.execute(
+                            sql: "INSERT INTO consensus_member (consensus_id, member_id) VALUES (?, ?)",
+                            arguments: [consensusId, row["id"] as Int64])
                     }
                     report.made += 1
                 }
@@ -108,7 +114,9 @@ public enum Consensus {
 
     /// The consensus shape of one finding, or nil when the method yields nothing.
     static func make(_ method: ConsensusMethod, readers: [Int64: [Row]], width: Int, height: Int) -> Geometry? {
-        func geometry(_ row: Row) -> Geometry? { try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8)) }
+        func geometry(_ row: Row) -> Geometry? {
+            try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8))
+        }
         switch method {
         case .meanBox:
             var boxes: [Box] = []

@@ -22,7 +22,9 @@ public enum GeometryCheck {
     }
 
     /// Checks a geometry; see the type's documentation for the rules.
-    public static func check(_ geometry: Geometry, width: Int, height: Int, clip: Bool) -> (result: (Geometry, Bool)?, diagnostics: [Finding]) {
+    public static func check(_ geometry: Geometry, width: Int, height: Int, clip: Bool) -> (
+        result: (Geometry, Bool)?, diagnostics: [Finding]
+    ) {
         var findings: [Finding] = []
         func error(_ code: String, _ message: String) -> (result: (Geometry, Bool)?, diagnostics: [Finding]) {
             findings.append(Finding(severity: .error, code: code, message: message))
@@ -41,14 +43,18 @@ public enum GeometryCheck {
             guard clip, let clipped = box.clipped(width: width, height: height) else {
                 return error(
                     "outside_image",
-                    "the box \(format(box)) is outside the \(width)×\(height) image\(clip ? " entirely" : " (pass --clip to clip it)")")
+                    "the box \(format(box)) is outside the \(width)×\(height) image\(clip ? " entirely" : " (pass --clip to clip it)")"
+                )
             }
-            findings.append(Finding(severity: .warning, code: "clipped", message: "the box \(format(box)) was clipped to \(format(clipped))"))
+            findings.append(
+                Finding(severity: .warning, code: "clipped", message: "the box \(format(box)) was clipped to \(format(clipped))"))
             return ((.box(clipped), true), findings)
         case .polygon(let rings):
             guard !rings.isEmpty else { return error("empty_region", "the polygon has no points") }
             for ring in rings {
-                guard ring.points.count >= 3 else { return error("too_few_points", "a polygon needs at least 3 points, found \(ring.points.count)") }
+                guard ring.points.count >= 3 else {
+                    return error("too_few_points", "a polygon needs at least 3 points, found \(ring.points.count)")
+                }
                 guard ring.points.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else {
                     return error("non_finite", "the polygon has a NaN or infinite coordinate")
                 }
@@ -66,7 +72,9 @@ public enum GeometryCheck {
             }
             guard clip else {
                 return error(
-                    "outside_image", "the polygon (bounds \(format(bounds))) reaches outside the \(width)×\(height) image (pass --clip to clip it)")
+                    "outside_image",
+                    "the polygon (bounds \(format(bounds))) reaches outside the \(width)×\(height) image (pass --clip to clip it)"
+                )
             }
             let clipped = rings.map { Polygon(points: $0.points.map { clamp($0, to: frame) }) }
             guard clipped.reduce(0, { $0 + $1.area }) > 0 else {

@@ -42,11 +42,17 @@ public enum ProjectValidation {
                 let place: String = row["source_location"] ?? ""
                 let prefix = "region \(id)\(place.isEmpty ? "" : " (\(place))")"
                 guard let geometry = try? JSONDecoder().decode(Geometry.self, from: Data((row["geometry"] as String).utf8)) else {
-                    findings.append(Diagnostic(.error, file: source(row), code: "bad_geometry", message: "\(prefix): its stored geometry cannot be read"))
+                    findings.append(
+                        Diagnostic(
+                            .error, file: source(row), code: "bad_geometry",
+                            message: "\(prefix): its stored geometry cannot be read"))
                     continue
                 }
-                for finding in GeometryCheck.check(geometry, width: row["width"], height: row["height"], clip: false).diagnostics {
-                    findings.append(Diagnostic(finding.severity, file: source(row), code: finding.code, message: "\(prefix): \(finding.message)"))
+                for finding in GeometryCheck.check(geometry, width: row["width"], height: row["height"], clip: false).diagnostics
+                {
+                    findings.append(
+                        Diagnostic(
+                            finding.severity, file: source(row), code: finding.code, message: "\(prefix): \(finding.message)"))
                 }
             }
             var items = 0
@@ -72,29 +78,51 @@ public enum ProjectValidation {
                 let groundable: Bool = row["groundable"]
                 let targets: Int = row["targets"]
                 if type == "closed" && answer != "yes" && answer != "no" {
-                    findings.append(Diagnostic(.error, file: file, code: "bad_answer", message: "\(prefix): a closed question's answer must be yes or no, not '\(answer)'"))
+                    findings.append(
+                        Diagnostic(
+                            .error, file: file, code: "bad_answer",
+                            message: "\(prefix): a closed question's answer must be yes or no, not '\(answer)'"))
                 }
                 if type == "choice" {
-                    let options = (row["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+                    let options =
+                        (row["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                        ?? []
                     let correct: Int? = row["correct_option"]
                     if correct.map({ !options.indices.contains($0) || options[$0] != answer }) ?? true {
-                        findings.append(Diagnostic(.error, file: file, code: "answer_not_in_options", message: "\(prefix): the answer '\(answer)' is not its correct option among \(options)"))
+                        findings.append(
+                            Diagnostic(
+                                .error, file: file, code: "answer_not_in_options",
+                                message: "\(prefix): the answer '\(answer)' is not its correct option among \(options)"))
                     }
                 }
                 if groundable && targets == 0 {
-                    findings.append(Diagnostic(.error, file: file, code: "groundable_without_region", message: "\(prefix): groundable, but no target region"))
+                    findings.append(
+                        Diagnostic(
+                            .error, file: file, code: "groundable_without_region",
+                            message: "\(prefix): groundable, but no target region"))
                 }
                 if groundable && type == "closed" && answer == "no" {
-                    findings.append(Diagnostic(.error, file: file, code: "groundable_negative", message: "\(prefix): answered 'no', yet groundable"))
+                    findings.append(
+                        Diagnostic(
+                            .error, file: file, code: "groundable_negative", message: "\(prefix): answered 'no', yet groundable"))
                 }
                 if (row["elsewhere"] as Int) > 0 {
-                    findings.append(Diagnostic(.error, file: file, code: "target_on_other_image", message: "\(prefix): a target region is on another image"))
+                    findings.append(
+                        Diagnostic(
+                            .error, file: file, code: "target_on_other_image",
+                            message: "\(prefix): a target region is on another image"))
                 }
                 if (row["other_label"] as Int) > 0 {
-                    findings.append(Diagnostic(.warning, file: file, code: "target_other_label", message: "\(prefix): a target region has another label than the question's target"))
+                    findings.append(
+                        Diagnostic(
+                            .warning, file: file, code: "target_other_label",
+                            message: "\(prefix): a target region has another label than the question's target"))
                 }
                 if groundable && (row["rejected"] as Int) > 0 {
-                    findings.append(Diagnostic(.warning, file: file, code: "rejected_target", message: "\(prefix): a target region was rejected in review"))
+                    findings.append(
+                        Diagnostic(
+                            .warning, file: file, code: "rejected_target",
+                            message: "\(prefix): a target region was rejected in review"))
                 }
             }
             let unused = try String.fetchAll(
@@ -108,11 +136,16 @@ public enum ProjectValidation {
                     """)
             if !unused.isEmpty {
                 findings.append(
-                    Diagnostic(.info, file: project.root + "/" + Project.databaseName, code: "unused_labels", message: "\(unused.count) label(s) used by nothing: \(unused.prefix(10).joined(separator: ", "))\(unused.count > 10 ? ", …" : "")"))
+                    Diagnostic(
+                        .info, file: project.root + "/" + Project.databaseName, code: "unused_labels",
+                        message:
+                            "\(unused.count) label(s) used by nothing: \(unused.prefix(10).joined(separator: ", "))\(unused.count > 10 ? ", …" : "")"
+                    ))
             }
             return ValidationReport(
                 regionsChecked: regions, vqaItemsChecked: items, findings: findings,
-                errors: findings.filter { $0.severity == .error }.count, warnings: findings.filter { $0.severity == .warning }.count,
+                errors: findings.filter { $0.severity == .error }.count,
+                warnings: findings.filter { $0.severity == .warning }.count,
                 infos: findings.filter { $0.severity == .info }.count)
         }
     }
@@ -125,16 +158,21 @@ public enum Review {
 
     /// Sets the status of the given regions (or questions); returns how many rows changed. Unknown ids are an error, and nothing changes.
     public static func setStatus(_ status: String, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
-        guard statuses.contains(status) else { throw DiagnosticsError(summary: "status must be one of \(statuses.joined(separator: ", "))", diagnostics: []) }
+        guard statuses.contains(status) else {
+            throw DiagnosticsError(summary: "status must be one of \(statuses.joined(separator: ", "))", diagnostics: [])
+        }
         return try project.database.write { db in
             var missing: [Int64] = []
             for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }
             if !missing.isEmpty {
-                throw DiagnosticsError(summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed", diagnostics: [])
+                throw DiagnosticsError(
+                    summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed",
+                    diagnostics: [])
             }
             var changed = 0
             for id in ids {
-                try db.execute(sql: "UPDATE \(table.rawValue) SET status = ? WHERE id = ? AND status != ?", arguments: [status, id, status])
+                try db.execute(
+                    sql: "UPDATE \(table.rawValue) SET status = ? WHERE id = ? AND status != ?", arguments: [status, id, status])
                 changed += db.changesCount
             }
             return changed

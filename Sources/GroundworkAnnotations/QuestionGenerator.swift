@@ -29,7 +29,9 @@ public struct TemplateFile: Codable, Sendable, Equatable {
     /// Reads and checks a template file.
     public static func load(path: String) throws(DiagnosticsError) -> TemplateFile {
         func fail(_ location: SourceLocation, _ code: String, _ message: String) -> DiagnosticsError {
-            DiagnosticsError(summary: "\(path): not a usable template file", diagnostics: [Diagnostic(.error, file: path, location: location, code: code, message: message)])
+            DiagnosticsError(
+                summary: "\(path): not a usable template file",
+                diagnostics: [Diagnostic(.error, file: path, location: location, code: code, message: message)])
         }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw fail(.file, "unreadable", "\(error)") }
@@ -43,13 +45,22 @@ public struct TemplateFile: Codable, Sendable, Equatable {
         }
         var problems: [Diagnostic] = []
         var ids: Set<String> = []
-        if file.phrasings.isEmpty { problems.append(Diagnostic(.error, file: path, location: .jsonPointer("/phrasings"), code: "empty", message: "no phrasings")) }
+        if file.phrasings.isEmpty {
+            problems.append(
+                Diagnostic(.error, file: path, location: .jsonPointer("/phrasings"), code: "empty", message: "no phrasings"))
+        }
         for (i, phrasing) in file.phrasings.enumerated() {
             if !phrasing.text.contains("{label}") {
-                problems.append(Diagnostic(.error, file: path, location: .jsonPointer("/phrasings/\(i)/text"), code: "no_placeholder", message: "the phrasing must contain {label}"))
+                problems.append(
+                    Diagnostic(
+                        .error, file: path, location: .jsonPointer("/phrasings/\(i)/text"), code: "no_placeholder",
+                        message: "the phrasing must contain {label}"))
             }
             if !ids.insert(phrasing.id).inserted {
-                problems.append(Diagnostic(.error, file: path, location: .jsonPointer("/phrasings/\(i)/id"), code: "duplicate_id", message: "phrasing id '\(phrasing.id)' is used twice"))
+                problems.append(
+                    Diagnostic(
+                        .error, file: path, location: .jsonPointer("/phrasings/\(i)/id"), code: "duplicate_id",
+                        message: "phrasing id '\(phrasing.id)' is used twice"))
             }
         }
         if !problems.isEmpty { throw DiagnosticsError(summary: "\(path): \(problems.count) problem(s)", diagnostics: problems) }
@@ -84,14 +95,9 @@ public enum QuestionGenerator {
     ) throws -> GenerationReport {
         var report = GenerationReport(template: template.id, seed: seed, positives: 0, negatives: 0, existing: 0, batchId: nil)
         let now = Provenance.timestamp(Date())
-        let who = Provenance.current()
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                var batch = ImportBatch(
-                    id: nil, kind: "generated", startedAt: now, finishedAt: now, user: who.user, host: who.host,
-                    toolVersion: GroundworkVersion.current, arguments: Provenance.json(arguments), inputs: Provenance.json([template.id]),
-                    metadataPath: nil, metadataSha256: nil, filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, outcome: "completed",
-                    format: "template")
+                var batch = ImportBatch.starting(kind: "generated", format: "template", arguments: arguments, inputs: [template.id])
                 try batch.insert(db)
                 let labels = try LabelRecord.fetchAll(db)
                 let byId = Dictionary(uniqueKeysWithValues: labels.map { ($0.id!, $0) })
@@ -115,11 +121,15 @@ public enum QuestionGenerator {
                     let regionIds = (row["regions"] as String).split(separator: ",").compactMap { Int64($0) }.sorted()
                     let sha: String = row["sha256"]
                     let phrasing = template.phrasings[pick(seed, sha, label.name, "phrasing", count: template.phrasings.count)]
-                    let names = [label.displayName] + ((try? JSONDecoder().decode([String].self, from: Data(label.synonyms.utf8))) ?? [])
+                    let names =
+                        [label.displayName] + ((try? JSONDecoder().decode([String].self, from: Data(label.synonyms.utf8))) ?? [])
                     let name = names[pick(seed, sha, label.name, "name", count: names.count)].lowercased()
                     let question = phrasing.text.replacingOccurrences(of: "{label}", with: name)
                     let answer = template.answerType == .closed ? "yes" : ""
-                    if try insert(db, imageId: imageId, question: question, answer: answer, template: template, phrasing: phrasing, labelId: labelId, groundable: true, batch: batch.id!, createdAt: now, regions: regionIds) {
+                    if try insert(
+                        db, imageId: imageId, question: question, answer: answer, template: template, phrasing: phrasing,
+                        labelId: labelId, groundable: true, batch: batch.id!, createdAt: now, regions: regionIds)
+                    {
                         report.positives += 1
                     } else {
                         report.existing += 1
@@ -132,12 +142,19 @@ public enum QuestionGenerator {
                             .compactMap { labelIndex.id(for: $0) }
                             .filter { !(present[imageId]?.contains($0) ?? false) }
                         let unique = Array(Set(pool)).sorted()
-                        let chosen = unique.sorted { pick(seed, info.sha, String($0), "negative", count: Int.max) < pick(seed, info.sha, String($1), "negative", count: Int.max) }.prefix(negatives)
+                        let chosen = unique.sorted {
+                            pick(seed, info.sha, String($0), "negative", count: Int.max)
+                                < pick(seed, info.sha, String($1), "negative", count: Int.max)
+                        }.prefix(negatives)
                         for labelId in chosen {
                             guard let label = byId[labelId] else { continue }
-                            let phrasing = template.phrasings[pick(seed, info.sha, label.name, "phrasing-negative", count: template.phrasings.count)]
+                            let phrasing = template.phrasings[
+                                pick(seed, info.sha, label.name, "phrasing-negative", count: template.phrasings.count)]
                             let question = phrasing.text.replacingOccurrences(of: "{label}", with: label.displayName.lowercased())
-                            if try insert(db, imageId: imageId, question: question, answer: "no", template: template, phrasing: phrasing, labelId: labelId, groundable: false, batch: batch.id!, createdAt: now, regions: []) {
+                            if try insert(
+                                db, imageId: imageId, question: question, answer: "no", template: template, phrasing: phrasing,
+                                labelId: labelId, groundable: false, batch: batch.id!, createdAt: now, regions: [])
+                            {
                                 report.negatives += 1
                             } else {
                                 report.existing += 1

@@ -83,7 +83,8 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw DiagnosticsError(
-                summary: "cannot read the taxonomy", diagnostics: [Diagnostic(.error, file: path, code: "unreadable", message: "\(error)")])
+                summary: "cannot read the taxonomy",
+                diagnostics: [Diagnostic(.error, file: path, code: "unreadable", message: "\(error)")])
         }
         do {
             let file = try YAMLDecoder().decode(TaxonomyFile.self, from: text)
@@ -91,11 +92,16 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
             var seen: Set<String> = []
             for (index, entry) in file.labels.enumerated() {
                 if entry.name.trimmingCharacters(in: .whitespaces).isEmpty {
-                    problems.append(Diagnostic(.error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "empty_name", message: "a label needs a name"))
+                    problems.append(
+                        Diagnostic(
+                            .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "empty_name",
+                            message: "a label needs a name"))
                 }
                 if !seen.insert(LabelIndex.key(entry.name)).inserted {
                     problems.append(
-                        Diagnostic(.error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "duplicate_label", message: "'\(entry.name)' is listed twice"))
+                        Diagnostic(
+                            .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "duplicate_label",
+                            message: "'\(entry.name)' is listed twice"))
                 }
             }
             for (index, entry) in file.labels.enumerated() {
@@ -106,15 +112,23 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
                             message: "parent '\(parent)' is not a label of this taxonomy"))
                 }
             }
-            if !problems.isEmpty { throw DiagnosticsError(summary: "\(path): \(problems.count) problem(s)", diagnostics: problems) }
+            if !problems.isEmpty {
+                throw DiagnosticsError(summary: "\(path): \(problems.count) problem(s)", diagnostics: problems)
+            }
             return file
         } catch let error as DiagnosticsError {
             throw error
         } catch let error as DecodingError {
             throw DiagnosticsError(
-                summary: "\(path): not a taxonomy", diagnostics: [Diagnostic(.error, file: path, location: decodingLocation(error), code: "yaml", message: "\(decodingMessage(error))")])
+                summary: "\(path): not a taxonomy",
+                diagnostics: [
+                    Diagnostic(
+                        .error, file: path, location: decodingLocation(error), code: "yaml", message: "\(decodingMessage(error))")
+                ])
         } catch {
-            throw DiagnosticsError(summary: "\(path): not valid YAML", diagnostics: [Diagnostic(.error, file: path, code: "yaml", message: "\(error)")])
+            throw DiagnosticsError(
+                summary: "\(path): not valid YAML",
+                diagnostics: [Diagnostic(.error, file: path, code: "yaml", message: "\(error)")])
         }
     }
 
@@ -135,7 +149,8 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         }
         for entry in labels {
             if let parent = entry.parent, let id = index.id(for: entry.name), let parentId = index.id(for: parent) {
-                try db.execute(sql: "UPDATE label SET parent_id = ? WHERE id = ? AND parent_id IS NULL", arguments: [parentId, id])
+                try db.execute(
+                    sql: "UPDATE label SET parent_id = ? WHERE id = ? AND parent_id IS NULL", arguments: [parentId, id])
             }
         }
         return added

@@ -86,7 +86,8 @@ public enum DemoPipeline {
             throw DiagnosticsError(summary: "the bundled question templates are missing from this installation", diagnostics: [])
         }
         let questions = try QuestionGenerator.run(
-            template: try TemplateFile.load(path: templatePath), negatives: 1, seed: 0, project: project, arguments: CommandLine.arguments)
+            template: try TemplateFile.load(path: templatePath), negatives: 1, seed: 0, project: project,
+            arguments: CommandLine.arguments)
         return DemoReport(
             project: project.root, samples: samples, phantoms: phantoms.count,
             targets: phantoms.reduce(0) { $0 + $1.targets.count }, importReport: importReport, regionImports: regionImports,
@@ -113,8 +114,11 @@ public enum DemoPipeline {
                     return min(max(value + offset, 0), limit)
                 }
                 let x0 = move(target.box[0], Double(info.width)), y0 = move(target.box[1], Double(info.height))
-                let x1 = max(move(target.box[2], Double(info.width)), x0 + 1), y1 = max(move(target.box[3], Double(info.height)), y0 + 1)
-                let bbox = try BoxConvention.cocoXYWH.fromBox(Box(x0: x0, y0: y0, x1: min(x1, Double(info.width)), y1: min(y1, Double(info.height))), imageWidth: info.width, imageHeight: info.height)
+                let x1 = max(move(target.box[2], Double(info.width)), x0 + 1),
+                    y1 = max(move(target.box[3], Double(info.height)), y0 + 1)
+                let bbox = try BoxConvention.cocoXYWH.fromBox(
+                    Box(x0: x0, y0: y0, x1: min(x1, Double(info.width)), y1: min(y1, Double(info.height))),
+                    imageWidth: info.width, imageHeight: info.height)
                 annotations.append([
                     "id": annotations.count + 1, "image_id": index + 1, "category_id": category, "bbox": bbox, "iscrowd": 0,
                     "area": bbox[2] * bbox[3],

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GroundworkCore
 
 /// One imported image: a row of the `image` table.
 ///
@@ -108,6 +109,23 @@ public struct ImportBatch: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// A batch that starts now, by this user on this machine with this tool, counts at zero.
+    /// - Parameters:
+    ///   - kind: `images`, `annotations`, `generated`, `consensus`, …
+    ///   - inputs: what it reads (absolute paths, or names such as a template id).
+    public static func starting(
+        kind: String, format: String? = nil, arguments: [String], inputs: [String], inputSha256: String? = nil,
+        at date: Date = Date()
+    ) -> ImportBatch {
+        let identity = Provenance.current()
+        let now = Provenance.timestamp(date)
+        return ImportBatch(
+            id: nil, kind: kind, startedAt: now, finishedAt: now, user: identity.user, host: identity.host,
+            toolVersion: GroundworkVersion.current, arguments: Provenance.json(arguments), inputs: Provenance.json(inputs),
+            metadataPath: nil, metadataSha256: nil, filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, outcome: "completed",
+            format: format, inputSha256: inputSha256)
+    }
 }
 
 /// A file that an import rejected (recorded only when the import went ahead with `--skip-invalid`).

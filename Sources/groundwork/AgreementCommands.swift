@@ -7,7 +7,8 @@ struct AgreementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agreement",
         abstract: "Agreement between readers: pairwise IoU per finding (image, label), mean and minimum.",
-        discussion: "Each annotator's regions of a finding are merged; IoU is computed on masks at image resolution (agreement@1).")
+        discussion:
+            "Each annotator's regions of a finding are merged; IoU is computed on masks at image resolution (agreement@1).")
 
     @Option(help: "Only this label.")
     var label: String?
@@ -29,7 +30,9 @@ struct AgreementCommand: ParsableCommand {
         }
         print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
         for label in report.labels {
-            print("\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIou))\tmin IoU \(String(format: "%.3f", label.minIou))")
+            print(
+                "\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIou))\tmin IoU \(String(format: "%.3f", label.minIou))"
+            )
         }
     }
 }
@@ -61,14 +64,17 @@ struct ConsensusCommand: ParsableCommand {
         let project = try projectOptions.open(json: output.json)
         let report: ConsensusReport
         do {
-            report = try Consensus.run(method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)
+            report = try Consensus.run(
+                method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)
         } catch let error as DiagnosticsError {
             try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
         if output.json {
             try Output.json(report)
         } else {
-            print("Made \(report.made) consensus region(s) by \(report.method); \(report.existing) already present, \(report.skipped) finding(s) skipped")
+            print(
+                "Made \(report.made) consensus region(s) by \(report.method); \(report.existing) already present, \(report.skipped) finding(s) skipped"
+            )
         }
     }
 }

@@ -32,7 +32,9 @@ struct AnnotationImportArguments: ParsableArguments {
     @Option(help: "The question type for VGMED rows that give none: localization, attribute, classification, other.")
     var questionType: QuestionType?
 
-    @Option(help: ArgumentHelp("YOLO class names, one per line (default: classes.txt or data.yaml beside the labels).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "YOLO class names, one per line (default: classes.txt or data.yaml beside the labels).", valueName: "file"))
     var classes: String?
 
     @Option(help: ArgumentHelp("CSV columns as image,label,BOX1,BOX2,BOX3,BOX4[,annotator].", valueName: "columns"))
@@ -70,11 +72,13 @@ struct AnnotationImportArguments: ParsableArguments {
         options.reader.questionType = questionType
         if let classes {
             let text = try String(contentsOfFile: classes, encoding: .utf8)
-            options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         }
         if let csvColumns {
             let parts = csvColumns.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            options.reader.csvColumns = CSVColumns(image: parts[0], label: parts[1], annotator: parts.count == 7 ? parts[6] : nil, box: Array(parts[2..<6]))
+            options.reader.csvColumns = CSVColumns(
+                image: parts[0], label: parts[1], annotator: parts.count == 7 ? parts[6] : nil, box: Array(parts[2..<6]))
         }
         return options
     }
@@ -95,7 +99,8 @@ enum AnnotationImportRunner {
         } else {
             Output.diagnostics(report.diagnostics)
             if report.committed {
-                var line = "Imported \(report.regionsAdded) region(s), \(report.vqaItemsAdded) question(s), \(report.imageLabelsAdded) image label(s) from \(report.file) (\(report.format))"
+                var line =
+                    "Imported \(report.regionsAdded) region(s), \(report.vqaItemsAdded) question(s), \(report.imageLabelsAdded) image label(s) from \(report.file) (\(report.format))"
                 if report.duplicates > 0 { line += "; \(report.duplicates) already present" }
                 if report.skippedMissing > 0 { line += "; \(report.skippedMissing) left out (image not in the project)" }
                 if !report.labelsAdded.isEmpty { line += "; \(report.labelsAdded.count) label(s) added" }

@@ -58,6 +58,8 @@ struct DemoCommand: ParsableCommand {
             print("8. Check: database \(report.check.integrity), \(report.check.objectsChecked) object(s), \(errors) error(s)")
             print("Next: cd \(report.project) && groundwork images list")
         }
-        if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 { throw ExitCode(ExitCodes.problems) }
+        if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 {
+            throw ExitCode(ExitCodes.problems)
+        }
     }
 }

@@ -17,7 +17,8 @@ struct LabelsCommand: ParsableCommand {
 
 /// `groundwork labels list`
 struct LabelsListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List labels with their synonyms, parents and use counts.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List labels with their synonyms, parents and use counts.")
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
@@ -56,7 +57,11 @@ struct LabelsListCommand: ParsableCommand {
             return
         }
         for entry in entries {
-            print([entry.name, entry.category ?? "-", entry.parent ?? "-", "\(entry.regions) region(s)", "\(entry.questions) question(s)"].joined(separator: "\t"))
+            print(
+                [
+                    entry.name, entry.category ?? "-", entry.parent ?? "-", "\(entry.regions) region(s)",
+                    "\(entry.questions) question(s)",
+                ].joined(separator: "\t"))
         }
     }
 }
@@ -118,7 +123,9 @@ struct LabelsAddCommand: ParsableCommand {
     func run() throws {
         let project = try projectOptions.open(json: output.json)
         let file = TaxonomyFile(labels: [
-            TaxonomyFile.Entry(name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil, snomed: nil)
+            TaxonomyFile.Entry(
+                name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil,
+                snomed: nil)
         ])
         let added = try project.database.write { db -> Int in
             if let parent, try LabelIndex(db).id(for: parent) == nil { throw ValidationError("unknown parent label '\(parent)'") }

@@ -30,6 +30,28 @@ struct AnnotationFilters: ParsableArguments {
 
     @Option(help: "At most this many rows.")
     var limit: Int?
+
+    /// The SQL filter for these options, over a query whose alias for the row's table is `alias`
+    /// (with `i` for image and `a` for annotator), the label column being `labelColumn`.
+    /// - Returns: the `WHERE …` clause (empty when no filter) and its arguments.
+    func sql(_ db: Database, alias: String, labelColumn: String, extra: [(String, String?)] = []) throws -> (String, StatementArguments) {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let label {
+            guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
+            clauses.append("\(alias).\(labelColumn) = ?")
+            _ = arguments.append(contentsOf: [id])
+        }
+        for (column, value) in [("i.modality", modality), ("a.name", annotator), ("\(alias).status", status)] + extra {
+            guard let value else { continue }
+            clauses.append("\(column) = ?")
+            _ = arguments.append(contentsOf: [value])
+        }
+        return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), arguments)
+    }
+
+    /// `LIMIT n`, or nothing.
+    var limitClause: String { limit.map { "LIMIT \($0)" } ?? "" }
 }
 
 /// One region as listed.
@@ -58,27 +80,8 @@ struct RegionsListCommand: ParsableCommand {
     func run() throws {
         let project = try projectOptions.open(json: output.json)
         let rows = try project.database.read { db -> [RegionRow] in
-            var clauses: [String] = []
-            var arguments: StatementArguments = []
-            if let label = filters.label {
-                guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
-                clauses.append("r.label_id = ?")
-                _ = arguments.append(contentsOf: [id])
-            }
-            if let modality = filters.modality {
-                clauses.append("i.modality = ?")
-                _ = arguments.append(contentsOf: [modality])
-            }
-            if let annotator = filters.annotator {
-                clauses.append("a.name = ?")
-                _ = arguments.append(contentsOf: [annotator])
-            }
-            if let status = filters.status {
-                clauses.append("r.status = ?")
-                _ = arguments.append(contentsOf: [status])
-            }
-            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-            let limit = filters.limit.map { "LIMIT \($0)" } ?? ""
+            let (whereClause, arguments) = try filters.sql(db, alias: "r", labelColumn: "label_id")
+            let limit = filters.limitClause
             return try Row.fetchAll(
                 db,
                 sql: """
@@ -90,7 +93,8 @@ struct RegionsListCommand: ParsableCommand {
             ).map {
                 RegionRow(
                     id: $0["id"], imageId: $0["image_id"], image: $0["original_path"], label: $0["label"], kind: $0["kind"],
-                    box: [$0["x0"], $0["y0"], $0["x1"], $0["y1"]], area: $0["area"], annotator: $0["annotator"], status: $0["status"],
+                    box: [$0["x0"], $0["y0"], $0["x1"], $0["y1"]], area: $0["area"], annotator: $0["annotator"],
+                    status: $0["status"],
                     consensusMethod: $0["consensus_method"])
             }
         }
@@ -100,7 +104,9 @@ struct RegionsListCommand: ParsableCommand {
         }
         for row in rows {
             let box = row.box.map { String(format: "%g", $0) }.joined(separator: " ")
-            print([String(row.id), String(row.imageId), row.label, row.kind, box, row.annotator ?? "-", row.status].joined(separator: "\t"))
+            print(
+                [String(row.id), String(row.imageId), row.label, row.kind, box, row.annotator ?? "-", row.status].joined(
+                    separator: "\t"))
         }
     }
 }

@@ -33,7 +33,8 @@ struct VQARow: Codable {
 
 /// `groundwork vqa list`
 struct VQAListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List questions with their answers and target regions.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List questions with their answers and target regions.")
 
     @OptionGroup var filters: AnnotationFilters
 
@@ -46,31 +47,9 @@ struct VQAListCommand: ParsableCommand {
     func run() throws {
         let project = try projectOptions.open(json: output.json)
         let rows = try project.database.read { db -> [VQARow] in
-            var clauses: [String] = []
-            var arguments: StatementArguments = []
-            if let label = filters.label {
-                guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
-                clauses.append("v.target_label_id = ?")
-                _ = arguments.append(contentsOf: [id])
-            }
-            if let modality = filters.modality {
-                clauses.append("i.modality = ?")
-                _ = arguments.append(contentsOf: [modality])
-            }
-            if let annotator = filters.annotator {
-                clauses.append("a.name = ?")
-                _ = arguments.append(contentsOf: [annotator])
-            }
-            if let status = filters.status {
-                clauses.append("v.status = ?")
-                _ = arguments.append(contentsOf: [status])
-            }
-            if let questionType {
-                clauses.append("v.question_type = ?")
-                _ = arguments.append(contentsOf: [questionType])
-            }
-            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-            let limit = filters.limit.map { "LIMIT \($0)" } ?? ""
+            let (whereClause, arguments) = try filters.sql(
+                db, alias: "v", labelColumn: "target_label_id", extra: [("v.question_type", questionType)])
+            let limit = filters.limitClause
             return try Row.fetchAll(
                 db,
                 sql: """
@@ -82,7 +61,8 @@ struct VQAListCommand: ParsableCommand {
                     """, arguments: arguments
             ).map {
                 VQARow(
-                    id: $0["id"], imageId: $0["image_id"], question: $0["question"], answer: $0["answer"], answerType: $0["answer_type"],
+                    id: $0["id"], imageId: $0["image_id"], question: $0["question"], answer: $0["answer"],
+                    answerType: $0["answer_type"],
                     options: ($0["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
                     questionType: $0["question_type"], label: $0["label"], groundable: $0["groundable"],
                     targetRegionIds: (($0["targets"] as String?) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(),
@@ -95,14 +75,19 @@ struct VQAListCommand: ParsableCommand {
         }
         for row in rows {
             let targets = row.targetRegionIds.isEmpty ? "-" : row.targetRegionIds.map(String.init).joined(separator: ",")
-            print([String(row.id), String(row.imageId), row.question, row.answer, row.label ?? "-", row.groundable ? "groundable" : "-", targets].joined(separator: "\t"))
+            print(
+                [
+                    String(row.id), String(row.imageId), row.question, row.answer, row.label ?? "-",
+                    row.groundable ? "groundable" : "-", targets,
+                ].joined(separator: "\t"))
         }
     }
 }
 
 /// `groundwork vqa review ID… --status S`
 struct VQAReviewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "review", abstract: "Set the review status of questions (draft, reviewed, rejected).")
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "Set the review status of questions (draft, reviewed, rejected).")
 
     @Argument(help: "Question ids.")
     var ids: [Int64]
@@ -154,11 +139,14 @@ struct VQAGenerateCommand: ParsableCommand {
         } catch {
             try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
-        let report = try QuestionGenerator.run(template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
+        let report = try QuestionGenerator.run(
+            template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
         if output.json {
             try Output.json(report)
         } else {
-            print("Generated \(report.positives) question(s) and \(report.negatives) negative(s) from '\(report.template)' (seed \(report.seed)); \(report.existing) already present")
+            print(
+                "Generated \(report.positives) question(s) and \(report.negatives) negative(s) from '\(report.template)' (seed \(report.seed)); \(report.existing) already present"
+            )
         }
     }
 }

@@ -23,7 +23,8 @@ struct COCOImportTests {
     func imports() throws {
         let fixture = try ProjectFixture(images: ["a.png": (40, 30), "b.png": (20, 20)])
         try fixture.project.database.write { db in
-            _ = try TaxonomyFile(labels: [.init(name: "Liver", synonyms: ["hepar"]), .init(name: "Lung Nodule")]).install(into: db)
+            _ = try TaxonomyFile(labels: [.init(name: "Liver", synonyms: ["hepar"]), .init(name: "Lung Nodule")]).install(
+                into: db)
         }
         let file = fixture.write("ann.json", Self.good)
         let report = try fixture.importAnnotations(file) { $0.annotator = "dr-a" }

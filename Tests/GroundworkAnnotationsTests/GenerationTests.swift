@@ -45,25 +45,34 @@ struct GenerationTests {
     @Test("one question per (image, label), its target the union of the regions; deterministic; re-runs add nothing")
     func generate() throws {
         let fixture = try twoReaders()
-        let report = try QuestionGenerator.run(template: try template(), negatives: 1, seed: 7, project: fixture.project, arguments: [])
+        let report = try QuestionGenerator.run(
+            template: try template(), negatives: 1, seed: 7, project: fixture.project, arguments: [])
         #expect(report.positives == 2)
         #expect(report.negatives == 2)
         let items = try fixture.project.database.read { try VQAItemRecord.order(Column("id")).fetchAll($0) }
         let positives = items.filter { $0.answer == "yes" }
         #expect(positives.allSatisfy { $0.groundable && $0.templateId?.hasPrefix("localization/loc-") == true })
         let liver = try #require(positives.first { $0.imageId == 1 })
-        #expect(try fixture.project.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM vqa_target WHERE vqa_id = ?", arguments: [liver.id]) } == 2)
+        #expect(
+            try fixture.project.database.read {
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM vqa_target WHERE vqa_id = ?", arguments: [liver.id])
+            } == 2)
         #expect(liver.question.contains("liver") || liver.question.contains("hepar"))
         let negatives = items.filter { $0.answer == "no" }
         #expect(negatives.allSatisfy { !$0.groundable })
         // A negative never asks about a label the image has.
         #expect(!negatives.contains { $0.imageId == 1 && $0.targetLabelId == liver.targetLabelId })
-        let again = try QuestionGenerator.run(template: try template(), negatives: 1, seed: 7, project: fixture.project, arguments: [])
+        let again = try QuestionGenerator.run(
+            template: try template(), negatives: 1, seed: 7, project: fixture.project, arguments: [])
         #expect(again.positives == 0 && again.negatives == 0 && again.existing == 4)
         // Same seed, new project: the same questions.
         let other = try twoReaders()
         _ = try QuestionGenerator.run(template: try template(), negatives: 1, seed: 7, project: other.project, arguments: [])
-        let texts = { (f: ProjectFixture) in try f.project.database.read { try String.fetchAll($0, sql: "SELECT question || '|' || answer FROM vqa_item ORDER BY image_id, question") } }
+        let texts = { (f: ProjectFixture) in
+            try f.project.database.read {
+                try String.fetchAll($0, sql: "SELECT question || '|' || answer FROM vqa_item ORDER BY image_id, question")
+            }
+        }
         #expect(try texts(fixture) == texts(other))
         #expect(try ProjectValidation.run(fixture.project).errors == 0)
     }
@@ -78,7 +87,8 @@ struct GenerationTests {
         #expect(abs(agreement.findings[0].meanIou - 800.0 / 2400.0) < 1e-9)
         let meanBox = try Consensus.run(.meanBox, project: fixture.project, arguments: [])
         #expect(meanBox.made == 1)
-        let consensus = try #require(try fixture.project.database.read { try RegionRecord.filter(Column("consensus_method") != nil).fetchOne($0) })
+        let consensus = try #require(
+            try fixture.project.database.read { try RegionRecord.filter(Column("consensus_method") != nil).fetchOne($0) })
         #expect([consensus.x0, consensus.y0, consensus.x1, consensus.y1] == [20, 10, 60, 50])
         #expect(consensus.consensusMethod == "mean-box@1")
         #expect(try fixture.count("consensus_member") == 2)
@@ -86,7 +96,9 @@ struct GenerationTests {
         // With two readers, majority (more than half) is the intersection.
         let majority = try Consensus.run(.majority, project: fixture.project, arguments: [])
         #expect(majority.made == 1)
-        let mask = try #require(try fixture.project.database.read { try RegionRecord.filter(Column("consensus_method") == "majority@1").fetchOne($0) })
+        let mask = try #require(
+            try fixture.project.database.read { try RegionRecord.filter(Column("consensus_method") == "majority@1").fetchOne($0) }
+        )
         #expect([mask.x0, mask.y0, mask.x1, mask.y1] == [30, 10, 50, 50])
         #expect(mask.area == 800)
     }
@@ -95,9 +107,13 @@ struct GenerationTests {
     func review() throws {
         let fixture = try twoReaders()
         #expect(try Review.setStatus("reviewed", ids: [1, 2], table: .region, project: fixture.project) == 2)
-        #expect(throws: DiagnosticsError.self) { try Review.setStatus("reviewed", ids: [3, 999], table: .region, project: fixture.project) }
+        #expect(throws: DiagnosticsError.self) {
+            try Review.setStatus("reviewed", ids: [3, 999], table: .region, project: fixture.project)
+        }
         let statuses = try fixture.project.database.read { try String.fetchAll($0, sql: "SELECT status FROM region ORDER BY id") }
         #expect(statuses == ["reviewed", "reviewed", "draft"])
-        #expect(throws: DiagnosticsError.self) { try Review.setStatus("approved", ids: [1], table: .region, project: fixture.project) }
+        #expect(throws: DiagnosticsError.self) {
+            try Review.setStatus("approved", ids: [1], table: .region, project: fixture.project)
+        }
     }
 }

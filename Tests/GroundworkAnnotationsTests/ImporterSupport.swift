@@ -18,9 +18,11 @@ final class ProjectFixture {
             var samples = [UInt8](repeating: 0, count: size.0 * size.1)
             samples[0] = UInt8(truncatingIfNeeded: index)
             samples[samples.count - 1] = UInt8(truncatingIfNeeded: index >> 8)
-            let png = try PNGEncoder.encode(PixelBuffer(width: size.0, height: size.1, channels: 1, bitDepth: 8, samples: samples))
+            let png = try PNGEncoder.encode(
+                PixelBuffer(width: size.0, height: size.1, channels: 1, bitDepth: 8, samples: samples))
             let path = folder + "/images/" + name
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(png).write(to: URL(fileURLWithPath: path))
         }
         project = try Project.create(at: folder + "/project")
@@ -37,7 +39,8 @@ final class ProjectFixture {
     @discardableResult
     func write(_ name: String, _ text: String) -> String {
         let path = folder + "/" + name
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
@@ -46,7 +49,9 @@ final class ProjectFixture {
         try project.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
-    func importAnnotations(_ file: String, format: AnnotationFormat? = nil, configure: (inout AnnotationImportOptions) -> Void = { _ in }) throws
+    func importAnnotations(
+        _ file: String, format: AnnotationFormat? = nil, configure: (inout AnnotationImportOptions) -> Void = { _ in }
+    ) throws
         -> AnnotationImportReport
     {
         var options = AnnotationImportOptions(file: file)

@@ -8,7 +8,8 @@ import Testing
 /// The real VGMED question files (../shared/datasets/vgmed-slake), when present beside the repository.
 enum VGMEDData {
     static let folder: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.deletingLastPathComponent().appendingPathComponent("shared/datasets/vgmed-slake").path
     }()
 
@@ -57,8 +58,12 @@ struct VGMEDImportTests {
         // A question's target union matches the file: check the first row by hand.
         let first = try #require(items.first { $0.question == "Can a brain edema be found in this image?" })
         let boxes = try fixture.project.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT x0, y0, x1, y1 FROM region r JOIN vqa_target t ON t.region_id = r.id WHERE t.vqa_id = ? ORDER BY x0", arguments: [first.id])
-                .map { [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]] }
+            try Row.fetchAll(
+                db,
+                sql: "SELECT x0, y0, x1, y1 FROM region r JOIN vqa_target t ON t.region_id = r.id WHERE t.vqa_id = ? ORDER BY x0",
+                arguments: [first.id]
+            )
+            .map { [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]] }
         }
         #expect(boxes == [[97, 110, 108, 115], [101, 145, 128, 155]])
         let again = try fixture.importAnnotations(file, format: .vgmed) {
@@ -89,7 +94,9 @@ struct VGMEDImportTests {
     @Test("without a question type the rows are refused")
     func questionTypeRequired() throws {
         let fixture = try ProjectFixture(images: ["xmlab1/source.jpg": (100, 100)])
-        let file = fixture.write("q.jsonl", #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 5, 5]]}"# + "\n")
+        let file = fixture.write(
+            "q.jsonl",
+            #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 5, 5]]}"# + "\n")
         let report = try fixture.importAnnotations(file, format: .vgmed) { $0.addLabels = true }
         #expect(report.diagnostics.map(\.code) == ["missing_question_type"])
     }
@@ -115,14 +122,17 @@ struct VGMEDDetectionTests {
         #expect(report.diagnostics.filter { $0.severity == .error }.first?.location == .line(3))
         #expect(report.diagnostics.contains { $0.code == "mixed_box_conventions" && $0.severity == .warning })
         // Resolve the ambiguous row: the other two keep their detected conventions.
-        let fixed = fixture.write("mixed-fixed.jsonl", text.replacingOccurrences(of: "[[10, 10, 20, 20]]", with: "[[50, 50, 20, 20]]"))
+        let fixed = fixture.write(
+            "mixed-fixed.jsonl", text.replacingOccurrences(of: "[[10, 10, 20, 20]]", with: "[[50, 50, 20, 20]]"))
         let good = try fixture.importAnnotations(fixed, format: .vgmed) {
             $0.reader.questionType = .localization
             $0.addLabels = true
         }
         #expect(good.committed, "\(good.diagnostics)")
         let boxes = try fixture.project.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT x0, y0, x1, y1 FROM region ORDER BY id").map { [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]] }
+            try Row.fetchAll(db, sql: "SELECT x0, y0, x1, y1 FROM region ORDER BY id").map {
+                [$0["x0"] as Double, $0["y0"], $0["x1"], $0["y1"]]
+            }
         }
         #expect(boxes == [[60, 60, 90, 80], [10, 10, 90, 95], [50, 50, 70, 70]])
     }

@@ -34,7 +34,9 @@ struct AnnotationCLITests {
         let imported = try CLI.run(["import", "regions", good, "--annotator", "dr-a", "--project", project, "--json"])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try CLI.json(imported.stdout)["regions_added"] as? Int == 1)
-        let list = try JSONSerialization.jsonObject(with: Data(try CLI.run(["regions", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
+        let list =
+            try JSONSerialization.jsonObject(
+                with: Data(try CLI.run(["regions", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
         #expect(list?.first?["box"] as? [Double] == [5, 5, 15, 15])
         #expect(try CLI.run(["validate", "--project", project]).status == 0)
         #expect(try CLI.run(["regions", "review", "1", "--status", "reviewed", "--project", project]).status == 0)
@@ -42,7 +44,9 @@ struct AnnotationCLITests {
         let generated = try CLI.run(["vqa", "generate", "--seed", "1", "--project", project, "--json"])
         #expect(generated.status == 0)
         #expect(try CLI.json(generated.stdout)["positives"] as? Int == 1)
-        let questions = try JSONSerialization.jsonObject(with: Data(try CLI.run(["vqa", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
+        let questions =
+            try JSONSerialization.jsonObject(
+                with: Data(try CLI.run(["vqa", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
         #expect(questions?.first?["target_region_ids"] as? [Int] == [1])
         #expect(questions?.first?["groundable"] as? Bool == true)
     }

@@ -17,10 +17,12 @@ struct AnnotationSchemaTests {
     private static let vgmedFolder = "/work/shared/datasets/vgmed-slake"
 
     /// Runs `tools/validate-json [--lines] SCHEMA FILE…`; returns its exit status and stderr.
-    private func runValidator(_ schema: String, _ files: [String], lines: Bool = false) throws -> (status: Int32, message: String) {
+    private func runValidator(_ schema: String, _ files: [String], lines: Bool = false) throws -> (status: Int32, message: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
-        process.arguments = [Self.root.appendingPathComponent("tools/validate-json").path] + (lines ? ["--lines"] : []) + [schema] + files
+        process.arguments =
+            [Self.root.appendingPathComponent("tools/validate-json").path] + (lines ? ["--lines"] : []) + [schema] + files
         process.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         process.standardError = err
@@ -31,13 +33,16 @@ struct AnnotationSchemaTests {
     }
 
     /// Expects every file (or, with `lines`, every line of every file) to be valid.
-    private func validate(_ schema: String, files: [String], lines: Bool = false, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    private func validate(
+        _ schema: String, files: [String], lines: Bool = false, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) throws {
         let (status, message) = try runValidator(schema, files, lines: lines)
         #expect(status == 0, "\(schema): \(message.prefix(4000))", sourceLocation: sourceLocation)
     }
 
     /// Expects a document (a command's stdout) to be valid.
-    private func validate(_ schema: String, _ document: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    private func validate(_ schema: String, _ document: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+    {
         let folder = TemporaryFolder()
         let file = folder.write("doc.json", Array(document.utf8))
         try validate(schema, files: [file], sourceLocation: sourceLocation)
@@ -46,11 +51,16 @@ struct AnnotationSchemaTests {
     /// Runs the CLI in a project and validates its JSON output; returns the result.
     @discardableResult
     private func command(
-        _ arguments: [String], project: String, schema: String, status: Int32 = 0, sourceLocation: Testing.SourceLocation = #_sourceLocation
+        _ arguments: [String], project: String, schema: String, status: Int32 = 0,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) throws -> CLI.Result {
         let result = try CLI.run(arguments + ["--project", project, "--json"])
-        #expect(result.status == status, "\(arguments.joined(separator: " ")): exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
-        #expect(!result.stdout.isEmpty, "\(arguments.joined(separator: " ")) wrote nothing: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == status, "\(arguments.joined(separator: " ")): exit \(result.status): \(result.stderr)",
+            sourceLocation: sourceLocation)
+        #expect(
+            !result.stdout.isEmpty, "\(arguments.joined(separator: " ")) wrote nothing: \(result.stderr)",
+            sourceLocation: sourceLocation)
         try validate(schema, result.stdout, sourceLocation: sourceLocation)
         return result
     }
@@ -71,7 +81,8 @@ struct AnnotationSchemaTests {
         try command(["labels", "import"], project: project, schema: "label-import-report")
         try command(["validate"], project: project, schema: "validation-report")
         let agreement = try command(["agreement"], project: project, schema: "agreement-report")
-        #expect(!((try CLI.json(agreement.stdout)["findings"] as? [Any]) ?? []).isEmpty, "the demo's two readers agree on findings")
+        #expect(
+            !((try CLI.json(agreement.stdout)["findings"] as? [Any]) ?? []).isEmpty, "the demo's two readers agree on findings")
         let consensus = try command(["consensus", "--method", "union"], project: project, schema: "consensus-report")
         #expect(try CLI.json(consensus.stdout)["method"] as? String == "union@1")
         try command(["vqa", "generate", "--seed", "3"], project: project, schema: "generation-report")
@@ -105,7 +116,8 @@ struct AnnotationSchemaTests {
             }
             """
         let badFile = folder.write("demo/samples/bad.coco.json", Array(bad.utf8))
-        let imported = try command(["import", "regions", badFile], project: project, schema: "annotation-import-report", status: 1)
+        let imported = try command(
+            ["import", "regions", badFile], project: project, schema: "annotation-import-report", status: 1)
         let importReport = try CLI.json(imported.stdout)
         #expect(importReport["committed"] as? Bool == false)
         #expect((importReport["errors"] as? Int ?? 0) >= 4, "\(imported.stdout)")
@@ -115,10 +127,12 @@ struct AnnotationSchemaTests {
 
         // A VGMED file of Groundwork's own (a localization question with its box, [x, y, w, h]): valid
         // input, and a committed VQA import.
-        let row = #"{"image": "\#(name)", "label": "Liver", "question": "Is the liver visible?", "question_type": "localization", "bbox": [[10, 10, 5, 5]], "gt_tokens": [[0, 1]], "id": "q1"}"#
+        let row =
+            #"{"image": "\#(name)", "label": "Liver", "question": "Is the liver visible?", "question_type": "localization", "bbox": [[10, 10, 5, 5]], "gt_tokens": [[0, 1]], "id": "q1"}"#
         let questions = folder.write("demo/samples/questions.jsonl", Array((row + "\n").utf8))
         try validate("vgmed-jsonl-row", files: [questions], lines: true)
-        let vqa = try command(["import", "vqa", questions, "--annotator", "tester"], project: project, schema: "annotation-import-report")
+        let vqa = try command(
+            ["import", "vqa", questions, "--annotator", "tester"], project: project, schema: "annotation-import-report")
         #expect(try CLI.json(vqa.stdout)["vqa_items_added"] as? Int == 1, "\(vqa.stdout)")
 
         // Review last: it changes the project.
@@ -131,7 +145,9 @@ struct AnnotationSchemaTests {
 
     @Test("the real VGMED files match vgmed-jsonl-row, line by line")
     func vgmedRows() throws {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: Self.vgmedFolder)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: Self.vgmedFolder)) ?? []).filter {
+            $0.hasSuffix(".jsonl")
+        }.sorted()
         guard !names.isEmpty else { return }  // the shared data set is not on this machine
         try validate("vgmed-jsonl-row", files: names.map { Self.vgmedFolder + "/" + $0 }, lines: true)
     }
@@ -140,7 +156,9 @@ struct AnnotationSchemaTests {
     func bundledYAML() throws {
         func yamlFiles(_ folder: String) throws -> [String] {
             let path = Self.root.appendingPathComponent(folder).path
-            return try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            return try FileManager.default.contentsOfDirectory(atPath: path).filter {
+                $0.hasSuffix(".yaml") || $0.hasSuffix(".yml")
+            }.sorted()
                 .map { path + "/" + $0 }
         }
         let taxonomies = try yamlFiles("annotations/taxonomy")

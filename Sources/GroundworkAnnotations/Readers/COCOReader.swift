@@ -42,7 +42,9 @@ public struct COCOReader: AnnotationReader {
                         let value = try reader.readValue()
                         defer { index += 1 }
                         guard let id = value["id"]?.intValue, let name = value["file_name"]?.stringValue else {
-                            context.report(.error, .jsonPointer(pointer), code: "bad_image", "an image needs an integer 'id' and a 'file_name'")
+                            context.report(
+                                .error, .jsonPointer(pointer), code: "bad_image",
+                                "an image needs an integer 'id' and a 'file_name'")
                             continue
                         }
                         if images[id] != nil {
@@ -58,7 +60,9 @@ public struct COCOReader: AnnotationReader {
                         let pointer = reader.pointer
                         let value = try reader.readValue()
                         guard let id = value["id"]?.intValue, let name = value["name"]?.stringValue else {
-                            context.report(.error, .jsonPointer(pointer), code: "bad_category", "a category needs an integer 'id' and a 'name'")
+                            context.report(
+                                .error, .jsonPointer(pointer), code: "bad_category",
+                                "a category needs an integer 'id' and a 'name'")
                             continue
                         }
                         if categories[id] != nil {
@@ -119,7 +123,8 @@ public struct COCOReader: AnnotationReader {
             return nil
         }
         guard let image = images[imageId] else {
-            context.report(.error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "image_id \(imageId) is not in 'images'")
+            context.report(
+                .error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "image_id \(imageId) is not in 'images'")
             return nil
         }
         guard let categoryId = value["category_id"]?.intValue, let label = categories[categoryId] else {
@@ -129,12 +134,16 @@ public struct COCOReader: AnnotationReader {
             return nil
         }
         let geometry: Geometry
-        if let segmentation = value["segmentation"], let parsed = segmentationGeometry(segmentation, at: pointer + "/segmentation", context: context) {
+        if let segmentation = value["segmentation"],
+            let parsed = segmentationGeometry(segmentation, at: pointer + "/segmentation", context: context)
+        {
             guard let parsed = parsed else { return nil }
             geometry = parsed
         } else if let bbox = value["bbox"]?.arrayValue {
             let numbers = bbox.compactMap(\.doubleValue)
-            guard numbers.count == bbox.count, let box = context.box(numbers, .cocoXYWH, image: image.reference, at: .jsonPointer(pointer + "/bbox")) else {
+            guard numbers.count == bbox.count,
+                let box = context.box(numbers, .cocoXYWH, image: image.reference, at: .jsonPointer(pointer + "/bbox"))
+            else {
                 if numbers.count != bbox.count {
                     context.report(.error, .jsonPointer(pointer + "/bbox"), code: "bad_box", "'bbox' must be 4 numbers")
                 }
@@ -161,12 +170,14 @@ public struct COCOReader: AnnotationReader {
             var polygons: [Polygon] = []
             for (k, ring) in rings.enumerated() {
                 guard let list = ring.arrayValue else {
-                    context.report(.error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
+                    context.report(
+                        .error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
                     return .some(nil)
                 }
                 let numbers = list.compactMap(\.doubleValue)
                 guard numbers.count == list.count else {
-                    context.report(.error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
+                    context.report(
+                        .error, .jsonPointer("\(pointer)/\(k)"), code: "bad_polygon", "a polygon must be a list of numbers")
                     return .some(nil)
                 }
                 do {
@@ -190,7 +201,8 @@ public struct COCOReader: AnnotationReader {
                 if let counts = value["counts"]?.arrayValue?.compactMap(\.intValue) {
                     return .some(.mask(try RLE(height: size[0], width: size[1], counts: counts)))
                 }
-                context.report(.error, .jsonPointer(pointer + "/counts"), code: "bad_rle", "'counts' must be a string or a list of integers")
+                context.report(
+                    .error, .jsonPointer(pointer + "/counts"), code: "bad_rle", "'counts' must be a string or a list of integers")
             } catch {
                 context.report(.error, here, code: "bad_rle", error.message)
             }
@@ -204,7 +216,9 @@ public struct COCOReader: AnnotationReader {
     private func vqa(_ value: JSONValue, at pointer: String, images: [Int: ImageInfo], context: ReaderContext) -> VQADraft? {
         let here = SourceLocation.jsonPointer(pointer)
         guard let imageId = value["image_id"]?.intValue, let image = images[imageId] else {
-            context.report(.error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "a VQA item's image_id must be in 'images'")
+            context.report(
+                .error, .jsonPointer(pointer + "/image_id"), code: "unknown_image_id", "a VQA item's image_id must be in 'images'"
+            )
             return nil
         }
         guard let question = value["question"]?.stringValue, let answer = value["answer"]?.stringValue else {
@@ -213,7 +227,9 @@ public struct COCOReader: AnnotationReader {
         }
         let answerType = value["answer_type"]?.stringValue.flatMap(AnswerType.init(rawValue:)) ?? .open
         let questionType = value["question_type"]?.stringValue.flatMap(QuestionType.init(rawValue:)) ?? .other
-        let targets = (value["target_annotation_ids"]?.arrayValue ?? []).map { "ann:" + ($0.intValue.map(String.init) ?? $0.canonicalText()) }
+        let targets = (value["target_annotation_ids"]?.arrayValue ?? []).map {
+            "ann:" + ($0.intValue.map(String.init) ?? $0.canonicalText())
+        }
         return VQADraft(
             image: image.reference, question: question, answer: answer, answerType: answerType,
             options: value["options"]?.arrayValue?.compactMap(\.stringValue), correctOption: value["correct_option"]?.intValue,

@@ -42,7 +42,8 @@ public struct VGMEDReader: AnnotationReader {
                 continue
             }
             guard let reference = Self.imageReference(value["image"]) else {
-                context.report(.error, here, code: "missing_field", "'image' must be a SLAKE folder name, a COCO image id or a path")
+                context.report(
+                    .error, here, code: "missing_field", "'image' must be a SLAKE folder name, a COCO image id or a path")
                 continue
             }
             guard let label = value["label"]?.stringValue, !label.isEmpty else {
@@ -56,7 +57,9 @@ public struct VGMEDReader: AnnotationReader {
             let questionType: QuestionType
             if let given = value["question_type"]?.stringValue {
                 guard let parsed = QuestionType(rawValue: given) else {
-                    context.report(.error, here, code: "bad_value", "'question_type' must be one of \(QuestionType.allCases.map(\.rawValue))")
+                    context.report(
+                        .error, here, code: "bad_value", "'question_type' must be one of \(QuestionType.allCases.map(\.rawValue))"
+                    )
                     continue
                 }
                 questionType = parsed
@@ -71,7 +74,8 @@ public struct VGMEDReader: AnnotationReader {
             var answerType: AnswerType = questionType == .localization ? .closed : .open
             if let given = value["answer_type"]?.stringValue {
                 guard let parsed = AnswerType(rawValue: given) else {
-                    context.report(.error, here, code: "bad_value", "'answer_type' must be one of \(AnswerType.allCases.map(\.rawValue))")
+                    context.report(
+                        .error, here, code: "bad_value", "'answer_type' must be one of \(AnswerType.allCases.map(\.rawValue))")
                     continue
                 }
                 answerType = parsed
@@ -115,7 +119,8 @@ public struct VGMEDReader: AnnotationReader {
                     case .neither:
                         context.report(
                             .error, here, code: "outside_image",
-                            "bbox \(k) \(numbers) is outside the \(entry.width)×\(entry.height) image read as [x, y, w, h] and as [x0, y0, x1, y1]")
+                            "bbox \(k) \(numbers) is outside the \(entry.width)×\(entry.height) image read as [x, y, w, h] and as [x0, y0, x1, y1]"
+                        )
                         boxProblem = true
                         continue
                     }
@@ -142,13 +147,15 @@ public struct VGMEDReader: AnnotationReader {
                         questionType: questionType, targetLabel: label, targets: targets,
                         groundable: value["groundable"]?.boolValue, language: value["language"]?.stringValue ?? "en",
                         templateId: value["template_id"]?.stringValue, annotator: value["annotator"]?.stringValue,
-                        externalId: value["id"].map { $0.stringValue ?? $0.canonicalText() }, attributes: attributes, location: here)))
+                        externalId: value["id"].map { $0.stringValue ?? $0.canonicalText() }, attributes: attributes,
+                        location: here)))
         }
         if detected.count > 1 {
             let firsts = detected.sorted { $0.value < $1.value }.map { "\($0.key.rawValue) from line \($0.value)" }
             context.report(
                 .warning, .file, code: "mixed_box_conventions",
-                "the file mixes box conventions (\(firsts.joined(separator: ", "))); each box was read in the only convention it fits")
+                "the file mixes box conventions (\(firsts.joined(separator: ", "))); each box was read in the only convention it fits"
+            )
         }
     }
 
