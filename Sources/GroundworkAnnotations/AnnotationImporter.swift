@@ -89,6 +89,8 @@ public enum AnnotationImporter {
             imageLabelsAdded: 0, duplicates: 0, skippedMissing: 0, labelsAdded: [], errors: 0, warnings: 0, diagnostics: [])
         do {
             try project.database.writeWithoutTransaction { db in
+                // A large import touches many index pages: give SQLite room (16 MiB) for this connection.
+                try db.execute(sql: "PRAGMA cache_size = -16384")
                 try db.inTransaction(.immediate) {
                     var batch = ImportBatch.starting(
                         kind: "annotations", format: format.rawValue, arguments: options.arguments,
@@ -154,6 +156,8 @@ struct DraftWriter {
     var duplicates = 0
     var skippedMissing = 0
     var labelsAdded: [String] = []
+    /// Labels already resolved, by the name as the file gives it.
+    var labelCache: [String: Int64] = [:]
     /// The file the draft being written came from (for folder-shaped inputs), for reports.
     var currentFile: String?
 
@@ -219,6 +223,13 @@ struct DraftWriter {
     }
 
     private mutating func label(_ name: String, at location: SourceLocation) throws -> Int64? {
+        if let known = labelCache[name] { return known }
+        let id = try resolveLabel(name, at: location)
+        if let id { labelCache[name] = id }
+        return id
+    }
+
+    private mutating func resolveLabel(_ name: String, at location: SourceLocation) throws -> Int64? {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             report(.error, location, code: "empty_label", "the label is empty")
@@ -239,16 +250,24 @@ struct DraftWriter {
         return record.id
     }
 
-    private mutating func annotator(_ name: String?) throws -> Int64? {
-        guard let name = (name ?? options.annotator)?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return nil }
-        if let id = annotators[name] { return id }
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM annotator WHERE name = ?", arguments: [name]) {
-            annotators[name] = id
+    private mutating func annotator(_ given: String?) throws -> Int64? {
+        guard let raw = given ?? options.annotator else { return nil }
+        if let id = annotators[raw] { return id }
+        let name = raw.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { return nil }
+        if let id = annotators[name] {
+            annotators[raw] = id
             return id
         }
-        var record = AnnotatorRecord(name: name, role: name == options.annotator ? options.annotatorRole : nil)
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM annotator WHERE name = ?", arguments: [name]) {
+            annotators[name] = id
+            annotators[raw] = id
+            return id
+        }
+        var record = AnnotatorRecord(name: name, role: raw == options.annotator ? options.annotatorRole : nil)
         try record.insert(db)
         annotators[name] = record.id!
+        annotators[raw] = record.id!
         return record.id
     }
 
@@ -271,13 +290,14 @@ struct DraftWriter {
         let annotatorId = try annotator(draft.annotator)
         let json = GeometryCheck.canonicalJSON(geometry)
         let sha = ObjectStoreHash.sha256(json)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO region (image_id, label_id, kind, geometry, geometry_sha256, x0, y0, x1, y1, area, annotator_id,
                     batch_id, status, external_id, source_location, clipped, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.id, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, annotatorId, batchId,
                 draft.externalId, draft.location.description, clipped, createdAt,
@@ -389,15 +409,16 @@ struct DraftWriter {
             groundable = !negative && !regionIds.isEmpty
         }
         if failed { return }
-        let attributes = draft.attributes.isEmpty ? "{}" : ((try? CanonicalJSON.string(draft.attributes, pretty: false)) ?? "{}")
+        let attributes = GeometryCheck.canonicalJSON(draft.attributes)
         let options = try draft.options.map { try CanonicalJSON.string($0, pretty: false) }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
                     groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue,
                 targetLabelId,
@@ -413,8 +434,9 @@ struct DraftWriter {
         }
         let vqaId = db.lastInsertedRowID
         vqaAdded += 1
+        let link = try db.cachedStatement(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (?, ?)")
         for regionId in Set(regionIds).sorted() {
-            try VQATargetRecord(vqaId: vqaId, regionId: regionId).insert(db)
+            try link.execute(arguments: [vqaId, regionId])
         }
     }
 

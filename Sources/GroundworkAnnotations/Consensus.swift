@@ -41,7 +41,8 @@ public enum Consensus {
         let now = Provenance.timestamp(Date())
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                var batch = ImportBatch.starting(kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
+                var batch = ImportBatch.starting(
+                    kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
                 try batch.insert(db)
                 var filter = ""
                 var arguments: StatementArguments = []

@@ -91,11 +91,66 @@ public enum GeometryCheck {
         }
     }
 
-    /// The geometry as canonical JSON (sorted keys): what is stored and hashed.
+    /// The geometry as canonical JSON (sorted keys, integral numbers without a fraction, others in
+    /// their shortest round-trip form): what is stored and hashed. Written by hand for boxes and
+    /// polygons (the import's hot path) and by `JSONEncoder` for masks; both give the same text as
+    /// `JSONEncoder` with sorted keys (tested).
     public static func canonicalJSON(_ geometry: Geometry) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(geometry), as: UTF8.self)) ?? "{}"
+        switch geometry {
+        case .box(let box):
+            return "{\"box\":[\(number(box.x0)),\(number(box.y0)),\(number(box.x1)),\(number(box.y1))],\"type\":\"box\"}"
+        case .polygon(let rings):
+            var text = "{\"polygons\":["
+            for (r, ring) in rings.enumerated() {
+                if r > 0 { text += "," }
+                text += "["
+                for (p, point) in ring.points.enumerated() {
+                    if p > 0 { text += "," }
+                    text += number(point.x) + "," + number(point.y)
+                }
+                text += "]"
+            }
+            return text + "],\"type\":\"polygon\"}"
+        case .mask:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? String(decoding: encoder.encode(geometry), as: UTF8.self)) ?? "{}"
+        }
+    }
+
+    /// A JSON object of strings with sorted keys, as `CanonicalJSON` writes it compactly.
+    public static func canonicalJSON(_ object: [String: String]) -> String {
+        guard !object.isEmpty else { return "{}" }
+        var text = "{"
+        for (i, key) in object.keys.sorted().enumerated() {
+            if i > 0 { text += "," }
+            text += jsonString(key) + ":" + jsonString(object[key]!)
+        }
+        return text + "}"
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped, slashes and
+    /// non-ASCII characters kept.
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     private static func snap(_ box: Box, width: Int, height: Int) -> Box {
@@ -112,7 +167,9 @@ public enum GeometryCheck {
         "[\(number(box.x0)), \(number(box.y0)), \(number(box.x1)), \(number(box.y1))]"
     }
 
+    /// A number as JSON: integral values below 2^53 without a fraction, others in Swift's shortest
+    /// round-trip form (as `JSONEncoder` writes them).
     static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        value == value.rounded() && abs(value) < 9_007_199_254_740_992 ? String(Int64(value)) : value.description
     }
 }

@@ -36,6 +36,10 @@ public final class ImageIndex: Sendable {
     private let bySha: [String: Entry]
     private let byPath: [String: Entry]
     private let byName: [String: [Entry]]
+    /// By the last two path components (`xmlab462/source.jpg`), for suffix matching.
+    private let byTail: [String: [Entry]]
+    /// Resolutions already made: annotation files name the same image again and again.
+    private let cache = ResolutionCache()
 
     /// Loads the index of a project's images.
     public convenience init(project: Project) throws {
@@ -54,7 +58,9 @@ public final class ImageIndex: Sendable {
         var bySha: [String: Entry] = [:]
         var byPath: [String: Entry] = [:]
         var byName: [String: [Entry]] = [:]
+        var byTail: [String: [Entry]] = [:]
         for entry in entries {
+            byTail[Self.tail(entry.originalPath), default: []].append(entry)
             bySha[entry.sha256] = entry
             byPath[entry.originalPath] = entry
             byName[(entry.originalPath as NSString).lastPathComponent, default: []].append(entry)
@@ -62,10 +68,26 @@ public final class ImageIndex: Sendable {
         self.bySha = bySha
         self.byPath = byPath
         self.byName = byName
+        self.byTail = byTail
     }
 
-    /// Resolves a reference from an annotation file.
+    /// The last two components of a path, `a/b` of `/x/y/a/b` (or the name alone).
+    static func tail(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return parts.suffix(2).joined(separator: "/")
+    }
+
+    /// Resolves a reference from an annotation file (memoised: a reference resolves the same way
+    /// throughout an import).
     public func resolve(_ reference: ImageReference, annotationFile: String, imagesRoot: String?) -> Resolution {
+        let key = CacheKey(reference: reference, annotationFile: annotationFile, imagesRoot: imagesRoot)
+        if let known = cache.get(key) { return known }
+        let resolution = resolveUncached(reference, annotationFile: annotationFile, imagesRoot: imagesRoot)
+        cache.set(key, resolution)
+        return resolution
+    }
+
+    private func resolveUncached(_ reference: ImageReference, annotationFile: String, imagesRoot: String?) -> Resolution {
         if let sha = reference.sha256?.lowercased(), let entry = bySha[sha] { return .found(entry) }
         if let path = reference.path, !path.isEmpty {
             let base = imagesRoot ?? (FileIO.absolute(annotationFile) as NSString).deletingLastPathComponent
@@ -74,8 +96,7 @@ public final class ImageIndex: Sendable {
             // A relative path as a unique suffix of an imported path.
             if !path.hasPrefix("/") {
                 let suffix = "/" + (path as NSString).standardizingPath.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-                let name = (path as NSString).lastPathComponent
-                let candidates = (byName[name] ?? []).filter { $0.originalPath.hasSuffix(suffix) }
+                let candidates = (byTail[Self.tail(suffix)] ?? []).filter { $0.originalPath.hasSuffix(suffix) }
                 if candidates.count == 1 { return .found(candidates[0]) }
                 if candidates.count > 1 { return .ambiguous(candidates.map(\.originalPath)) }
             }
@@ -86,5 +107,30 @@ public final class ImageIndex: Sendable {
             return .ambiguous(matches.map(\.originalPath))
         }
         return .missing
+    }
+}
+
+/// What a resolution depends on.
+private struct CacheKey: Hashable {
+    var reference: ImageReference
+    var annotationFile: String
+    var imagesRoot: String?
+}
+
+/// A thread-safe memo of resolutions.
+private final class ResolutionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [CacheKey: ImageIndex.Resolution] = [:]
+
+    func get(_ key: CacheKey) -> ImageIndex.Resolution? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key]
+    }
+
+    func set(_ key: CacheKey, _ value: ImageIndex.Resolution) {
+        lock.lock()
+        values[key] = value
+        lock.unlock()
     }
 }

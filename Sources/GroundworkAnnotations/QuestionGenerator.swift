@@ -97,7 +97,8 @@ public enum QuestionGenerator {
         let now = Provenance.timestamp(Date())
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                var batch = ImportBatch.starting(kind: "generated", format: "template", arguments: arguments, inputs: [template.id])
+                var batch = ImportBatch.starting(
+                    kind: "generated", format: "template", arguments: arguments, inputs: [template.id])
                 try batch.insert(db)
                 let labels = try LabelRecord.fetchAll(db)
                 let byId = Dictionary(uniqueKeysWithValues: labels.map { ($0.id!, $0) })

@@ -34,7 +34,9 @@ struct AnnotationFilters: ParsableArguments {
     /// The SQL filter for these options, over a query whose alias for the row's table is `alias`
     /// (with `i` for image and `a` for annotator), the label column being `labelColumn`.
     /// - Returns: the `WHERE …` clause (empty when no filter) and its arguments.
-    func sql(_ db: Database, alias: String, labelColumn: String, extra: [(String, String?)] = []) throws -> (String, StatementArguments) {
+    func sql(_ db: Database, alias: String, labelColumn: String, extra: [(String, String?)] = []) throws -> (
+        String, StatementArguments
+    ) {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if let label {

@@ -11,7 +11,7 @@ struct VQACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vqa",
         abstract: "List, review and generate VQA items.",
-        subcommands: [VQAListCommand.self, VQAReviewCommand.self, VQAGenerateCommand.self],
+        subcommands: [VQAListCommand.self, VQAReviewCommand.self, VQAGenerateCommand.self, VQAClassifyCommand.self],
         defaultSubcommand: VQAListCommand.self)
 }
 
@@ -146,6 +146,45 @@ struct VQAGenerateCommand: ParsableCommand {
         } else {
             print(
                 "Generated \(report.positives) question(s) and \(report.negatives) negative(s) from '\(report.template)' (seed \(report.seed)); \(report.existing) already present"
+            )
+        }
+    }
+}
+
+/// `groundwork vqa classify`
+struct VQAClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Make multiple-choice classification questions from image-level class labels.",
+        discussion: """
+            The options are the class set (every label used as an image label, or those under --parent), in name
+            order, so an option letter means the same class on every item; the answer is the image's class. Images
+            with several class labels are skipped. The items are not groundable. Re-running adds nothing.
+            """)
+
+    @Option(help: "The question asked of every image.")
+    var question = "Which of the following best describes this image?"
+
+    @Option(help: "Only classes under this parent label.")
+    var parent: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open(json: output.json)
+        let report: ClassificationReport
+        do {
+            report = try ClassificationQuestions.run(
+                question: question, parent: parent, project: project, arguments: CommandLine.arguments)
+        } catch let error as DiagnosticsError {
+            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
+        }
+        if output.json {
+            try Output.json(report)
+        } else {
+            print(
+                "Made \(report.made) classification question(s) over \(report.classes.count) classes (\(report.classes.joined(separator: ", "))); \(report.existing) already present, \(report.skippedMultiLabel) multi-label image(s) skipped"
             )
         }
     }

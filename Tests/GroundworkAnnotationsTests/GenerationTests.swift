@@ -117,3 +117,30 @@ struct GenerationTests {
         }
     }
 }
+
+@Suite("Classification labels to multiple-choice questions")
+struct ClassificationTests {
+    @Test("image labels become choice questions over the class set; multi-label images are skipped; re-runs add nothing")
+    func classify() throws {
+        let fixture = try ProjectFixture(images: ["b1.png": (10, 10), "m1.png": (10, 10), "n1.png": (10, 10), "x.png": (10, 10)])
+        let csv = fixture.write(
+            "labels.csv",
+            "image,label,x0,y0,x1,y1\nb1.png,benign,,,,\nm1.png,malignant,,,,\nn1.png,normal,,,,\nx.png,benign,,,,\nx.png,malignant,,,,\n"
+        )
+        let imported = try fixture.importAnnotations(csv, format: .csv) { $0.addLabels = true }
+        #expect(imported.committed, "\(imported.diagnostics)")
+        #expect(imported.imageLabelsAdded == 5)
+        let report = try ClassificationQuestions.run(question: "What is the finding?", project: fixture.project, arguments: [])
+        #expect(report.classes == ["benign", "malignant", "normal"])
+        #expect(report.made == 3 && report.skippedMultiLabel == 1)
+        let items = try fixture.project.database.read { try VQAItemRecord.order(Column("image_id")).fetchAll($0) }
+        #expect(items.map(\.answer) == ["benign", "malignant", "normal"])
+        #expect(items.map(\.correctOption) == [0, 1, 2])
+        #expect(
+            items.allSatisfy { $0.answerType == "choice" && !$0.groundable && $0.options == #"["benign","malignant","normal"]"# })
+        #expect(
+            try ClassificationQuestions.run(question: "What is the finding?", project: fixture.project, arguments: []).existing
+                == 3)
+        #expect(try ProjectValidation.run(fixture.project).errors == 0)
+    }
+}
