@@ -107,9 +107,10 @@ struct VGMEDDetectionTests {
     @Test("rows in mixed conventions are each read in the only one they fit, with a warning")
     func mixed() throws {
         let fixture = try ProjectFixture(images: ["xmlab1/source.jpg": (100, 100), "xmlab2/source.jpg": (100, 100)])
+        // Row 1 fits only as x,y,w,h; row 2 only as x0,y0,x1,y1; row 3 fits both.
         let text = [
-            #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[60, 60, 30, 20]]}"#,  // only x,y,w,h fits
-            #"{"image": "xmlab2", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 90, 95]]}"#,  // only x0,y0,x1,y1 fits
+            #"{"image": "xmlab1", "label": "Liver", "question": "Is the liver visible?", "bbox": [[60, 60, 30, 20]]}"#,
+            #"{"image": "xmlab2", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 90, 95]]}"#,
             #"{"image": "xmlab2", "label": "Spleen", "question": "Is the spleen visible?", "bbox": [[10, 10, 20, 20]], "question_type": "localization"}"#,
         ].joined(separator: "\n")
         let file = fixture.write("mixed.jsonl", text)
