@@ -18,21 +18,14 @@ struct AgreementCommand: ParsableCommand {
 
     func run() throws {
         let project = try projectOptions.open(json: output.json)
-        let report: AgreementReport
-        do {
-            report = try AgreementReport.compute(project, label: label)
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
-        }
-        if output.json {
-            try Output.json(report)
-            return
-        }
-        print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
-        for label in report.labels {
-            print(
-                "\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIou))\tmin IoU \(String(format: "%.3f", label.minIou))"
-            )
+        let report = try Output.attempt(json: output.json) { try AgreementReport.compute(project, label: label) }
+        try Output.report(report, json: output.json) {
+            print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
+            for label in report.labels {
+                print(
+                    "\(label.label)\t\(label.findings) finding(s)\tmean IoU \(String(format: "%.3f", label.meanIou))\tmin IoU \(String(format: "%.3f", label.minIou))"
+                )
+            }
         }
     }
 }
@@ -62,16 +55,11 @@ struct ConsensusCommand: ParsableCommand {
 
     func run() throws {
         let project = try projectOptions.open(json: output.json)
-        let report: ConsensusReport
-        do {
-            report = try Consensus.run(
+        let report = try Output.attempt(json: output.json) {
+            try Consensus.run(
                 method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
-        if output.json {
-            try Output.json(report)
-        } else {
+        try Output.report(report, json: output.json) {
             print(
                 "Made \(report.made) consensus region(s) by \(report.method); \(report.existing) already present, \(report.skipped) finding(s) skipped"
             )

@@ -65,6 +65,24 @@ enum Output {
         throw ExitCode(code)
     }
 
+    /// Runs a library call; a `DiagnosticsError` becomes a failure report and exit 1.
+    static func attempt<T>(json: Bool, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DiagnosticsError {
+            try fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
+        }
+    }
+
+    /// Prints a command's report: as JSON with `--json`, else as text.
+    static func report<T: Encodable>(_ value: T, json: Bool, text: () -> Void) throws {
+        if json {
+            try Output.json(value)
+        } else {
+            text()
+        }
+    }
+
     static func json<T: Encodable>(_ value: T) throws {
         print(try CanonicalJSON.string(value))
     }

@@ -141,9 +141,7 @@ struct VQAGenerateCommand: ParsableCommand {
         }
         let report = try QuestionGenerator.run(
             template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
-        if output.json {
-            try Output.json(report)
-        } else {
+        try Output.report(report, json: output.json) {
             print(
                 "Generated \(report.positives) question(s) and \(report.negatives) negative(s) from '\(report.template)' (seed \(report.seed)); \(report.existing) already present"
             )
@@ -173,16 +171,11 @@ struct VQAClassifyCommand: ParsableCommand {
 
     func run() throws {
         let project = try projectOptions.open(json: output.json)
-        let report: ClassificationReport
-        do {
-            report = try ClassificationQuestions.run(
+        let report = try Output.attempt(json: output.json) {
+            try ClassificationQuestions.run(
                 question: question, parent: parent, project: project, arguments: CommandLine.arguments)
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
         }
-        if output.json {
-            try Output.json(report)
-        } else {
+        try Output.report(report, json: output.json) {
             print(
                 "Made \(report.made) classification question(s) over \(report.classes.count) classes (\(report.classes.joined(separator: ", "))); \(report.existing) already present, \(report.skippedMultiLabel) multi-label image(s) skipped"
             )
