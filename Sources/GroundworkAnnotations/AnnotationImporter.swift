@@ -289,17 +289,17 @@ struct DraftWriter {
         guard let box = geometry.tightBox else { return nil }
         let annotatorId = try annotator(draft.annotator)
         let json = GeometryCheck.canonicalJSON(geometry)
-        let sha = ObjectStoreHash.sha256(json)
+        let key = IdentityKey.of(json)
         try db.cachedStatement(
             sql: """
-                INSERT INTO region (image_id, label_id, kind, geometry, geometry_sha256, x0, y0, x1, y1, area, annotator_id,
+                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
                     batch_id, status, external_id, source_location, clipped, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """
         ).execute(
             arguments: [
-                entry.id, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, annotatorId, batchId,
+                entry.id, labelId, geometry.kind, json, key, box.x0, box.y0, box.x1, box.y1, geometry.area, annotatorId, batchId,
                 draft.externalId, draft.location.description, clipped, createdAt,
             ])
         let id: Int64
@@ -311,8 +311,8 @@ struct DraftWriter {
             id = try Int64.fetchOne(
                 db,
                 sql:
-                    "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_sha256 = ?",
-                arguments: [entry.id, labelId, annotatorId ?? 0, sha])!
+                    "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_key = ?",
+                arguments: [entry.id, labelId, annotatorId ?? 0, key])!
         } else {
             regionsAdded += 1
             id = db.lastInsertedRowID
@@ -414,8 +414,9 @@ struct DraftWriter {
         try db.cachedStatement(
             sql: """
                 INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
+                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes,
+                    identity_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """
         ).execute(
@@ -423,7 +424,8 @@ struct DraftWriter {
                 entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue,
                 targetLabelId,
                 groundable, draft.language, draft.templateId, try annotator(draft.annotator), batchId, draft.externalId,
-                draft.location.description, attributes, createdAt,
+                draft.location.description, attributes,
+                IdentityKey.question(draft.question, answer: answer, template: draft.templateId), createdAt,
             ])
         if db.changesCount == 0 {
             duplicates += 1

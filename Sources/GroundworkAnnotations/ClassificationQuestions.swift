@@ -63,8 +63,8 @@ public enum ClassificationQuestions {
                 let insert = try db.cachedStatement(
                     sql: """
                         INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                            groundable, language, template_id, batch_id, status, attributes, created_at)
-                        VALUES (?, ?, ?, 'choice', ?, ?, 'classification', ?, 0, 'en', 'classification', ?, 'draft', '{}', ?)
+                            groundable, language, template_id, batch_id, status, attributes, identity_key, created_at)
+                        VALUES (?, ?, ?, 'choice', ?, ?, 'classification', ?, 0, 'en', 'classification', ?, 'draft', '{}', ?, ?)
                         ON CONFLICT DO NOTHING
                         """)
                 for row in rows {
@@ -75,7 +75,7 @@ public enum ClassificationQuestions {
                     }
                     try insert.execute(arguments: [
                         row["image_id"] as Int64, question, options[index], optionsJSON, index, ids[index], batch.id!,
-                        batch.startedAt,
+                        IdentityKey.question(question, answer: options[index], template: "classification"), batch.startedAt,
                     ])
                     if db.changesCount > 0 { report.made += 1 } else { report.existing += 1 }
                 }

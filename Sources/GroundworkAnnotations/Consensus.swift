@@ -79,16 +79,16 @@ public enum Consensus {
                         continue
                     }
                     let json = GeometryCheck.canonicalJSON(geometry)
-                    let sha = ObjectStoreHash.sha256(json)
+                    let key = IdentityKey.of(json)
                     let box = geometry.tightBox!
                     try db.execute(
                         sql: """
-                            INSERT INTO region (image_id, label_id, kind, geometry, geometry_sha256, x0, y0, x1, y1, area, annotator_id, batch_id,
+                            INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id, batch_id,
                                 status, consensus_method, created_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'draft', ?, ?) ON CONFLICT DO NOTHING
                             """,
                         arguments: [
-                            imageId, labelId, geometry.kind, json, sha, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!,
+                            imageId, labelId, geometry.kind, json, key, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!,
                             method.id, now,
                         ])
                     if db.changesCount == 0 {
@@ -146,13 +146,5 @@ public enum Consensus {
             guard let result, result.area > 0 else { return nil }
             return .mask(RLE(mask: result))
         }
-    }
-}
-
-/// SHA-256 of a string, lowercase hex.
-enum ObjectStoreHash {
-    static func sha256(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBytes { ObjectStore.sha256(UnsafeRawBufferPointer($0)) }
     }
 }

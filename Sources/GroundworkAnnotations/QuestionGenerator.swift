@@ -177,16 +177,18 @@ public enum QuestionGenerator {
         _ db: Database, imageId: Int64, question: String, answer: String, template: TemplateFile, phrasing: TemplateFile.Phrasing,
         labelId: Int64, groundable: Bool, batch: Int64, createdAt: String, regions: [Int64]
     ) throws -> Bool {
-        try db.execute(
+        let templateId = "\(template.id)/\(phrasing.id)"
+        try db.cachedStatement(
             sql: """
                 INSERT INTO vqa_item (image_id, question, answer, answer_type, question_type, target_label_id, groundable, language,
-                    template_id, batch_id, status, attributes, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, 'draft', '{}', ?)
+                    template_id, batch_id, status, attributes, identity_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, 'draft', '{}', ?, ?)
                 ON CONFLICT DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [
                 imageId, question, answer, template.answerType.rawValue, template.questionType.rawValue, labelId, groundable,
-                "\(template.id)/\(phrasing.id)", batch, createdAt,
+                templateId, batch, IdentityKey.question(question, answer: answer, template: templateId), createdAt,
             ])
         guard db.changesCount > 0 else { return false }
         let vqaId = db.lastInsertedRowID

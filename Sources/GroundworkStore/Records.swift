@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import GroundworkCore
@@ -218,8 +219,9 @@ public struct RegionRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// `box`, `polygon` or `mask`.
     public var kind: String
     public var geometry: String
-    /// SHA-256 of the canonical geometry JSON: with image, label and annotator, a region's identity.
-    public var geometrySha256: String
+    /// The first 8 bytes of the SHA-256 of the canonical geometry JSON, as a signed 64-bit integer:
+    /// with image, label and annotator, a region's identity (see ``IdentityKey``).
+    public var geometryKey: Int64
     public var x0: Double
     public var y0: Double
     public var x1: Double
@@ -271,9 +273,26 @@ public struct VQAItemRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
     public var externalId: String?
     public var sourceLocation: String?
     public var attributes: String
+    /// With the image, the item's identity: ``IdentityKey/question(_:answer:template:)``.
+    public var identityKey: Int64
     public var createdAt: String
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Short, stable identity keys: the first 8 bytes of a SHA-256, as a signed 64-bit integer
+/// (a collision needs ~2^32 entries on one image; unique indexes on them stay small and fast).
+public enum IdentityKey {
+    /// The key of a text.
+    public static func of(_ text: String) -> Int64 {
+        let digest = SHA256.hash(data: Data(text.utf8))
+        return Int64(bitPattern: digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    /// A question's identity on its image: its text, answer and template.
+    public static func question(_ question: String, answer: String, template: String?) -> Int64 {
+        of([question, answer, template ?? ""].joined(separator: "\u{1F}"))
+    }
 }
 
 /// Links a VQA item to one of its target regions (the union of them is the target).

@@ -98,7 +98,7 @@ public enum Schema {
                         label_id INTEGER NOT NULL REFERENCES label(id),
                         kind TEXT NOT NULL CHECK (kind IN ('box', 'polygon', 'mask')),
                         geometry TEXT NOT NULL CHECK (json_valid(geometry)),
-                        geometry_sha256 TEXT NOT NULL,
+                        geometry_key INTEGER NOT NULL,
                         x0 REAL NOT NULL,
                         y0 REAL NOT NULL,
                         x1 REAL NOT NULL,
@@ -114,10 +114,9 @@ public enum Schema {
                         created_at TEXT NOT NULL,
                         CHECK (x0 < x1 AND y0 < y1)
                     );
-                    CREATE UNIQUE INDEX region_identity ON region(image_id, label_id, IFNULL(annotator_id, 0), geometry_sha256);
+                    CREATE UNIQUE INDEX region_identity ON region(image_id, label_id, IFNULL(annotator_id, 0), geometry_key);
                     CREATE INDEX region_image ON region(image_id);
                     CREATE INDEX region_label ON region(label_id);
-                    CREATE INDEX region_batch ON region(batch_id);
 
                     CREATE TABLE consensus_member (
                         consensus_id INTEGER NOT NULL REFERENCES region(id) ON DELETE CASCADE,
@@ -144,10 +143,11 @@ public enum Schema {
                         external_id TEXT,
                         source_location TEXT,
                         attributes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes)),
+                        identity_key INTEGER NOT NULL,
                         created_at TEXT NOT NULL,
                         CHECK (answer_type != 'choice' OR (options IS NOT NULL AND correct_option IS NOT NULL))
                     );
-                    CREATE UNIQUE INDEX vqa_identity ON vqa_item(image_id, question, answer, IFNULL(template_id, ''));
+                    CREATE UNIQUE INDEX vqa_identity ON vqa_item(image_id, identity_key);
                     CREATE INDEX vqa_image ON vqa_item(image_id);
                     CREATE INDEX vqa_label ON vqa_item(target_label_id);
 
