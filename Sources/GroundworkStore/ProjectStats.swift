@@ -16,6 +16,12 @@ public struct ProjectStats: Codable, Sendable, Equatable {
     public var patients: Int
     public var studies: Int
     public var importBatches: Int
+    /// Expert regions, VQA items (of which groundable), labels and annotators.
+    public var regions: Int
+    public var vqaItems: Int
+    public var groundableVqaItems: Int
+    public var labels: Int
+    public var annotators: Int
     public var byFormat: [Group]
     public var byModality: [Group]
     public var bySource: [Group]
@@ -45,6 +51,11 @@ public struct ProjectStats: Codable, Sendable, Equatable {
                 images: totals["images"], bytes: totals["bytes"], pixels: totals["pixels"],
                 patients: totals["patients"], studies: totals["studies"],
                 importBatches: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_batch") ?? 0,
+                regions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM region") ?? 0,
+                vqaItems: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vqa_item") ?? 0,
+                groundableVqaItems: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vqa_item WHERE groundable") ?? 0,
+                labels: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM label") ?? 0,
+                annotators: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotator") ?? 0,
                 byFormat: try groups("format"), byModality: try groups("modality"), bySource: try groups("source"),
                 byPatient: try groups("patient_id", order: "images DESC, value"))
         }

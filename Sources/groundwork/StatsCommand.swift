@@ -29,6 +29,9 @@ struct StatsCommand: ParsableCommand {
             }
             if groups.count > limit { print("  … and \(groups.count - limit) more (see --json)") }
         }
+        print(
+            "  \(stats.regions) region(s), \(stats.vqaItems) question(s) (\(stats.groundableVqaItems) groundable), \(stats.labels) label(s), \(stats.annotators) annotator(s)"
+        )
         section("By format", stats.byFormat)
         section("By modality", stats.byModality)
         section("By source", stats.bySource)
