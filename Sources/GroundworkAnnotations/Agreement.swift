@@ -41,16 +41,7 @@ public struct AgreementReport: Codable, Sendable {
     /// Computes agreement, optionally for one label.
     public static func compute(_ project: Project, label: String? = nil) throws -> AgreementReport {
         try project.database.read { db in
-            let labelIndex = try LabelIndex(db)
-            var labelFilter = ""
-            var arguments: StatementArguments = []
-            if let label {
-                guard let id = labelIndex.id(for: label) else {
-                    throw DiagnosticsError(summary: "unknown label '\(label)'", diagnostics: [])
-                }
-                labelFilter = "AND r.label_id = ?"
-                arguments = [id]
-            }
+            let (labelFilter, arguments) = try LabelIndex.condition(db, name: label, column: "r.label_id")
             let rows = try Row.fetchAll(
                 db,
                 sql: """

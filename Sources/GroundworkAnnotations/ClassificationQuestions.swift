@@ -29,15 +29,7 @@ public enum ClassificationQuestions {
         var report = ClassificationReport(classes: [], made: 0, existing: 0, skippedMultiLabel: 0, batchId: nil)
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                var parentFilter = ""
-                var parentArguments: StatementArguments = []
-                if let parent {
-                    guard let id = try LabelIndex(db).id(for: parent) else {
-                        throw DiagnosticsError(summary: "unknown parent label '\(parent)'", diagnostics: [])
-                    }
-                    parentFilter = "AND l.parent_id = ?"
-                    parentArguments = [id]
-                }
+                let (parentFilter, parentArguments) = try LabelIndex.condition(db, name: parent, column: "l.parent_id")
                 let classes = try Row.fetchAll(
                     db,
                     sql: """

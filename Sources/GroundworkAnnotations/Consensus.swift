@@ -44,15 +44,7 @@ public enum Consensus {
                 var batch = ImportBatch.starting(
                     kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
                 try batch.insert(db)
-                var filter = ""
-                var arguments: StatementArguments = []
-                if let label {
-                    guard let id = try LabelIndex(db).id(for: label) else {
-                        throw DiagnosticsError(summary: "unknown label '\(label)'", diagnostics: [])
-                    }
-                    filter = "AND r.label_id = ?"
-                    arguments = [id]
-                }
+                let (filter, arguments) = try LabelIndex.condition(db, name: label, column: "r.label_id")
                 let rows = try Row.fetchAll(
                     db,
                     sql: """

@@ -37,6 +37,16 @@ public struct LabelIndex: Sendable {
     /// The label a name or synonym refers to.
     public func id(for name: String) -> Int64? { byKey[Self.key(name)] }
 
+    /// An SQL condition `AND <column> = ?` for a label given by name or synonym, with its argument;
+    /// empty when `name` is nil. An unknown label is an error.
+    public static func condition(_ db: Database, name: String?, column: String) throws -> (String, StatementArguments) {
+        guard let name else { return ("", []) }
+        guard let id = try LabelIndex(db).id(for: name) else {
+            throw DiagnosticsError(summary: "unknown label '\(name)'", diagnostics: [])
+        }
+        return ("AND \(column) = ?", [id])
+    }
+
     /// The canonical name of a label.
     public func name(of id: Int64) -> String? { names[id] }
 }

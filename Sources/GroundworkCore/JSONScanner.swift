@@ -537,7 +537,7 @@ struct JSONScanner: ~Copyable {
         }
     }
 
-    /// Decodes `\uXXXX` (or a surrogate pair `\uXXXX\uXXXX`) at `j`; returns its length in bytes.
+    /// Decodes a `\u` escape of four hex digits (or a surrogate pair of two such escapes) at `j`; returns its length in bytes.
     private mutating func unicodeEscape(
         at j: Int, limit: Int, stop: StringStop, emit: Bool, quote: (line: Int, column: Int)
     ) throws(JSONSyntaxError) -> Int {

@@ -77,15 +77,8 @@ public enum ImageDecoder {
     public static func inspect(
         _ data: UnsafeRawBufferPointer, maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodeError) -> ImageInfo {
-        let format = try codecFormat(of: data)
-        let limit = UInt64(max(0, maxPixels))
-        let orientation = ExifOrientation.read(from: data, format: format) ?? 1
-        return try data.withMemoryRebound(to: UInt8.self) { bytes throws(ImageDecodeError) in
-            var header = gw_image()
-            var error = gw_error()
-            let status = format.decodeHeader(bytes, limit, &header, &error)
-            try check(status, &error, format)
-            return makeInfo(header, format: format, orientation: orientation)
+        try readInfo(data, maxPixels: maxPixels) { format, bytes, limit, image, error in
+            format.decodeHeader(bytes, limit, &image, &error)
         }
     }
 
@@ -96,13 +89,24 @@ public enum ImageDecoder {
     public static func validate(
         _ data: UnsafeRawBufferPointer, maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodeError) -> ImageInfo {
+        try readInfo(data, maxPixels: maxPixels) { format, bytes, limit, image, error in
+            format.validate(bytes, limit, &image, &error)
+        }
+    }
+
+    /// The shared frame of `inspect` and `validate`: sniff the format, read the EXIF orientation,
+    /// run one C call that fills a `gw_image` without pixels, and turn it into an `ImageInfo`.
+    private static func readInfo(
+        _ data: UnsafeRawBufferPointer, maxPixels: Int,
+        _ call: (ImageFormat, UnsafeBufferPointer<UInt8>, UInt64, inout gw_image, inout gw_error) -> Int32
+    ) throws(ImageDecodeError) -> ImageInfo {
         let format = try codecFormat(of: data)
         let limit = UInt64(max(0, maxPixels))
         let orientation = ExifOrientation.read(from: data, format: format) ?? 1
         return try data.withMemoryRebound(to: UInt8.self) { bytes throws(ImageDecodeError) in
             var image = gw_image()
             var error = gw_error()
-            let status = format.validate(bytes, limit, &image, &error)
+            let status = call(format, bytes, limit, &image, &error)
             try check(status, &error, format)
             return makeInfo(image, format: format, orientation: orientation)
         }
