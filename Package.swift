@@ -32,12 +32,22 @@ let package = Package(
             name: "CImageCodecs",
             dependencies: ["CPNG", "CJPEG"]
         ),
+        // The extern "C" face over DCMTK (Debian's `libdcmtk-dev`). DCMTK's pkg-config file is
+        // broken on Debian 12, so its libraries are linked by name.
+        .target(
+            name: "CDICOM",
+            linkerSettings: [
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmjpeg"), .linkedLibrary("ijg8"),
+                .linkedLibrary("ijg12"), .linkedLibrary("ijg16"), .linkedLibrary("dcmimgle"),
+                .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
+            ]
+        ),
         // Shared plumbing: located errors, CSV reading, terminal progress.
         .target(name: "GroundworkCore"),
         // Format sniffing, decoding to pixel buffers, EXIF orientation, encoding.
         .target(
             name: "GroundworkImaging",
-            dependencies: ["CImageCodecs", "GroundworkCore"]
+            dependencies: ["CImageCodecs", "CDICOM", "GroundworkCore"]
         ),
         // Geometry in Groundwork's one convention: boxes, polygons, RLE masks, and every named
         // conversion in and out. Pure Swift, no dependencies (the metrics read it too).
@@ -75,10 +85,32 @@ let package = Package(
             sources: ["BundledData.swift"],
             resources: [.copy("taxonomy"), .copy("templates")]
         ),
+        // Splits, leakage checks, frozen releases, manifests, one writer per export format, verify.
+        .target(
+            name: "GroundworkReleases",
+            dependencies: [
+                "GroundworkCore",
+                "GroundworkGeometry",
+                "GroundworkImaging",
+                "GroundworkStore",
+                "GroundworkAnnotations",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Grounding metrics: attention submissions, preprocessing maps, one type per metric,
+        // aggregation and comparison. Reads release folders, never the project database.
+        .target(
+            name: "GroundworkMetrics",
+            dependencies: ["GroundworkCore", "GroundworkGeometry", "GroundworkImaging"]
+        ),
         // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
         .target(
             name: "GroundworkDemo",
-            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore", "GroundworkAnnotations"]
+            dependencies: [
+                "GroundworkImaging", "GroundworkStore", "GroundworkCore", "GroundworkAnnotations", "GroundworkReleases",
+                "GroundworkMetrics",
+            ]
         ),
         // The command-line tool: a thin layer, one command a file.
         .executableTarget(
@@ -90,6 +122,8 @@ let package = Package(
                 "GroundworkAnnotations",
                 "GroundworkBundledData",
                 "GroundworkDemo",
+                "GroundworkReleases",
+                "GroundworkMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,8 +150,21 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "GroundworkReleasesTests",
+            dependencies: ["GroundworkReleases", "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkMetricsTests",
+            dependencies: ["GroundworkMetrics", "GroundworkGeometry", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkDICOMTests",
+            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore", "CDICOM"]
+        ),
+        .testTarget(
             name: "GroundworkCLITests",
             dependencies: ["groundwork", "GroundworkStore", "GroundworkImaging"]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -177,6 +177,142 @@ public enum Schema {
                     END;
                     """)
         }
+        migrator.registerMigration("v3: sources, review flags, perceptual hashes, splits, releases") { db in
+            try db.execute(
+                sql: """
+                    -- A flag set on an image that may carry burned-in identifiers; a release refuses
+                    -- 'flagged' images until a reviewer sets 'cleared'.
+                    ALTER TABLE image ADD COLUMN review_flag TEXT CHECK (review_flag IS NULL OR review_flag IN ('flagged', 'cleared'));
+                    ALTER TABLE image ADD COLUMN review_reason TEXT;
+                    -- 64-bit perceptual hash of the decoded pixels (see PerceptualHash), computed on demand.
+                    ALTER TABLE image ADD COLUMN phash INTEGER;
+
+                    -- Per-source release policy: a licence for the whole source, and whether its
+                    -- pixels may leave the project (restricted sources are exported by reference).
+                    CREATE TABLE source_policy (
+                        name TEXT PRIMARY KEY,
+                        license TEXT,
+                        restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),
+                        citation TEXT
+                    );
+
+                    CREATE TABLE split (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        group_by TEXT NOT NULL CHECK (group_by IN ('patient', 'study', 'image', 'source')),
+                        ratios TEXT NOT NULL CHECK (json_valid(ratios)),
+                        stratify TEXT NOT NULL CHECK (json_valid(stratify)),
+                        seed INTEGER NOT NULL,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    -- One row a group: every image of a group lands in the group's part.
+                    CREATE TABLE split_assignment (
+                        split_id INTEGER NOT NULL REFERENCES split(id) ON DELETE CASCADE,
+                        group_key TEXT NOT NULL,
+                        part TEXT NOT NULL,
+                        PRIMARY KEY (split_id, group_key)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE release (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        version TEXT NOT NULL UNIQUE,
+                        major INTEGER NOT NULL,
+                        minor INTEGER NOT NULL,
+                        patch INTEGER NOT NULL,
+                        created_at TEXT NOT NULL,
+                        notes TEXT,
+                        split_name TEXT,
+                        parameters TEXT NOT NULL CHECK (json_valid(parameters)),
+                        split_report TEXT NOT NULL CHECK (json_valid(split_report)),
+                        leakage_report TEXT NOT NULL CHECK (json_valid(leakage_report)),
+                        content_hash TEXT NOT NULL
+                    );
+                    CREATE TABLE release_image (
+                        release_id INTEGER NOT NULL REFERENCES release(id),
+                        image_id INTEGER NOT NULL,
+                        split TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        format TEXT NOT NULL,
+                        byte_size INTEGER NOT NULL,
+                        width INTEGER NOT NULL,
+                        height INTEGER NOT NULL,
+                        modality TEXT,
+                        body_part TEXT,
+                        patient_id TEXT,
+                        study_id TEXT,
+                        source TEXT,
+                        license TEXT,
+                        restricted INTEGER NOT NULL,
+                        original_path TEXT NOT NULL,
+                        attributes TEXT NOT NULL,
+                        PRIMARY KEY (release_id, image_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE release_label (
+                        release_id INTEGER NOT NULL REFERENCES release(id),
+                        label_id INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        display_name TEXT NOT NULL,
+                        synonyms TEXT NOT NULL,
+                        parent TEXT,
+                        category TEXT,
+                        radlex TEXT,
+                        snomed TEXT,
+                        PRIMARY KEY (release_id, label_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE release_region (
+                        release_id INTEGER NOT NULL REFERENCES release(id),
+                        region_id INTEGER NOT NULL,
+                        image_id INTEGER NOT NULL,
+                        label_id INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        geometry TEXT NOT NULL,
+                        x0 REAL NOT NULL,
+                        y0 REAL NOT NULL,
+                        x1 REAL NOT NULL,
+                        y1 REAL NOT NULL,
+                        area REAL NOT NULL,
+                        annotator TEXT,
+                        status TEXT NOT NULL,
+                        consensus_method TEXT,
+                        PRIMARY KEY (release_id, region_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX release_region_image ON release_region(release_id, image_id);
+                    CREATE TABLE release_vqa (
+                        release_id INTEGER NOT NULL REFERENCES release(id),
+                        vqa_id INTEGER NOT NULL,
+                        image_id INTEGER NOT NULL,
+                        question TEXT NOT NULL,
+                        answer TEXT NOT NULL,
+                        answer_type TEXT NOT NULL,
+                        options TEXT,
+                        correct_option INTEGER,
+                        question_type TEXT NOT NULL,
+                        label_id INTEGER,
+                        groundable INTEGER NOT NULL,
+                        language TEXT NOT NULL,
+                        template_id TEXT,
+                        annotator TEXT,
+                        status TEXT NOT NULL,
+                        region_ids TEXT NOT NULL,
+                        PRIMARY KEY (release_id, vqa_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX release_vqa_image ON release_vqa(release_id, image_id);
+                    """)
+            // Released content is immutable: enforced where the data lives, for every release table.
+            // The one exception: the release row is sealed once, in the transaction that creates it,
+            // by setting its content hash (the hash is over the rows written after the release row).
+            for table in ["release", "release_image", "release_label", "release_region", "release_vqa"] {
+                let unsealed = table == "release" ? "WHEN OLD.content_hash != ''" : ""
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_immutable_update BEFORE UPDATE ON \(table) \(unsealed)
+                        BEGIN SELECT RAISE(ABORT, 'released content is immutable (\(table))'); END;
+                        CREATE TRIGGER \(table)_immutable_delete BEFORE DELETE ON \(table)
+                        BEGIN SELECT RAISE(ABORT, 'released content is immutable (\(table))'); END;
+                        """)
+            }
+        }
         return migrator
     }
 }
