@@ -146,12 +146,16 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkAnnotationsTests",
-            dependencies: ["GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkGeometry", "GroundworkCore"],
+            dependencies: [
+                "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkGeometry", "GroundworkCore",
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "GroundworkReleasesTests",
-            dependencies: ["GroundworkReleases", "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkCore"]
+            dependencies: [
+                "GroundworkReleases", "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkCore",
+            ]
         ),
         .testTarget(
             name: "GroundworkMetricsTests",
