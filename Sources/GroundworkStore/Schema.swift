@@ -186,6 +186,9 @@ public enum Schema {
                     ALTER TABLE image ADD COLUMN review_reason TEXT;
                     -- 64-bit perceptual hash of the decoded pixels (see PerceptualHash), computed on demand.
                     ALTER TABLE image ADD COLUMN phash INTEGER;
+                    -- How the stored pixels were rendered from their original (DICOM): a JSON record of
+                    -- every pipeline step and the SHA-256 of both files; NULL for PNG and JPEG imports.
+                    ALTER TABLE image ADD COLUMN render TEXT CHECK (render IS NULL OR json_valid(render));
 
                     -- Per-source release policy: a licence for the whole source, and whether its
                     -- pixels may leave the project (restricted sources are exported by reference).
@@ -246,6 +249,7 @@ public enum Schema {
                         restricted INTEGER NOT NULL,
                         original_path TEXT NOT NULL,
                         attributes TEXT NOT NULL,
+                        render TEXT,
                         PRIMARY KEY (release_id, image_id)
                     ) WITHOUT ROWID;
                     CREATE TABLE release_label (
