@@ -1,0 +1,215 @@
+import Crypto
+import Foundation
+import GroundworkCore
+
+/// One file of an export, as its manifest lists it.
+public struct ManifestEntry: Codable, Sendable, Equatable {
+    /// The path relative to the export folder, with `/` separators.
+    public var path: String
+    /// Lowercase hex SHA-256 of the file's bytes.
+    public var sha256: String
+    public var size: Int
+
+    /// Describes one file.
+    public init(path: String, sha256: String, size: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+    }
+
+    /// The root hash over entries: SHA-256 of the lines `<sha256>  <size>  <path>\n`, one an entry,
+    /// sorted by path (byte order). `manifest.json` itself is not an entry.
+    public static func rootHash(_ entries: [ManifestEntry]) -> String {
+        var hasher = SHA256()
+        for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) {
+            hasher.update(data: Array("\(entry.sha256)  \(entry.size)  \(entry.path)\n".utf8))
+        }
+        return hex(hasher.finalize())
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The folder an export is written into: a hidden temporary sibling of the target, published by
+/// one rename at the end, so that a failure or a kill never leaves a half export at the target.
+/// It records every file written (path, SHA-256, size) for the manifest.
+public final class ExportFolder: @unchecked Sendable {
+    /// The temporary folder being written.
+    public let root: String
+    /// The target the export is published to.
+    public let target: String
+    private let lock = NSLock()
+    private var entries: [String: ManifestEntry] = [:]
+
+    /// The prefix of temporary export folders (`groundwork check` does not look there; a stale one
+    /// left by a killed export is removed by the next export to the same target).
+    public static let temporaryPrefix = ".groundwork-export-"
+
+    /// Creates the temporary folder next to `target`. A non-empty target is refused unless `force`.
+    init(target: String, force: Bool) throws {
+        let absolute = FileIO.absolute(target)
+        self.target = absolute
+        let kind = FileIO.kind(absolute)
+        if kind.exists {
+            guard kind.isDirectory else { throw ExportError.targetNotFolder(absolute) }
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? []
+            if !contents.isEmpty && !force { throw ExportError.targetNotEmpty(absolute) }
+        }
+        let parent = (absolute as NSString).deletingLastPathComponent
+        let name = (absolute as NSString).lastPathComponent
+        try FileIO.makeDirectories(parent)
+        // Stale temporaries of earlier, killed exports to this target.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        where entry.hasPrefix("\(Self.temporaryPrefix)\(name)-") {
+            try? FileManager.default.removeItem(atPath: "\(parent)/\(entry)")
+        }
+        root = "\(parent)/\(Self.temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileIO.makeDirectories(root)
+    }
+
+    /// Writes a whole file and records it.
+    public func write(_ path: String, bytes: [UInt8]) throws {
+        try prepare(path)
+        try bytes.withUnsafeBytes { try FileIO.writeNew("\(root)/\(path)", bytes: $0) }
+        record(ManifestEntry(path: path, sha256: ManifestEntry.hex(SHA256.hash(data: bytes)), size: bytes.count))
+    }
+
+    /// Writes a text file (UTF-8) and records it.
+    public func write(_ path: String, text: String) throws { try write(path, bytes: Array(text.utf8)) }
+
+    /// Opens a file for streaming writes; close it to record it.
+    public func stream(_ path: String) throws -> ExportStream {
+        try prepare(path)
+        return try ExportStream(folder: self, path: path)
+    }
+
+    /// Hard-links a file into the folder (falls back to a copy across file systems) and records it
+    /// with the hash the caller vouches for (the object store's name for it).
+    func link(_ path: String, from source: String, sha256: String, size: Int) throws {
+        try prepare(path)
+        if Foundation.link(source, "\(root)/\(path)") != 0 {
+            let bytes = try FileIO.readAll(source)
+            try write(path, bytes: bytes)
+            return
+        }
+        record(ManifestEntry(path: path, sha256: sha256, size: size))
+    }
+
+    func record(_ entry: ManifestEntry) {
+        lock.lock()
+        entries[entry.path] = entry
+        lock.unlock()
+    }
+
+    /// The files written so far, by path.
+    public var manifestEntries: [ManifestEntry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    private func prepare(_ path: String) throws {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+            throw ExportError.badPath(path)
+        }
+        let directory = ("\(root)/\(path)" as NSString).deletingLastPathComponent
+        try FileIO.makeDirectories(directory)
+    }
+
+    /// Moves the finished folder to the target: one rename (an existing target is first moved
+    /// aside and removed after the rename).
+    func publish() throws {
+        let kind = FileIO.kind(target)
+        var aside: String?
+        if kind.exists {
+            let moved = root + "-previous"
+            guard rename(target, moved) == 0 else { throw FileIOError(path: target, operation: "replace", code: errno) }
+            aside = moved
+        }
+        guard rename(root, target) == 0 else {
+            let code = errno
+            if let aside { _ = rename(aside, target) }
+            throw FileIOError(path: target, operation: "publish the export to", code: code)
+        }
+        if let aside { try? FileManager.default.removeItem(atPath: aside) }
+    }
+
+    /// Removes the temporary folder (after a failure).
+    func discard() { try? FileManager.default.removeItem(atPath: root) }
+}
+
+/// A file being written into an export: buffered, hashed as it goes.
+public final class ExportStream {
+    private let folder: ExportFolder
+    private let path: String
+    private let handle: FileHandle
+    private var hasher = SHA256()
+    private var buffer: [UInt8] = []
+    private var size = 0
+
+    init(folder: ExportFolder, path: String) throws {
+        self.folder = folder
+        self.path = path
+        let full = "\(folder.root)/\(path)"
+        guard FileManager.default.createFile(atPath: full, contents: nil) else {
+            throw FileIOError(path: full, operation: "create", code: errno)
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: full))
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    /// Appends text (UTF-8).
+    public func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// Appends bytes.
+    public func write(bytes: some Sequence<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        hasher.update(data: buffer)
+        try handle.write(contentsOf: buffer)
+        size += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, closes and records the file.
+    public func close() throws {
+        try flush()
+        try handle.close()
+        folder.record(ManifestEntry(path: path, sha256: ManifestEntry.hex(hasher.finalize()), size: size))
+    }
+}
+
+/// Why an export could not be written.
+public enum ExportError: Error, Sendable, CustomStringConvertible {
+    case targetNotEmpty(String)
+    case targetNotFolder(String)
+    case badPath(String)
+    case corruptObject(image: String, path: String)
+    case missingObject(image: String, path: String)
+
+    public var description: String {
+        switch self {
+        case .targetNotEmpty(let path): "\(path) is not empty: choose an empty folder or pass --force to replace it"
+        case .targetNotFolder(let path): "\(path) exists and is not a folder"
+        case .badPath(let path): "internal: export path '\(path)' escapes the export folder"
+        case .corruptObject(let image, let path):
+            "image \(image): its object \(path) does not match its SHA-256 (run groundwork check)"
+        case .missingObject(let image, let path): "image \(image): its object \(path) is missing (run groundwork check)"
+        }
+    }
+}

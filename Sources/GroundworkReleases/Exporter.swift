@@ -1,0 +1,203 @@
+import Crypto
+import Foundation
+import GRDB
+import GroundworkCore
+import GroundworkStore
+
+/// The export formats.
+public enum ExportFormat: String, Codable, Sendable, CaseIterable {
+    /// Groundwork's own lossless JSONL: what `groundwork score` reads.
+    case jsonl
+}
+
+/// Whether image files are copied into an export, hard-linked from the project, or left out.
+public enum ImageMode: String, Codable, Sendable, CaseIterable {
+    case copy, link, none
+}
+
+/// What a writer is told about each image: where its file is inside the export, if anywhere.
+public struct ExportedImages: Sendable {
+    /// Image id → path relative to the export folder; absent when the image is not in the export
+    /// (`--images none`, or a restricted source: exported by reference only).
+    public var paths: [Int64: String]
+    /// The image mode asked for.
+    public var mode: ImageMode
+    /// Where the project's objects are (writers that embed pixels, like VLMEvalKit's, read them).
+    public var objects: ObjectStore
+}
+
+/// One export format's writer: the files of the format, given a frozen release.
+///
+/// The exporter copies the image files first (in parallel, at the paths `imagePath` gives), then
+/// calls `write`; the manifest, the atomic publication and the hashing of every file are the
+/// exporter's. Writers write deterministic bytes: sorted keys, items by id, no wall-clock time but
+/// the release's own.
+public protocol ExportWriter {
+    /// The format this writer writes.
+    var format: ExportFormat { get }
+    /// Where an image's file goes inside the export, or nil for formats that embed or omit files.
+    func imagePath(_ image: ReleasedImage) -> String?
+    /// Writes the format's files into `folder`.
+    func write(_ release: ReleaseContent, images: ExportedImages, to folder: ExportFolder) throws
+}
+
+/// The `manifest.json` of every export.
+public struct ExportManifest: Codable, Sendable, Equatable {
+    /// The release as recorded.
+    public struct Release: Codable, Sendable, Equatable {
+        public var version: String
+        /// The release's creation time: the only wall-clock time in an export.
+        public var created: String
+        public var notes: String?
+        public var contentHash: String
+        public var parameters: ReleaseParameters
+    }
+
+    /// The tool that wrote the export.
+    public struct Tool: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+    }
+
+    /// The export's own parameters.
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var images: ImageMode
+    }
+
+    public var manifestVersion: Int
+    public var format: ExportFormat
+    public var release: Release
+    public var tool: Tool
+    /// The version of the release tables' layout.
+    public var schemaVersion: Int
+    public var parameters: Parameters
+    public var counts: [PartCounts]
+    public var sources: [ReleaseSummary.Source]
+    public var leakage: LeakageReport
+    /// Every file of the export but the manifest, by path.
+    public var files: [ManifestEntry]
+    /// `ManifestEntry.rootHash(files)`.
+    public var rootHash: String
+
+    /// The manifest's file name.
+    public static let fileName = "manifest.json"
+    /// The manifest layout's version.
+    public static let currentVersion = 1
+}
+
+/// What `groundwork export` reports.
+public struct ExportReport: Codable, Sendable, Equatable {
+    public var version: String
+    public var format: ExportFormat
+    public var out: String
+    public var images: ImageMode
+    public var files: Int
+    public var bytes: Int
+    public var imagesWritten: Int
+    /// Images exported by reference only (restricted sources).
+    public var imagesByReference: Int
+    public var rootHash: String
+}
+
+/// Writes a release in a format: images, the format's files, the manifest; atomically.
+public enum Exporter {
+    /// The writer of a format.
+    public static func writer(for format: ExportFormat) -> any ExportWriter {
+        switch format {
+        case .jsonl: JSONLWriter()
+        }
+    }
+
+    /// Exports release `version` of `project` to `out`.
+    public static func export(
+        _ project: Project, version: String, format: ExportFormat, out: String, images mode: ImageMode = .copy,
+        force: Bool = false, showProgress: Bool = false
+    ) throws -> ExportReport {
+        let writer = writer(for: format)
+        let folder = try ExportFolder(target: out, force: force)
+        do {
+            let report = try project.database.read { db -> ExportReport in
+                let release = try ReleaseContent(db: db, version: version)
+                // 1. The image files, in parallel.
+                var toCopy: [(image: ReleasedImage, path: String)] = []
+                var byReference = 0
+                try release.forEachImage(split: nil) { image in
+                    if image.restricted {
+                        byReference += 1
+                    } else if mode != .none, let path = writer.imagePath(image) {
+                        toCopy.append((image, path))
+                    }
+                }
+                try copyImages(toCopy, mode: mode, objects: project.objects, folder: folder, showProgress: showProgress)
+                var paths: [Int64: String] = [:]
+                for (image, path) in toCopy { paths[image.id] = path }
+                // 2. The format's files.
+                try writer.write(
+                    release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                // 3. The manifest.
+                let entries = folder.manifestEntries
+                let summary = release.summary
+                let manifest = ExportManifest(
+                    manifestVersion: ExportManifest.currentVersion, format: format,
+                    release: .init(
+                        version: summary.version, created: summary.created, notes: summary.notes,
+                        contentHash: summary.contentHash, parameters: summary.parameters),
+                    tool: .init(name: "groundwork", version: GroundworkVersion.current),
+                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode), counts: summary.splits,
+                    sources: summary.sources, leakage: summary.leakage, files: entries,
+                    rootHash: ManifestEntry.rootHash(entries))
+                let text = try CanonicalJSON.string(manifest) + "\n"
+                try Array(text.utf8).withUnsafeBytes {
+                    try FileIO.writeNew("\(folder.root)/\(ExportManifest.fileName)", bytes: $0)
+                }
+                return ExportReport(
+                    version: summary.version, format: format, out: folder.target, images: mode, files: entries.count,
+                    bytes: entries.reduce(0) { $0 + $1.size }, imagesWritten: toCopy.count, imagesByReference: byReference,
+                    rootHash: manifest.rootHash)
+            }
+            try folder.publish()
+            return report
+        } catch {
+            folder.discard()
+            throw error
+        }
+    }
+
+    /// Copies (verifying each object's SHA-256 on the way) or hard-links the image files, on all cores.
+    static func copyImages(
+        _ images: [(image: ReleasedImage, path: String)], mode: ImageMode, objects: ObjectStore, folder: ExportFolder,
+        showProgress: Bool
+    ) throws {
+        let progress = ProgressBar(total: images.count, label: "exporting images", enabled: showProgress)
+        defer { progress.finish() }
+        try orderedParallelMap(count: images.count, window: 64) { index -> (any Error)? in
+            let (image, path) = images[index]
+            let source = objects.path(for: image.sha256)
+            do {
+                if mode == .link {
+                    guard FileIO.kind(source).isRegular else {
+                        throw ExportError.missingObject(image: image.sha256, path: source)
+                    }
+                    try folder.link(path, from: source, sha256: image.sha256, size: image.byteSize)
+                } else {
+                    let bytes: [UInt8]
+                    do { bytes = try FileIO.readAll(source) } catch {
+                        throw ExportError.missingObject(image: image.sha256, path: source)
+                    }
+                    let digest = ManifestEntry.hex(SHA256.hash(data: bytes))
+                    guard digest == image.sha256 else { throw ExportError.corruptObject(image: image.sha256, path: source) }
+                    let target = "\(folder.root)/\(path)"
+                    try FileIO.makeDirectories((target as NSString).deletingLastPathComponent)
+                    try bytes.withUnsafeBytes { try FileIO.writeNew(target, bytes: $0) }
+                    folder.record(ManifestEntry(path: path, sha256: digest, size: bytes.count))
+                }
+                return nil
+            } catch {
+                return error
+            }
+        } consume: { _, error in
+            progress.advance()
+            if let error { throw error }
+        }
+    }
+}
