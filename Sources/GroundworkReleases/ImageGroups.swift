@@ -1,5 +1,6 @@
 import Crypto
 import GRDB
+import GroundworkCore
 
 /// The images of a project gathered into split groups, with what stratification needs to know.
 ///
@@ -124,18 +125,24 @@ public struct ImageFilter: Sendable, Equatable, Codable {
     public static let all = ImageFilter(conditions: [])
 
     /// Parses `column=value,column=value`; an unknown column or a malformed item is an error.
-    public static func parse(_ text: String) throws(FilterError) -> ImageFilter {
+    public static func parse(_ text: String) throws(DiagnosticsError) -> ImageFilter {
         var conditions: [Condition] = []
         for item in text.split(separator: ",") {
             let pieces = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pieces.count == 2, !pieces[0].isEmpty else { throw FilterError(message: "'\(item)' is not COLUMN=VALUE") }
+            guard pieces.count == 2, !pieces[0].isEmpty else { throw invalid("'\(item)' is not COLUMN=VALUE") }
             let column = String(pieces[0])
             guard columns.contains(column) else {
-                throw FilterError(message: "unknown column '\(column)' (one of \(columns.joined(separator: ", ")))")
+                throw invalid("unknown column '\(column)' (one of \(columns.joined(separator: ", ")))")
             }
             conditions.append(Condition(column: column, value: String(pieces[1])))
         }
         return ImageFilter(conditions: conditions)
+    }
+
+    private static func invalid(_ message: String) -> DiagnosticsError {
+        DiagnosticsError(
+            summary: "invalid --where: \(message)",
+            diagnostics: [Diagnostic(.error, file: "--where", code: "invalid_filter", message: message)])
     }
 
     /// An SQL condition on table `image` (columns come from the fixed list, values are bound).
@@ -147,10 +154,4 @@ public struct ImageFilter: Sendable, Equatable, Codable {
 
     /// `column=value,…` as given (empty for no filter).
     public var description: String { conditions.map { "\($0.column)=\($0.value)" }.joined(separator: ",") }
-}
-
-/// A malformed `--where`.
-public struct FilterError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { "invalid --where: \(message)" }
 }

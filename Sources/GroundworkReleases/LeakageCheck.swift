@@ -65,6 +65,29 @@ public enum LeakageCheck {
     /// Near-duplicate pairs listed in a report at most (all are counted).
     public static let listedPairsLimit = 1000
 
+    /// Checks a stored split (`split` nil: the project's only split) for leakage across its parts.
+    public static func check(
+        _ project: Project, split: String?, threshold: Int = defaultThreshold, showProgress: Bool = false
+    ) throws -> (split: String, report: LeakageReport) {
+        try computeMissingHashes(project, showProgress: showProgress)
+        return try project.database.read { db in
+            var name = split
+            if name == nil {
+                let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
+                guard names.count == 1 else {
+                    throw DiagnosticsError(
+                        summary: names.isEmpty
+                            ? "the project has no split: make one with groundwork split"
+                            : "the project has several splits (\(names.joined(separator: ", "))): name one with --split",
+                        diagnostics: [])
+                }
+                name = names[0]
+            }
+            let parts = try Splitter.parts(db, split: name!)
+            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold))
+        }
+    }
+
     /// Computes and stores the perceptual hash of every image that lacks one (decoding on all
     /// cores, writing in one short transaction at the end). Images that cannot be decoded keep
     /// no hash and are reported by `run`.

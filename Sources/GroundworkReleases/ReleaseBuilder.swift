@@ -231,44 +231,48 @@ public enum ReleaseBuilder {
 
     /// Copies what the release holds into the release tables.
     private static func snapshot(_ db: Database, releaseId: Int64, statuses: String) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO release_image (release_id, image_id, split, sha256, format, byte_size, width, height, modality,
-                    body_part, patient_id, study_id, source, license, restricted, original_path, attributes, render)
-                SELECT ?1, image.id, s.part, image.sha256, image.format, image.byte_size, image.width, image.height,
-                       image.modality, image.body_part, image.patient_id, image.study_id, image.source,
-                       COALESCE(image.license, p.license), COALESCE(p.restricted, 0), image.original_path,
-                       json_remove(image.attributes, '$.dicom'), image.render
-                FROM image JOIN release_scope s ON s.image_id = image.id
-                LEFT JOIN source_policy p ON p.name = image.source;
-
-                INSERT INTO release_region (release_id, region_id, image_id, label_id, kind, geometry, x0, y0, x1, y1, area,
-                    annotator, status, consensus_method)
-                SELECT ?1, r.id, r.image_id, r.label_id, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, a.name,
-                       r.status, r.consensus_method
-                FROM region r JOIN release_scope s ON s.image_id = r.image_id
-                LEFT JOIN annotator a ON a.id = r.annotator_id
-                WHERE r.status IN \(statuses);
-
-                INSERT INTO release_vqa (release_id, vqa_id, image_id, question, answer, answer_type, options, correct_option,
-                    question_type, label_id, groundable, language, template_id, annotator, status, region_ids)
-                SELECT ?1, v.id, v.image_id, v.question, v.answer, v.answer_type, v.options, v.correct_option,
-                       v.question_type, v.target_label_id, v.groundable, v.language, v.template_id, a.name, v.status,
-                       COALESCE((SELECT json_group_array(t.region_id) FROM
-                                   (SELECT t.region_id FROM vqa_target t JOIN release_region rr
-                                      ON rr.release_id = ?1 AND rr.region_id = t.region_id
-                                    WHERE t.vqa_id = v.id ORDER BY t.region_id) t), '[]')
-                FROM vqa_item v JOIN release_scope s ON s.image_id = v.image_id
-                LEFT JOIN annotator a ON a.id = v.annotator_id
-                WHERE v.status IN \(statuses);
-
-                INSERT INTO release_label (release_id, label_id, name, display_name, synonyms, parent, category, radlex, snomed)
-                SELECT ?1, l.id, l.name, l.display_name, l.synonyms, parent.name, l.category, l.radlex, l.snomed
-                FROM label l LEFT JOIN label parent ON parent.id = l.parent_id
-                WHERE l.id IN (SELECT label_id FROM release_region WHERE release_id = ?1
-                               UNION SELECT label_id FROM release_vqa WHERE release_id = ?1 AND label_id IS NOT NULL);
-                """,
-            arguments: [releaseId])
+        let statements = [
+            """
+            INSERT INTO release_image (release_id, image_id, split, sha256, format, byte_size, width, height, modality,
+                body_part, patient_id, study_id, source, license, restricted, original_path, attributes, render)
+            SELECT ?1, image.id, s.part, image.sha256, image.format, image.byte_size, image.width, image.height,
+                   image.modality, image.body_part, image.patient_id, image.study_id, image.source,
+                   COALESCE(image.license, p.license), COALESCE(p.restricted, 0), image.original_path,
+                   json_remove(image.attributes, '$.dicom'), image.render
+            FROM image JOIN release_scope s ON s.image_id = image.id
+            LEFT JOIN source_policy p ON p.name = image.source
+            """,
+            """
+            INSERT INTO release_region (release_id, region_id, image_id, label_id, kind, geometry, x0, y0, x1, y1, area,
+                annotator, status, consensus_method)
+            SELECT ?1, r.id, r.image_id, r.label_id, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, a.name,
+                   r.status, r.consensus_method
+            FROM region r JOIN release_scope s ON s.image_id = r.image_id
+            LEFT JOIN annotator a ON a.id = r.annotator_id
+            WHERE r.status IN \(statuses)
+            """,
+            """
+            INSERT INTO release_vqa (release_id, vqa_id, image_id, question, answer, answer_type, options, correct_option,
+                question_type, label_id, groundable, language, template_id, annotator, status, region_ids)
+            SELECT ?1, v.id, v.image_id, v.question, v.answer, v.answer_type, v.options, v.correct_option,
+                   v.question_type, v.target_label_id, v.groundable, v.language, v.template_id, a.name, v.status,
+                   COALESCE((SELECT json_group_array(t.region_id) FROM
+                               (SELECT t.region_id FROM vqa_target t JOIN release_region rr
+                                  ON rr.release_id = ?1 AND rr.region_id = t.region_id
+                                WHERE t.vqa_id = v.id ORDER BY t.region_id) t), '[]')
+            FROM vqa_item v JOIN release_scope s ON s.image_id = v.image_id
+            LEFT JOIN annotator a ON a.id = v.annotator_id
+            WHERE v.status IN \(statuses)
+            """,
+            """
+            INSERT INTO release_label (release_id, label_id, name, display_name, synonyms, parent, category, radlex, snomed)
+            SELECT ?1, l.id, l.name, l.display_name, l.synonyms, parent.name, l.category, l.radlex, l.snomed
+            FROM label l LEFT JOIN label parent ON parent.id = l.parent_id
+            WHERE l.id IN (SELECT label_id FROM release_region WHERE release_id = ?1
+                           UNION SELECT label_id FROM release_vqa WHERE release_id = ?1 AND label_id IS NOT NULL)
+            """,
+        ]
+        for sql in statements { try db.execute(sql: sql, arguments: [releaseId]) }
     }
 
     /// SHA-256 over every released row (without its release id), table by table in key order, each

@@ -14,7 +14,7 @@ import GroundworkStore
 /// 3. New groups are ordered by stratum, then by the seeded hash `SHA-256("seed:group key")`.
 ///    Each in turn goes to the part with the largest deficit in its stratum, where the deficit of
 ///    part *p* is `ratio(p) · (images placed in the stratum + the group's images) − images of p`,
-///    ties broken by the order the parts were given. The result is deterministic for the seed, the
+///    ties broken by the part's deficit over all strata, then by the order the parts were given. The result is deterministic for the seed, the
 ///    parts' proportions in every stratum are met to within one group, and a group's part never
 ///    depends on groups placed after it.
 /// 4. A group's stratum is, for each stratify field, its most frequent value (ties: the smallest).
@@ -114,20 +114,34 @@ public enum Splitter {
             }
         }
         pending.sort { ($0.stratum, $0.order, $0.key) < ($1.stratum, $1.order, $1.key) }
+        var overall: [String: Int] = [:]
+        for counts in placedImages.values {
+            for (part, images) in counts { overall[part, default: 0] += images }
+        }
         var placed: [String] = []
         for item in pending {
             var counts = placedImages[item.stratum, default: [:]]
             let total = counts.values.reduce(0, +) + item.size
+            let overallTotal = overall.values.reduce(0, +) + item.size
             var best = parameters.parts[0].name
-            var bestDeficit = -Double.infinity
+            var bestDeficit = (-Double.infinity, -Double.infinity)
             for part in parameters.parts {
-                let deficit = part.ratio * Double(total) - Double(counts[part.name, default: 0])
-                if deficit > bestDeficit + 1e-12 {
+                // The stratum's deficit decides; the overall deficit breaks its ties (so that many
+                // small strata still fill every part), then the order of the parts.
+                let deficit = (
+                    (part.ratio * Double(total) - Double(counts[part.name, default: 0])),
+                    part.ratio * Double(overallTotal) - Double(overall[part.name, default: 0])
+                )
+                let better =
+                    deficit.0 > bestDeficit.0 + 1e-9
+                    || (abs(deficit.0 - bestDeficit.0) <= 1e-9 && deficit.1 > bestDeficit.1 + 1e-9)
+                if better {
                     best = part.name
                     bestDeficit = deficit
                 }
             }
             counts[best, default: 0] += item.size
+            overall[best, default: 0] += item.size
             placedImages[item.stratum] = counts
             existing[item.key] = best
             placed.append(item.key)

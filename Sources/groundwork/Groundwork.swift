@@ -31,6 +31,11 @@ struct Groundwork: ParsableCommand {
             AgreementCommand.self,
             ConsensusCommand.self,
             StatsCommand.self,
+            SplitCommand.self,
+            ReleaseCommand.self,
+            ExportCommand.self,
+            VerifyCommand.self,
+            SourcesCommand.self,
             CheckCommand.self,
             DemoCommand.self,
         ]

@@ -1,0 +1,157 @@
+import ArgumentParser
+import GroundworkCore
+import GroundworkReleases
+import GroundworkStore
+
+extension ExportFormat: ExpressibleByArgument {}
+extension ImageMode: ExpressibleByArgument {}
+
+/// `groundwork export`
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a release in the form an evaluation harness reads, with a manifest of every file's SHA-256.",
+        discussion: """
+            Formats: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")). Every export holds
+            manifest.json: the release (version, creation time, content hash, parameters), the tool and schema
+            versions, counts per split, licence per source, the leakage report, and the SHA-256 and size of
+            every file, with a root hash over them. Exporting the same release twice gives byte-identical files.
+
+            Writing is atomic: the export is written into a hidden folder next to --out and renamed at the end,
+            so a failure or a kill leaves no half export. A non-empty --out is refused without --force.
+            Images of restricted sources are exported by reference only (path and SHA-256, no pixels).
+
+            Exit codes: 0 written; 1 unknown release or unreadable objects (nothing written); 2 project or
+            output error.
+            """)
+
+    @Argument(help: "The release's version.")
+    var version: String
+
+    @Option(help: "The format: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: ExportFormat
+
+    @Option(help: "The folder to write (created; must be empty unless --force).")
+    var out: String
+
+    @Option(help: "Image files: copy, link (hard links into the project's objects) or none.")
+    var images: ImageMode = .copy
+
+    @Flag(help: "Replace a non-empty --out.")
+    var force = false
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open(json: output.json)
+        let report: ExportReport
+        do {
+            report = try Output.attempt(json: output.json) {
+                try Exporter.export(
+                    project, version: version, format: format, out: out, images: images, force: force,
+                    showProgress: !output.json)
+            }
+        } catch let error as ExportError {
+            try Output.fail(error.description, json: output.json, code: ExitCodes.problems)
+        } catch let error as FileIOError {
+            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
+        }
+        try Output.report(report, json: output.json) {
+            print(
+                "Exported release \(report.version) as \(report.format.rawValue) to \(report.out): \(report.files) file(s), \(Output.bytes(report.bytes)), \(report.imagesWritten) image(s)\(report.imagesByReference > 0 ? ", \(report.imagesByReference) by reference (restricted)" : "")"
+            )
+            print("  root hash \(report.rootHash)")
+        }
+    }
+}
+
+/// `groundwork verify`
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Re-hash an export against its manifest: name every missing, extra or changed file.",
+        discussion: "Exit codes: 0 the folder is exactly what its manifest lists; 1 it is not (or has no valid manifest).")
+
+    @Argument(help: "The export folder.")
+    var folder: String
+
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let report = try Output.attempt(json: output.json) { try Verify.run(folder, showProgress: !output.json) }
+        try Output.report(report, json: output.json) {
+            Output.diagnostics(report.findings)
+            print(
+                "\(report.ok ? "OK" : "FAILED"): \(report.folder) (release \(report.version ?? "?"), \(report.format ?? "?")): \(report.filesChecked) file(s), \(Output.bytes(report.bytesChecked)) checked; \(report.missing.count) missing, \(report.extra.count) extra, \(report.changed.count) changed"
+            )
+        }
+        if !report.ok { throw ExitCode(ExitCodes.problems) }
+    }
+}
+
+/// `groundwork sources …`
+struct SourcesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sources",
+        abstract: "List sources and set their release policy: licence, restricted (exported by reference only).",
+        subcommands: [SourcesListCommand.self, SourcesSetCommand.self],
+        defaultSubcommand: SourcesListCommand.self)
+}
+
+/// `groundwork sources list`
+struct SourcesListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List sources with their policy.")
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open(json: output.json)
+        let sources = try SourcePolicy.list(project)
+        try Output.report(sources, json: output.json) {
+            for source in sources {
+                print(
+                    "\(source.name)\t\(source.images) image(s)\tlicence \(source.license ?? "(per image)")\(source.restricted ? "\trestricted" : "")"
+                )
+            }
+        }
+    }
+}
+
+/// `groundwork sources set`
+struct SourcesSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Set a source's licence, citation, and whether it is restricted.",
+        discussion: """
+            A restricted source (e.g. MIMIC-CXR-derived data, whose licence forbids redistribution) is exported
+            by reference only: paths and SHA-256, never pixels. The source licence covers the source's images
+            that carry no licence of their own.
+            """)
+
+    @Argument(help: "The source's name, as given on import (--source).")
+    var name: String
+
+    @Option(help: "An SPDX licence identifier or expression.")
+    var license: String?
+
+    @Option(help: "How to cite the source.")
+    var citation: String?
+
+    @Flag(inversion: .prefixedNo, help: "Export by reference only (no pixels).")
+    var restricted: Bool?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let project = try projectOptions.open(json: output.json)
+        let policy = try SourcePolicy.set(project, name: name, license: license, restricted: restricted, citation: citation)
+        try Output.report(policy, json: output.json) {
+            print(
+                "\(policy.name): licence \(policy.license ?? "(per image)"), \(policy.restricted ? "restricted (by reference)" : "not restricted"), \(policy.images) image(s)"
+            )
+        }
+    }
+}
