@@ -4,6 +4,7 @@ import GroundworkBundledData
 import GroundworkCore
 import GroundworkGeometry
 import GroundworkImaging
+import GroundworkReleases
 import GroundworkStore
 
 /// What the demo did, step by step.
@@ -21,6 +22,10 @@ public struct DemoReport: Codable, Sendable {
     public var validation: ValidationReport
     public var stats: ProjectStats
     public var check: ProjectCheckReport
+    /// The split (by patient, stratified by modality), release 1.0.0, and its exports.
+    public var split: SplitReport
+    public var release: ReleaseSummary
+    public var exports: [ExportReport]
 }
 
 /// The README's first command: builds a project from the bundled sample data, offline, with the
@@ -31,6 +36,11 @@ public struct DemoReport: Codable, Sendable {
 /// compute the statistics; check the project. Running it again on the same folder is safe: the
 /// samples are byte-identical, so the import adds nothing.
 public enum DemoPipeline {
+    /// The demo's split, release and export formats.
+    static let demoRatios = "train=0.5,test=0.5"
+    static let demoVersion = "1.0.0"
+    static let demoExports: [ExportFormat] = [.jsonl]
+
     public static func run(directory: String, showProgress: Bool) throws -> DemoReport {
         let root = FileIO.absolute(directory)
         let samples = root + "/samples"
@@ -88,11 +98,31 @@ public enum DemoPipeline {
         let questions = try QuestionGenerator.run(
             template: try TemplateFile.load(path: templatePath), negatives: 1, seed: 0, project: project,
             arguments: CommandLine.arguments)
+        let validation = try ProjectValidation.run(project)
+
+        // A split by patient, release 1.0.0 (made once: releases are immutable), and its exports.
+        let split = try Splitter.run(
+            project,
+            parameters: SplitParameters(
+                name: "default", parts: try SplitPart.parse(demoRatios), groupBy: .patient, stratify: [.modality], seed: 0))
+        let release =
+            try ReleaseCatalog.list(project).contains { $0.version == demoVersion }
+            ? try ReleaseCatalog.show(project, version: demoVersion)
+            : try ReleaseBuilder.create(
+                project, request: ReleaseRequest(version: SemanticVersion(demoVersion), notes: "The Groundwork demo release."))
+        var exports: [ExportReport] = []
+        for format in demoExports {
+            exports.append(
+                try Exporter.export(
+                    project, version: demoVersion, format: format, out: "\(root)/exports/\(format.rawValue)-\(demoVersion)",
+                    force: true, showProgress: showProgress))
+        }
         return DemoReport(
             project: project.root, samples: samples, phantoms: phantoms.count,
             targets: phantoms.reduce(0) { $0 + $1.targets.count }, importReport: importReport, regionImports: regionImports,
-            agreement: agreement, consensus: consensus, questions: questions, validation: try ProjectValidation.run(project),
-            stats: try ProjectStats.compute(project), check: try ProjectCheck.run(project, fix: false, showProgress: false))
+            agreement: agreement, consensus: consensus, questions: questions, validation: validation,
+            stats: try ProjectStats.compute(project), check: try ProjectCheck.run(project, fix: false, showProgress: false),
+            split: split, release: release, exports: exports)
     }
 
     /// A COCO JSON of the phantoms' targets as one reader would draw them: boxes `[x, y, w, h]`,

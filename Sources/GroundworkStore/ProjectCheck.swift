@@ -26,6 +26,10 @@ public struct ProjectCheckReport: Codable, Sendable {
 /// Unreferenced objects are warnings (a killed import leaves them; a re-run reuses them);
 /// `fix` removes them and any stray files. Altered or missing objects are errors, never "fixed".
 public enum ProjectCheck {
+    /// Every object a row refers to: images' stored files, and the files of released images (a
+    /// release keeps its objects even after the live image row moved on, e.g. re-rendered).
+    static let referencedObjectsSQL = "SELECT sha256 FROM image UNION SELECT sha256 FROM release_image"
+
     public static func run(_ project: Project, fix: Bool, showProgress: Bool = true) throws -> ProjectCheckReport {
         let (integrity, fkViolations, rows) = try project.database.read { db in
             let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
@@ -50,7 +54,7 @@ public enum ProjectCheck {
 
         let (objects, strays) = project.objects.enumerate()
         let onDisk = Dictionary(objects.map { ($0.sha256, $0.path) }, uniquingKeysWith: { a, _ in a })
-        let referenced = Set(rows.map(\.sha256))
+        let referenced = try project.database.read { db in Set(try String.fetchAll(db, sql: referencedObjectsSQL)) }
         let progress = ProgressBar(total: rows.count, label: "checking", enabled: showProgress)
         defer { progress.finish() }
         orderedParallelMap(
@@ -92,7 +96,7 @@ public enum ProjectCheck {
             // (whose objects are not yet referenced) is never robbed: it holds the lock until it commits.
             try project.database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    let now = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM image"))
+                    let now = Set(try String.fetchAll(db, sql: referencedObjectsSQL))
                     unreferenced = unreferenced.filter { !now.contains($0.sha256) }
                     for object in unreferenced {
                         project.objects.remove(object.sha256)

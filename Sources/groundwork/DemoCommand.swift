@@ -12,8 +12,8 @@ struct DemoCommand: ParsableCommand {
             JPEG with an EXIF orientation, an endoscopy-like RGB JPEG), a metadata CSV and the phantoms' known
             lesion boxes to DIR/samples, creates a project in DIR (or reuses the one there), imports the samples,
             loads the starter taxonomy, imports two readers' boxes (COCO JSON), measures their agreement, makes
-            consensus boxes, generates localization questions with negatives, validates, and checks the project.
-            Running it again adds nothing.
+            consensus boxes, generates localization questions with negatives, validates, checks the project,
+            splits it by patient, cuts release 1.0.0 and exports it to DIR/exports. Running it again adds nothing.
             """)
 
     @Argument(help: "The folder for the demo project.")
@@ -56,7 +56,15 @@ struct DemoCommand: ParsableCommand {
             print("7. Validate: \(report.validation.errors) error(s), \(report.validation.warnings) warning(s)")
             let errors = report.check.findings.filter { $0.severity == .error }.count
             print("8. Check: database \(report.check.integrity), \(report.check.objectsChecked) object(s), \(errors) error(s)")
-            print("Next: cd \(report.project) && groundwork images list")
+            let parts = report.split.parts.map { "\($0.name) \($0.images) image(s)" }.joined(separator: ", ")
+            print("9. Split by patient, stratified by modality: \(parts); \(report.split.leakage.summary)")
+            print("10. Release \(report.release.version): content \(report.release.contentHash.prefix(16))…")
+            for export in report.exports {
+                print(
+                    "11. Exported \(export.format.rawValue) to \(export.out) (\(export.files) file(s), root \(export.rootHash.prefix(16))…)"
+                )
+            }
+            print("Next: cd \(report.project) && groundwork release show \(report.release.version)")
         }
         if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 {
             throw ExitCode(ExitCodes.problems)

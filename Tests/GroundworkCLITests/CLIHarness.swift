@@ -1,5 +1,6 @@
 import Foundation
 import GroundworkImaging
+import Testing
 
 /// Runs the built `groundwork` executable, as a user or a script would.
 enum CLI {
@@ -97,4 +98,28 @@ func samplePNG(width: Int = 32, height: Int = 32, seed: Int) -> [UInt8] {
         samples[i] = UInt8(truncatingIfNeeded: state >> 56)
     }
     return try! PNGEncoder.encode(PixelBuffer(width: width, height: height, channels: 1, bitDepth: 16, samples: samples))
+}
+
+/// The repository's root folder.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// True when the Python cross-checks can run (tools/test sets GROUNDWORK_PYTHON).
+let pythonAvailable = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] != nil
+
+/// Validates a JSON document against `schemas/<schema>.schema.json` with an independent validator
+/// (Python's `jsonschema`, through `tools/validate-json`); records an issue naming every error.
+func validateAgainstSchema(_ schema: String, _ document: String, lines: Bool = false) throws {
+    let folder = TemporaryFolder()
+    let file = folder.write("doc.json", Array(document.utf8))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
+    process.arguments =
+        [repositoryRoot.appendingPathComponent("tools/validate-json").path] + (lines ? ["--lines"] : []) + [schema, file]
+    let err = Pipe()
+    process.standardError = err
+    try process.run()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(schema): \(message)")
 }

@@ -8,21 +8,8 @@ import Testing
     .serialized,
     .enabled(if: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] != nil, "set GROUNDWORK_PYTHON (tools/test does)"))
 struct SchemaTests {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     private func validate(_ schema: String, _ document: String) throws {
-        let folder = TemporaryFolder()
-        let file = folder.write("doc.json", Array(document.utf8))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
-        process.arguments = [Self.root.appendingPathComponent("tools/validate-json").path, schema, file]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(schema): \(message)")
+        try validateAgainstSchema(schema, document)
     }
 
     @Test("init, import (with duplicates and rejections), list, stats, check and demo write valid JSON")
