@@ -45,12 +45,22 @@ public struct ReleaseRequest: Sendable {
 public struct ReleaseParameters: Codable, Sendable, Equatable {
     public var split: String?
     public var groupBy: SplitGrouping?
+    /// The split's parts and target shares, stratify fields, seed and placement algorithm.
+    public var splitDefinition: SplitDefinition?
     public var filter: String
     public var reviewedOnly: Bool
     public var leakageWaiver: String?
     public var nearDuplicateThreshold: Int
     public var toolVersion: String
     public var schemaVersion: Int
+}
+
+/// A split's definition as a release records it.
+public struct SplitDefinition: Codable, Sendable, Equatable {
+    public var parts: [SplitPart]
+    public var stratify: [StratifyField]
+    public var seed: UInt64
+    public var algorithm: String
 }
 
 /// Freezes a release: checks its gates, copies what it holds into the release tables (which the
@@ -105,9 +115,13 @@ public enum ReleaseBuilder {
                 }
             }
             var groupBy: SplitGrouping?
+            var definition: SplitDefinition?
             if let splitName {
                 let stored = try Splitter.parts(db, split: splitName)
                 groupBy = stored.parameters.groupBy
+                definition = SplitDefinition(
+                    parts: stored.parameters.parts, stratify: stored.parameters.stratify, seed: stored.parameters.seed,
+                    algorithm: Splitter.algorithm)
                 for (image, part) in stored.partOfImage where selected.contains(image) { partOfImage[image] = part }
                 let unplaced = stored.unplaced.filter(selected.contains)
                 if !unplaced.isEmpty {
@@ -169,7 +183,8 @@ public enum ReleaseBuilder {
             // Snapshot.
             let statuses = request.reviewedOnly ? "('reviewed')" : "('draft', 'reviewed')"
             let parameters = ReleaseParameters(
-                split: splitName, groupBy: groupBy, filter: request.filter.description, reviewedOnly: request.reviewedOnly,
+                split: splitName, groupBy: groupBy, splitDefinition: definition, filter: request.filter.description,
+                reviewedOnly: request.reviewedOnly,
                 leakageWaiver: request.leakageWaiver, nearDuplicateThreshold: request.nearDuplicateThreshold,
                 toolVersion: GroundworkVersion.current, schemaVersion: schemaVersion)
             try db.execute(
