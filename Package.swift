@@ -133,11 +133,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkGeometryTests",
-            dependencies: ["GroundworkGeometry"]
+            dependencies: ["GroundworkGeometry", "GroundworkCore"]
         ),
         .testTarget(
             name: "GroundworkImagingTests",
-            dependencies: ["GroundworkImaging"],
+            dependencies: ["GroundworkImaging", "GroundworkCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

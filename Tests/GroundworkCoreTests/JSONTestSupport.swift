@@ -92,24 +92,9 @@ final class TemporaryDirectory {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so fuzz tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A COCO-like document: `images`, then `annotations` with ints, floats, strings and small arrays.
 func cocoLikeDocument(annotations: Int, seed: UInt64 = 1) -> [UInt8] {
-    var random = SeededGenerator(seed: seed)
+    var random = SplitMix64(seed: seed)
     var text = "{\"info\": {\"description\": \"synthetic — ünïcode ✓\", \"year\": 2026},\n \"images\": ["
     for id in 1...10 {
         if id > 1 { text += ", " }

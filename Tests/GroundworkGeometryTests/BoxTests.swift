@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import Testing
 
 @testable import GroundworkGeometry
@@ -70,7 +71,7 @@ struct BoxTests {
 
     @Test("IoU is symmetric and in [0, 1] on random boxes")
     func randomIoU() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let a = randomBox(width: 50, height: 30, using: &generator)
             let b = randomBox(width: 50, height: 30, using: &generator)

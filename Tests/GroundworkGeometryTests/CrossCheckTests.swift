@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import Testing
 
 @testable import GroundworkGeometry
@@ -103,7 +104,7 @@ struct CrossCheckTests {
     /// thin strips, single pixels, and a few large masks whose runs need multi-character
     /// numbers and negative deltas in the compressed string.
     static func randomMasks(seed: UInt64) -> [BinaryMask] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var masks: [BinaryMask] = []
         for trial in 0..<400 {
             let width = Int.random(in: 1...40, using: &generator)
@@ -138,7 +139,7 @@ struct CrossCheckTests {
     /// Seeded random polygons: star-shaped rings (simple, convex or not), arbitrary
     /// (self-intersecting) rings, rings partly outside the image, and multi-ring regions.
     static func randomPolygons(seed: UInt64) -> [PolygonItem] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var items: [PolygonItem] = []
         for trial in 0..<300 {
             let width = Int.random(in: 8...120, using: &generator)
@@ -198,7 +199,7 @@ struct CrossCheckTests {
         var request = Request()
         request.masks = masks.map { MaskItem(height: $0.height, width: $0.width, bits: Self.bits($0)) }
         request.strings = masks.map { StringItem(height: $0.height, width: $0.width, counts: RLE(mask: $0).compressed) }
-        var generator = SeededGenerator(seed: seed &+ 1)
+        var generator = SplitMix64(seed: seed &+ 1)
         for _ in 0..<300 {
             let a = Int.random(in: 0..<masks.count, using: &generator)
             // A partner of the same size: a fresh mask is appended when none exists.

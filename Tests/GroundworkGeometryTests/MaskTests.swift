@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import Testing
 
 @testable import GroundworkGeometry
@@ -119,7 +120,7 @@ struct MaskTests {
 
     @Test("random masks: set operations agree with per-pixel logic")
     func randomSetOperations() {
-        var generator = SeededGenerator(seed: 19)
+        var generator = SplitMix64(seed: 19)
         for _ in 0..<100 {
             let width = Int.random(in: 1...20, using: &generator)
             let height = Int.random(in: 1...20, using: &generator)
@@ -184,7 +185,7 @@ struct MaskTests {
 
     @Test("an axis-aligned rectangle polygon rasterises exactly like its box")
     func rectanglesMatchBoxes() {
-        var generator = SeededGenerator(seed: 23)
+        var generator = SplitMix64(seed: 23)
         for _ in 0..<2000 {
             let width = Int.random(in: 1...40, using: &generator)
             let height = Int.random(in: 1...40, using: &generator)
@@ -210,7 +211,7 @@ struct MaskTests {
 
     @Test("polygon fill matches a brute-force even-odd centre test on random rings")
     func polygonsAgainstBruteForce() {
-        var generator = SeededGenerator(seed: 29)
+        var generator = SplitMix64(seed: 29)
         for trial in 0..<400 {
             let width = Int.random(in: 1...32, using: &generator)
             let height = Int.random(in: 1...32, using: &generator)

@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import Testing
 
 @testable import GroundworkGeometry
@@ -101,7 +102,7 @@ struct RLETests {
 
     @Test("mask ↔ counts ↔ compressed string round trips exactly on random masks")
     func randomRoundTrips() throws {
-        var generator = SeededGenerator(seed: 31)
+        var generator = SplitMix64(seed: 31)
         for trial in 0..<600 {
             let width = Int.random(in: 1...(trial % 10 == 0 ? 300 : 25), using: &generator)
             let height = Int.random(in: 1...(trial % 10 == 5 ? 300 : 25), using: &generator)
@@ -148,7 +149,7 @@ struct RLETests {
 
     @Test("RLE of a box straight from runs equals the encoded rasterisation")
     func boxRuns() {
-        var generator = SeededGenerator(seed: 37)
+        var generator = SplitMix64(seed: 37)
         for _ in 0..<2000 {
             let width = Int.random(in: 1...30, using: &generator)
             let height = Int.random(in: 1...30, using: &generator)
@@ -167,7 +168,7 @@ struct RLETests {
 
     @Test("set operations on runs agree with masks")
     func runOperations() {
-        var generator = SeededGenerator(seed: 41)
+        var generator = SplitMix64(seed: 41)
         for trial in 0..<300 {
             let width = Int.random(in: 1...25, using: &generator)
             let height = Int.random(in: 1...25, using: &generator)

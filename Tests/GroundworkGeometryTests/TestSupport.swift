@@ -1,24 +1,8 @@
 import Foundation
+import GroundworkCore
 import Testing
 
 @testable import GroundworkGeometry
-
-/// SplitMix64: a small seeded generator, so "random" tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The package root, found from this file's path (Tests/GroundworkGeometryTests/...).
 func packageRoot(filePath: String = #filePath) -> URL {
@@ -51,7 +35,7 @@ func rows(_ mask: BinaryMask) -> [String] {
 /// A random mask of the given size: noise with density `density`, or, when `blobs > 0`, the
 /// union of that many random rectangles.
 func randomMask(
-    width: Int, height: Int, density: Double, blobs: Int = 0, using generator: inout SeededGenerator
+    width: Int, height: Int, density: Double, blobs: Int = 0, using generator: inout SplitMix64
 ) -> BinaryMask {
     var result = BinaryMask(width: width, height: height)
     if blobs > 0 {
@@ -74,7 +58,7 @@ func randomMask(
 
 /// A random box with positive area, mostly inside a `width` × `height` image but sometimes
 /// sticking out, with fractional coordinates.
-func randomBox(width: Int, height: Int, using generator: inout SeededGenerator) -> Box {
+func randomBox(width: Int, height: Int, using generator: inout SplitMix64) -> Box {
     let w = Double(width)
     let h = Double(height)
     let x0 = Double.random(in: -0.1 * w..<w, using: &generator)

@@ -1,3 +1,4 @@
+import GroundworkCore
 import GroundworkImaging
 import Testing
 
@@ -6,7 +7,7 @@ struct EncoderTests {
     static func randomPixels(width: Int, height: Int, channels: Int, bitDepth: Int, seed: UInt64)
         -> PixelBuffer
     {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let count = width * height * channels * (bitDepth / 8)
         let samples = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return PixelBuffer(

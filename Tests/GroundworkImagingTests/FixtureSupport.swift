@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import GroundworkImaging
 import Testing
 
@@ -59,7 +60,7 @@ struct FixtureSet {
     /// Decodes every good fixture and compares header and samples with the manifest and the
     /// reference; returns how many were checked.
     @discardableResult
-    func checkGoodImages(sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+    func checkGoodImages(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Int {
         for entry in manifest.images {
             let data = try bytes(entry.file)
             let reference = try bytes(entry.name + ".ref")
@@ -109,7 +110,7 @@ struct FixtureSet {
 
     /// Decodes every bad fixture and checks the error kind; returns how many were checked.
     @discardableResult
-    func checkBadFiles(sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+    func checkBadFiles(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Int {
         for entry in manifest.bad {
             let data = try bytes(entry.file)
             let error = decodeError(data)
@@ -175,23 +176,6 @@ func firstDifference(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
     let maxDelta = zip(actual, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
     return
         "\(differing) bytes differ, first at \(index) (\(actual[index]) vs \(expected[index])), largest byte difference \(maxDelta)"
-}
-
-/// SplitMix64: a small seeded generator, so "random" tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// The package root, found from this file's path (Tests/GroundworkImagingTests/...).

@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkCore
 import GroundworkImaging
 import Testing
 
@@ -41,7 +42,7 @@ struct RobustnessTests {
         let fixtures = try FixtureSet.bundled()
         let entry = try fixtures.image(named: name)
         let data = try fixtures.bytes(entry.file)
-        var generator = SeededGenerator(
+        var generator = SplitMix64(
             seed: UInt64(truncatingIfNeeded: name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
         var failures: [ImageDecodeError.Kind: Int] = [:]
         for _ in 0..<300 {

@@ -16,18 +16,6 @@ final class ScratchFolder {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// A small deterministic generator (SplitMix64), so random projects are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One image to put in a test project.
 struct SampleImage {
     var patient: String?
@@ -45,7 +33,7 @@ enum TestProjects {
     /// A 64×64 8-bit gray image: a few seeded blobs on a gradient (distinct contents have distinct
     /// perceptual hashes), plus optional noise.
     static func pixels(_ sample: SampleImage) -> [UInt8] {
-        var rng = SplitMix(state: UInt64(sample.content) &* 7919 &+ 1)
+        var rng = SplitMix64(seed: UInt64(sample.content) &* 7919 &+ 1)
         let size = 64
         var blobs: [(x: Double, y: Double, r: Double, v: Double)] = []
         for _ in 0..<6 {
@@ -55,7 +43,7 @@ enum TestProjects {
                     Double.random(in: 4..<16, using: &rng), Double.random(in: 40..<120, using: &rng)
                 ))
         }
-        var noise = SplitMix(state: UInt64(sample.variant) &+ 99)
+        var noise = SplitMix64(seed: UInt64(sample.variant) &+ 99)
         var samples = [UInt8](repeating: 0, count: size * size)
         for y in 0..<size {
             for x in 0..<size {

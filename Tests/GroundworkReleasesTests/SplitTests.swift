@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5])
     func aPatientNeverLandsInTwoParts(seed: UInt64) throws {
         // Random projects: random patient counts, images per patient and modalities.
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let folder = ScratchFolder()
         let project = try Project.create(at: folder.path + "/p")
         var samples: [SampleImage] = []
