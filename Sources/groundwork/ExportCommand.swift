@@ -21,8 +21,8 @@ struct ExportCommand: ParsableCommand {
             so a failure or a kill leaves no half export. A non-empty --out is refused without --force.
             Images of restricted sources are exported by reference only (path and SHA-256, no pixels).
 
-            Exit codes: 0 written; 1 unknown release or unreadable objects (nothing written); 2 project or
-            output error.
+            Exit codes: 0 written; 1 an unknown release, a non-empty --out without --force, or a missing or
+            altered object in the project (nothing written); 2 project or output I/O error.
             """)
 
     @Argument(help: "The release's version.")
@@ -45,17 +45,17 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let project = try projectOptions.open(json: output.json)
-        let report: ExportReport
-        do {
-            report = try Output.attempt(json: output.json) {
-                try Exporter.export(
+        let report = try Output.attempt(json: output.json) {
+            do {
+                return try Exporter.export(
                     project, version: version, format: format, out: out, images: images, force: force,
                     showProgress: !output.json)
+            } catch let error as ExportError {
+                // The target or the project's objects are not as they must be: a problem to fix, exit 1.
+                throw DiagnosticsError(
+                    summary: error.description,
+                    diagnostics: [Diagnostic(.error, file: out, code: "export", message: error.description)])
             }
-        } catch let error as ExportError {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.problems)
-        } catch let error as FileIOError {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
         }
         try Output.report(report, json: output.json) {
             print(

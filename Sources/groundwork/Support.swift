@@ -65,12 +65,17 @@ enum Output {
         throw ExitCode(code)
     }
 
-    /// Runs a library call; a `DiagnosticsError` becomes a failure report and exit 1.
+    /// Runs a library call: a `DiagnosticsError` (problems in the input or the project) becomes a
+    /// failure report and exit 1; any other error (I/O, database) a failure report and exit 2.
     static func attempt<T>(json: Bool, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as DiagnosticsError {
             try fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            try fail(String(describing: error), json: json, code: ExitCodes.project)
         }
     }
 
