@@ -36,6 +36,9 @@ struct Groundwork: ParsableCommand {
             ExportCommand.self,
             VerifyCommand.self,
             SourcesCommand.self,
+            ScoreCommand.self,
+            CompareCommand.self,
+            ProbeHealthCommand.self,
             CheckCommand.self,
             DemoCommand.self,
         ]

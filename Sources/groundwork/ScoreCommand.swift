@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import GroundworkCore
+import GroundworkMetrics
+
+/// `groundwork score`
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
+        discussion: """
+            RELEASE_DIR is a release exported with `groundwork export VERSION --format jsonl`; --attention names a
+            submission folder: submission.json (schemas/attention-submission.schema.json) and the tensors, keyed by
+            question id, in safetensors, one .npy per question, or PNG heatmaps (preprocessing none). The submission
+            must have been made on the same release (version and root hash).
+
+            Writes to --out: scores.csv and scores.jsonl (one row per question, layer, head and metric: question,
+            layer, head, metric, value, note), summary.json (per-layer mean and bootstrap 95% CI of every metric,
+            breakdowns by modality, label, question type and split, chance levels, counts of scored, skipped and
+            failed questions with reasons) and summary.svg (a per-layer curve of each metric with its CI band and
+            chance line). Same inputs and seed give byte-identical files.
+
+            Metrics: \(Metrics.all.map { $0.versionedID }.joined(separator: ", ")).
+            Only groundable questions with at least one region are scored; the others are counted as skipped.
+
+            Exit codes:
+              0   every groundable question was scored
+              1   the release or the submission has problems (nothing written), or some questions failed
+                  (non-finite maps, targets outside the grid; the results are written and list them)
+              2   a folder could not be read or the results could not be written
+              64  usage error
+            """)
+
+    @Argument(help: ArgumentHelp("The exported release folder (manifest.json, <split>.jsonl).", valueName: "release-dir"))
+    var release: String
+
+    @Option(help: ArgumentHelp("The submission folder (submission.json and tensors).", valueName: "dir"))
+    var attention: String
+
+    @Option(help: ArgumentHelp("The results folder (created if needed; its four result files are replaced).", valueName: "dir"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Comma-separated metric ids (default: all).", valueName: "ids"))
+    var metrics: String?
+
+    @Flag(help: "Score every head separately (default: the mean map over heads, per layer).")
+    var perHead = false
+
+    @Option(help: ArgumentHelp("Layers to score, e.g. 0,4,8-11 (default: all).", valueName: "list"))
+    var layers: String?
+
+    @Option(help: ArgumentHelp("Bootstrap replicates for the 95% CIs (0 for none).", valueName: "n"))
+    var bootstrap = 1000
+
+    @Option(help: ArgumentHelp("Resampling seed.", valueName: "s"))
+    var seed: UInt64 = 0
+
+    @Flag(help: "Count questions without attention as skipped instead of failing.")
+    var allowMissing = false
+
+    @Option(
+        help: ArgumentHelp(
+            "How a grid cell becomes target: overlap (positive-area overlap, the study's rule) or coverage (covered fraction as weight).",
+            valueName: "rule"))
+    var cellRule: String = "overlap"
+
+    @Option(help: ArgumentHelp("Pointing-game tolerance in image pixels.", valueName: "px"))
+    var tolerance: Double = 0
+
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard CellRule(rawValue: cellRule) != nil else { throw ValidationError("--cell-rule must be overlap or coverage") }
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number >= 0") }
+        if let metrics {
+            let unknown = metrics.split(separator: ",").map(String.init).filter { Metrics.named($0) == nil }
+            if !unknown.isEmpty {
+                throw ValidationError(
+                    "unknown metric(s) \(unknown.joined(separator: ", ")); known: \(Metrics.all.map { $0.id }.joined(separator: ", "))"
+                )
+            }
+        }
+    }
+
+    func run() throws {
+        var parameters = ScoreParameters(release: release, attention: attention, output: out)
+        if let metrics {
+            parameters.metrics = metrics.split(separator: ",").compactMap { Metrics.named(String($0)) }
+        }
+        parameters.perHead = perHead
+        parameters.bootstrap = bootstrap
+        parameters.seed = seed
+        parameters.allowMissing = allowMissing
+        parameters.cellRule = CellRule(rawValue: cellRule) ?? .overlap
+        parameters.tolerance = tolerance
+        parameters.showProgress = !output.json
+        if let layers {
+            // The layer count is known once the submission is read; parse against a generous bound, the
+            // scorer checks each layer against the submission.
+            parameters.layers = try Output.attempt(json: output.json) { try parseLayerList(layers, count: Int(Int32.max)) }
+        }
+        let summary: ScoreSummary
+        do {
+            summary = try Output.attempt(json: output.json) { try Scorer.run(parameters) }
+        } catch let error as FileIOError {
+            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
+        }
+        try Output.report(summary, json: output.json) {
+            Output.diagnostics(summary.warnings)
+            Output.diagnostics(summary.failures)
+            let c = summary.counts
+            print(
+                "\(summary.model): \(c.scored) of \(c.questions) question(s) scored, \(c.skipped) skipped\(Self.reasons(c.skippedReasons)), \(c.failed) failed\(Self.reasons(c.failedReasons))"
+            )
+            for metric in summary.metrics {
+                let best = metric.layers.compactMap { s in s.mean.map { (s.layer, $0) } }
+                    .max { metric.higherIsBetter ? $0.1 < $1.1 : $0.1 > $1.1 }
+                let chance = metric.chance.map { String(format: "%.4f", $0) } ?? "-"
+                let bestText = best.map { String(format: "best layer %d: %.4f", $0.0, $0.1) } ?? "no values"
+                print("  \(metric.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(bestText)  (chance \(chance))")
+            }
+            if !summary.cropLoss.isEmpty {
+                print("  the centre crop cut the target of \(summary.cropLoss.count) question(s) (see summary.json crop_loss)")
+            }
+            print("Wrote \(summary.files.map { out + "/" + $0 }.joined(separator: ", "))")
+        }
+        if summary.counts.failed > 0 { throw ExitCode(ExitCodes.problems) }
+    }
+
+    static func reasons(_ reasons: [String: Int]) -> String {
+        reasons.isEmpty
+            ? "" : " (" + reasons.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+    }
+}
