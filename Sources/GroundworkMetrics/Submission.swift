@@ -213,7 +213,7 @@ public struct Submission: Sendable, Codable, Hashable {
                     if let fill = pre["fill"], fill.intValue == nil, fill.arrayValue?.allSatisfy({ $0.intValue != nil }) != true {
                         problem("/preprocessing/fill", "fill must be an integer or an array of integers (the padding colour)")
                     }
-                    for message in p.problems() where problems.isEmpty { problem("/preprocessing", message) }
+                    for message in p.problems() { problem("/preprocessing", message) }
                     preprocessing = p
                 } else {
                     problem(
