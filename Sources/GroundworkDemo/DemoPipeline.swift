@@ -4,6 +4,7 @@ import GroundworkBundledData
 import GroundworkCore
 import GroundworkGeometry
 import GroundworkImaging
+import GroundworkMetrics
 import GroundworkReleases
 import GroundworkStore
 
@@ -26,6 +27,11 @@ public struct DemoReport: Codable, Sendable {
     public var split: SplitReport
     public var release: ReleaseSummary
     public var exports: [ExportReport]
+    /// Made-up attention from two synthetic models on the jsonl export, each scored.
+    public var attention: [SyntheticAttention.Report]
+    public var scores: [ScoreSummary]
+    /// The model that looks elsewhere (B) against the one that looks at the target (A).
+    public var comparison: CompareReport
 }
 
 /// The README's first command: builds a project from the bundled sample data, offline, with the
@@ -33,8 +39,12 @@ public struct DemoReport: Codable, Sendable {
 ///
 /// Steps: write the synthetic phantoms, their metadata CSV and their ground-truth targets to
 /// `DIR/samples/`; create (or reopen) the project in `DIR`; import the samples with the metadata;
-/// compute the statistics; check the project. Running it again on the same folder is safe: the
-/// samples are byte-identical, so the import adds nothing.
+/// import two readers' boxes, measure their agreement and make a consensus; generate questions;
+/// validate; split by patient; cut release 1.0.0 and export it; write made-up attention from two
+/// synthetic models (one looks at the target, one elsewhere) into `DIR/attention/`, score both
+/// into `DIR/scores/` and compare them. Running it again on the same folder is safe: the samples
+/// are byte-identical, so the import adds nothing, the release is reused and every later file is
+/// rewritten with the same bytes.
 public enum DemoPipeline {
     /// The demo's split, release and export formats.
     static let demoRatios = "train=0.5,test=0.5"
@@ -117,12 +127,29 @@ public enum DemoPipeline {
                     project, version: demoVersion, format: format, out: "\(root)/exports/\(format.rawValue)-\(demoVersion)",
                     force: true, showProgress: showProgress))
         }
+        // Two made-up models' attention on the jsonl export, scored and compared.
+        let releaseFolder = URL(fileURLWithPath: "\(root)/exports/\(ExportFormat.jsonl.rawValue)-\(demoVersion)")
+        var attention: [SyntheticAttention.Report] = []
+        var scores: [ScoreSummary] = []
+        for model in SyntheticAttention.Model.allCases {
+            let folder = "\(root)/attention/\(model.rawValue)"
+            attention.append(
+                try SyntheticAttention.write(release: releaseFolder, to: URL(fileURLWithPath: folder), model: model, seed: 0))
+            var parameters = ScoreParameters(
+                release: releaseFolder.path, attention: folder, output: "\(root)/scores/\(model.rawValue)")
+            parameters.showProgress = showProgress
+            scores.append(try Scorer.run(parameters))
+        }
+        let comparison = try Comparison.run(
+            "\(root)/scores/\(SyntheticAttention.Model.attendsToTarget.rawValue)",
+            "\(root)/scores/\(SyntheticAttention.Model.attendsElsewhere.rawValue)")
         return DemoReport(
             project: project.root, samples: samples, phantoms: phantoms.count,
             targets: phantoms.reduce(0) { $0 + $1.targets.count }, importReport: importReport, regionImports: regionImports,
             agreement: agreement, consensus: consensus, questions: questions, validation: validation,
             stats: try ProjectStats.compute(project), check: try ProjectCheck.run(project, fix: false, showProgress: false),
-            split: split, release: release, exports: exports)
+            split: split, release: release, exports: exports, attention: attention, scores: scores,
+            comparison: comparison)
     }
 
     /// A COCO JSON of the phantoms' targets as one reader would draw them: boxes `[x, y, w, h]`,

@@ -1,3 +1,5 @@
+import GroundworkCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -10,12 +12,7 @@
 public enum Resampling {
     /// SplitMix64's finaliser: a bijective 64-bit mix.
     @inline(__always)
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 
     /// FNV-1a 64 of a string's UTF-8 bytes.
     public static func hash(_ text: String) -> UInt64 {
@@ -29,7 +26,7 @@ public enum Resampling {
 
     /// A uniform double in [0, 1) from 64 random bits.
     @inline(__always)
-    public static func unit(_ bits: UInt64) -> Double { Double(bits >> 11) * 0x1p-53 }
+    public static func unit(_ bits: UInt64) -> Double { SplitMix64.unit(bits) }
 
     /// The cumulative distribution of Poisson(1): P(K ≤ k), k = 0…19.
     static let poissonCDF: [Double] = {

@@ -64,7 +64,24 @@ struct DemoCommand: ParsableCommand {
                     "11. Exported \(export.format.rawValue) to \(export.out) (\(export.files) file(s), root \(export.rootHash.prefix(16))…)"
                 )
             }
-            print("Next: cd \(report.project) && groundwork release show \(report.release.version)")
+            for (index, summary) in report.scores.enumerated() {
+                let ratio = summary.metrics.first { $0.id.hasPrefix("attention_ratio") }
+                let best = ratio?.layers.compactMap { stat in stat.mean.map { (stat.layer, $0) } }.max { $0.1 < $1.1 }
+                let text =
+                    best.map { String(format: "peak attention ratio %.2f at layer %d", $0.1, $0.0) } ?? "no attention ratio"
+                print("\(12 + index). Scored \(summary.model): \(summary.counts.scored) question(s), \(text) (chance 1)")
+            }
+            let comparison = report.comparison
+            if let ratio = comparison.metrics.first(where: { $0.id.hasPrefix("attention_ratio") }),
+                let row = ratio.layers.filter({ $0.difference != nil }).max(by: { abs($0.difference!) < abs($1.difference!) }),
+                let difference = row.difference
+            {
+                let p = row.pValue.map { String(format: "p = %.4f", $0) } ?? "no p-value"
+                print(
+                    "\(12 + report.scores.count). Compared \(comparison.b.model) with \(comparison.a.model) on \(comparison.questionsBoth) question(s): attention ratio differs by \(String(format: "%.2f", difference)) at layer \(row.layer) (\(p))"
+                )
+            }
+            print("Next: cd \(report.project) && groundwork release show \(report.release.version); open scores/*/summary.svg")
         }
         if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 {
             throw ExitCode(ExitCodes.problems)

@@ -284,7 +284,7 @@ func checkEveryPrefix(of file: String, as name: String, reader: some AnnotationR
     @Test func garbageIsReportedNotFatal() throws {
         let folder = try scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let inputs: [[UInt8]] = [
             [],
             Array("\u{FEFF}".utf8),
@@ -307,20 +307,5 @@ func checkEveryPrefix(of file: String, as name: String, reader: some AnnotationR
                 #expect(!run.errors.isEmpty, "\(reader.format) read input \(k) without an error")
             }
         }
-    }
-}
-
-/// A small deterministic generator, so that the garbage is the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

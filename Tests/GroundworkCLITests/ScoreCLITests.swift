@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// The scoring commands end to end on the demo's release and its two made-up models: score,
+/// compare, probe-health; their exit codes, their determinism and their JSON against schemas/.
+@Suite(
+    "Scoring commands",
+    .serialized,
+    .enabled(if: pythonAvailable, "set GROUNDWORK_PYTHON (tools/test does)"))
+struct ScoreCLITests {
+    @Test func scoreCompareAndTheirFiles() throws {
+        let folder = TemporaryFolder()
+        let demoFolder = folder.path + "/demo"
+        let demo = try CLI.run(["demo", demoFolder, "--json"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let release = demoFolder + "/exports/jsonl-1.0.0"
+        let good = demoFolder + "/attention/attends-to-target"
+        let bad = demoFolder + "/attention/attends-elsewhere"
+        try validateAgainstSchema("attention-submission", try String(contentsOfFile: good + "/submission.json", encoding: .utf8))
+
+        // Score the good model twice: exit 0, the schema, byte-identical files.
+        let first = try CLI.run([
+            "score", release, "--attention", good, "--out", folder.path + "/s1", "--bootstrap", "200", "--json",
+        ])
+        #expect(first.status == 0, "\(first.stderr)")
+        try validateAgainstSchema("score-summary", first.stdout)
+        let second = try CLI.run([
+            "score", release, "--attention", good, "--out", folder.path + "/s2", "--bootstrap", "200", "--json",
+        ])
+        #expect(second.status == 0)
+        for file in ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/s1/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/s2/" + file))
+            #expect(!a.isEmpty && a == b, "\(file) differs between two identical runs")
+        }
+        try validateAgainstSchema("score-summary", try String(contentsOfFile: folder.path + "/s1/summary.json", encoding: .utf8))
+        try validateAgainstSchema(
+            "score-row", try String(contentsOfFile: folder.path + "/s1/scores.jsonl", encoding: .utf8), lines: true)
+        let csv = try String(contentsOfFile: folder.path + "/s1/scores.csv", encoding: .utf8).split(separator: "\n")
+        let jsonl = try String(contentsOfFile: folder.path + "/s1/scores.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "question,layer,head,metric,value,note")
+        #expect(csv.count == jsonl.count + 1, "one CSV row per JSONL line, plus the header")
+
+        // The looking-elsewhere model, per head on two layers; then compare: it is worse.
+        let elsewhere = try CLI.run([
+            "score", release, "--attention", bad, "--out", folder.path + "/s3", "--per-head", "--layers", "2-3", "--json",
+        ])
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        let summary = try CLI.json(elsewhere.stdout)
+        #expect((summary["parameters"] as? [String: Any])?["layers"] as? [Int] == [2, 3])
+        let compared = try CLI.run(["compare", folder.path + "/s1", folder.path + "/s3", "--json"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        try validateAgainstSchema("compare-report", compared.stdout)
+        let report = try CLI.json(compared.stdout)
+        let metrics = try #require(report["metrics"] as? [[String: Any]])
+        let ratio = try #require(metrics.first { ($0["id"] as? String)?.hasPrefix("attention_ratio") == true })
+        let layers = try #require(ratio["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["layer"] as? Int } == [2, 3], "only the layers both runs scored")
+        for row in layers {
+            let difference = try #require(row["difference"] as? Double)
+            let p = try #require(row["p_value"] as? Double)
+            #expect(difference < 0 && p < 0.05, "looking elsewhere must lower the attention ratio: \(row)")
+        }
+        let text = try CLI.run(["compare", folder.path + "/s1", folder.path + "/s3"])
+        #expect(text.status == 0 && text.stdout.contains("attention_ratio@1"))
+
+        // A submission made on another release: exit 1, nothing written.
+        let tampered = folder.path + "/tampered"
+        try FileManager.default.copyItem(atPath: good, toPath: tampered)
+        let submission = try String(contentsOfFile: tampered + "/submission.json", encoding: .utf8)
+        let hash = try #require(try CLI.json(submission)["release"] as? [String: Any])["root_hash"] as! String
+        try submission.replacingOccurrences(of: hash, with: String(repeating: "0", count: 64))
+            .write(toFile: tampered + "/submission.json", atomically: true, encoding: .utf8)
+        let wrong = try CLI.run(["score", release, "--attention", tampered, "--out", folder.path + "/s4", "--json"])
+        #expect(wrong.status == 1)
+        try validateAgainstSchema("error-report", wrong.stdout)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/s4/summary.json"))
+        // Usage errors exit 64; an unreadable release folder is not a crash.
+        #expect(
+            try CLI.run(["score", release, "--attention", good, "--out", folder.path + "/s5", "--metrics", "nope"]).status == 64)
+        #expect(try CLI.run(["score", folder.path + "/nowhere", "--attention", good, "--out", folder.path + "/s6"]).status != 0)
+        // Comparing a folder that is not a results folder.
+        #expect(try CLI.run(["compare", folder.path + "/s1", release]).status == 1)
+    }
+
+    @Test func probeHealthScoresAndReportsEveryBadLine() throws {
+        let folder = TemporaryFolder()
+        let curves = folder.write(
+            "curves.csv",
+            Array(
+                """
+                model,dataset,module,layer,accuracy,note
+                m,busi,vision,0,0.5,
+                m,busi,vision,1,0.4,dip
+                m,busi,vision,2,0.8,
+                m,busi,connector,0,0.8,
+                m,busi,llm,1,0.9,
+                m,busi,llm,0,0.7,
+
+                """.utf8))
+        let run = try CLI.run(["probe-health", curves, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        try validateAgainstSchema("probe-health-report", run.stdout)
+        let profile = try #require((try CLI.json(run.stdout)["profiles"] as? [[String: Any]])?.first)
+        // Vision: GF = ln(0.8 / sqrt(0.5 * 0.4)), VP = exp(-0.2 * (0.1 + 0.4) / 0.8).
+        let gf = log(0.8 / (0.5 * 0.4).squareRoot())
+        let vp = exp(-0.2 * 0.5 / 0.8)
+        #expect(abs((profile["fhs_vision"] as? Double ?? 0) - 0.8 * (1 + gf) * vp) < 1e-12)
+        #expect(abs((profile["fhs_connector"] as? Double ?? 0) - 0.8) < 1e-12, "one layer: FHS = P")
+        // The LLM's layers are sorted: 0.7 then 0.9; P_final is the last layer's.
+        #expect(profile["p_final"] as? Double == 0.9)
+        let llmGF = log(0.9 / (0.7 * 0.7).squareRoot())
+        #expect(abs((profile["fhs_llm"] as? Double ?? 0) - 0.9 * (1 + llmGF) * exp(-0.2 * 0.2 / 0.9)) < 1e-12)
+
+        let broken = folder.write(
+            "broken.csv",
+            Array(
+                "model,dataset,module,layer,accuracy\nm,d,eyes,0,0.5\nm,d,llm,x,0.5\nm,d,llm,0,0\nm,d,llm,1,0.5\nm,d,llm,1,0.6\n"
+                    .utf8))
+        let bad = try CLI.run(["probe-health", broken, "--json"])
+        #expect(bad.status == 1)
+        try validateAgainstSchema("error-report", bad.stdout)
+        for line in ["\"line\":2", "\"line\":3", "\"line\":4", "\"line\":6"] {
+            #expect(bad.stdout.replacingOccurrences(of: " ", with: "").contains(line), "no problem reported at \(line)")
+        }
+        #expect(try CLI.run(["probe-health", folder.path + "/missing.csv"]).status == 2)
+    }
+}
