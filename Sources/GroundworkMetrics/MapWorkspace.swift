@@ -104,6 +104,9 @@ public final class MapWorkspace {
     private var sortedValues: UnsafeMutableBufferPointer<Double>
     private var sortedWeights: UnsafeMutableBufferPointer<Double>
     private var order: [Int32] = []
+    private var orderSwap: [Int32] = []
+    private var keys: [UInt64] = []
+    private var keysSwap: [UInt64] = []
 
     /// An empty workspace.
     public init() {
@@ -204,19 +207,37 @@ public final class MapWorkspace {
     /// The cells sorted by ascending value of a, as (values, weights) buffers of N entries.
     /// The order of tied cells is unspecified: every metric that reads it treats a tie group as
     /// a whole.
+    ///
+    /// An LSD radix sort of the values' order-preserving 64-bit keys (8 passes of 8 bits, a pass
+    /// skipped when every key has the same byte there): linear in N, with no comparisons.
     public func sortedAscending() -> (values: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>) {
         let n = count
         if !sortedValid {
-            if order.count != n { order = (0..<Int32(n)).map { $0 } }
-            let v = UnsafeBufferPointer(values)
-            target.weights.withUnsafeBufferPointer { w in
-                order.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<n { o[i] = Int32(i) }
-                    o.sort { v[Int($0)] < v[Int($1)] }
-                    for i in 0..<n {
-                        let j = Int(o[i])
-                        sortedValues[i] = v[j]
-                        sortedWeights[i] = w[j]
+            if keys.count < n {
+                keys = [UInt64](repeating: 0, count: n)
+                keysSwap = keys
+                order = [Int32](repeating: 0, count: n)
+                orderSwap = order
+            }
+            keys.withUnsafeMutableBufferPointer { keyA in
+                keysSwap.withUnsafeMutableBufferPointer { keyB in
+                    order.withUnsafeMutableBufferPointer { indexA in
+                        orderSwap.withUnsafeMutableBufferPointer { indexB in
+                            for i in 0..<n {
+                                keyA[i] = Self.sortKey(values[i])
+                                indexA[i] = Int32(i)
+                            }
+                            let sortedInB = Self.radixSort(
+                                count: n, keys: keyA, swapKeys: keyB, order: indexA, swapOrder: indexB)
+                            let sorted = sortedInB ? indexB : indexA
+                            target.weights.withUnsafeBufferPointer { w in
+                                for i in 0..<n {
+                                    let j = Int(sorted[i])
+                                    sortedValues[i] = values[j]
+                                    sortedWeights[i] = w[j]
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -225,5 +246,49 @@ public final class MapWorkspace {
         return (
             UnsafeBufferPointer(rebasing: sortedValues[0..<n]), UnsafeBufferPointer(rebasing: sortedWeights[0..<n])
         )
+    }
+
+    /// A key whose unsigned order is the numeric order of finite doubles (−0 just below +0).
+    @inline(__always)
+    static func sortKey(_ value: Double) -> UInt64 {
+        let bits = value.bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
+
+    /// Sorts `order` by `keys` (both rearranged), ping-ponging with the swap buffers; returns
+    /// whether the result ended in the swap buffers.
+    static func radixSort(
+        count n: Int, keys: UnsafeMutableBufferPointer<UInt64>, swapKeys: UnsafeMutableBufferPointer<UInt64>,
+        order: UnsafeMutableBufferPointer<Int32>, swapOrder: UnsafeMutableBufferPointer<Int32>
+    ) -> Bool {
+        var source = (keys: keys, order: order)
+        var target = (keys: swapKeys, order: swapOrder)
+        var inSwap = false
+        var histogram = [Int](repeating: 0, count: 256)
+        histogram.withUnsafeMutableBufferPointer { counts in
+            for pass in 0..<8 {
+                let shift = UInt64(pass * 8)
+                counts.update(repeating: 0)
+                for i in 0..<n { counts[Int((source.keys[i] >> shift) & 0xFF)] += 1 }
+                if counts[Int((source.keys[0] >> shift) & 0xFF)] == n { continue }
+                var total = 0
+                for b in 0..<256 {
+                    let c = counts[b]
+                    counts[b] = total
+                    total += c
+                }
+                for i in 0..<n {
+                    let key = source.keys[i]
+                    let b = Int((key >> shift) & 0xFF)
+                    let at = counts[b]
+                    counts[b] = at + 1
+                    target.keys[at] = key
+                    target.order[at] = source.order[i]
+                }
+                swap(&source, &target)
+                inSwap.toggle()
+            }
+        }
+        return inSwap
     }
 }

@@ -265,21 +265,28 @@ public enum MeanIoU: GroundingMetric {
         guard range > 0 else { return .value(0) }
         let weights = map.target.weights
         let low = map.minimum
-        var sum = 0.0
-        for t in thresholds {
-            var intersection = 0.0
-            var union = 0.0
-            for i in 0..<map.count {
-                let b = (map.values[i] - low) / range
-                if b > t {
-                    intersection += weights[i]
-                    union += 1
-                } else {
-                    union += weights[i]
+        // One pass over the cells: each cell's b once, against every threshold.
+        let t = thresholds
+        var intersection = [Double](repeating: 0, count: t.count)
+        var union = [Double](repeating: 0, count: t.count)
+        intersection.withUnsafeMutableBufferPointer { inter in
+            union.withUnsafeMutableBufferPointer { uni in
+                for i in 0..<map.count {
+                    let b = (map.values[i] - low) / range
+                    let w = weights[i]
+                    for k in 0..<t.count {
+                        if b > t[k] {
+                            inter[k] += w
+                            uni[k] += 1
+                        } else {
+                            uni[k] += w
+                        }
+                    }
                 }
             }
-            sum += intersection / union
         }
+        var sum = 0.0
+        for k in 0..<t.count { sum += intersection[k] / union[k] }
         return .value(sum / Double(thresholds.count))
     }
 }

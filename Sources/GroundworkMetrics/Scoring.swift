@@ -353,8 +353,9 @@ struct ItemContext: Sendable {
         var jsonl: [UInt8] = []
         csv.reserveCapacity(layers.count * metricCount * (perHead ? heads : 1) * 48)
         jsonl.reserveCapacity(layers.count * metricCount * (perHead ? heads : 1) * 96)
-        let idCSV = RowFormat.csvField(item.id)
-        let idJSON = JSONValue.string(item.id).canonicalText()
+        let idField = RowFormat.Field(
+            csv: Array(RowFormat.csvField(item.id).utf8), json: Array(JSONValue.string(item.id).canonicalText().utf8))
+        let metricNames = metrics.map { Array($0.versionedID.utf8) }
         var nonFinite: [Diagnostic] = []
         var sums = [Double](repeating: 0, count: metricCount)
         var counts = [Int](repeating: 0, count: metricCount)
@@ -383,6 +384,7 @@ struct ItemContext: Sendable {
         }
 
         for (layerIndex, layer) in layers.enumerated() {
+            let layerText = Array(String(layer).utf8)
             for m in 0..<metricCount {
                 sums[m] = 0
                 counts[m] = 0
@@ -421,13 +423,14 @@ struct ItemContext: Sendable {
                         ))
                     continue
                 }
-                let headJSON = head.map(String.init) ?? "null"
-                let headCSV = head.map(String.init) ?? ""
+                let headField =
+                    head.map { RowFormat.Field(csv: Array(String($0).utf8), json: Array(String($0).utf8)) }
+                    ?? RowFormat.Field(csv: [], json: Array("null".utf8))
                 for (m, metric) in metrics.enumerated() {
                     let outcome = metric.evaluate(workspace)
                     RowFormat.append(
-                        csv: &csv, jsonl: &jsonl, idCSV: idCSV, idJSON: idJSON, layer: layer, headCSV: headCSV,
-                        headJSON: headJSON, metric: metric.versionedID, outcome: outcome)
+                        csv: &csv, jsonl: &jsonl, id: idField, layer: layerText, head: headField, metric: metricNames[m],
+                        outcome: outcome)
                     switch outcome {
                     case .value(let v):
                         sums[m] += v
@@ -463,25 +466,52 @@ enum RowFormat {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
+    /// The bytes of one question's id, or one head, as both formats write them.
+    struct Field {
+        var csv: [UInt8]
+        var json: [UInt8]
+    }
+
+    /// Appends one row to both buffers, byte by byte (no intermediate strings: a per-head run
+    /// writes tens of millions of rows).
     static func append(
-        csv: inout [UInt8], jsonl: inout [UInt8], idCSV: String, idJSON: String, layer: Int, headCSV: String,
-        headJSON: String, metric: String, outcome: MetricOutcome
+        csv: inout [UInt8], jsonl: inout [UInt8], id: Field, layer: [UInt8], head: Field, metric: [UInt8],
+        outcome: MetricOutcome
     ) {
-        let layerText = String(layer)
+        csv.append(contentsOf: id.csv)
+        csv.append(UInt8(ascii: ","))
+        csv.append(contentsOf: layer)
+        csv.append(UInt8(ascii: ","))
+        csv.append(contentsOf: head.csv)
+        csv.append(UInt8(ascii: ","))
+        csv.append(contentsOf: metric)
+        csv.append(UInt8(ascii: ","))
+        jsonl.append(contentsOf: #"{"head":"#.utf8)
+        jsonl.append(contentsOf: head.json)
+        jsonl.append(contentsOf: #","layer":"#.utf8)
+        jsonl.append(contentsOf: layer)
+        jsonl.append(contentsOf: #","metric":""#.utf8)
+        jsonl.append(contentsOf: metric)
         switch outcome {
         case .value(let v):
-            let number = v.description
-            csv.append(contentsOf: "\(idCSV),\(layerText),\(headCSV),\(metric),\(number),\n".utf8)
-            jsonl.append(
-                contentsOf:
-                    "{\"head\":\(headJSON),\"layer\":\(layerText),\"metric\":\"\(metric)\",\"question\":\(idJSON),\"value\":\(number)}\n"
-                    .utf8)
+            let number = v.description.utf8
+            csv.append(contentsOf: number)
+            csv.append(contentsOf: ",\n".utf8)
+            jsonl.append(contentsOf: #"","question":"#.utf8)
+            jsonl.append(contentsOf: id.json)
+            jsonl.append(contentsOf: #","value":"#.utf8)
+            jsonl.append(contentsOf: number)
+            jsonl.append(contentsOf: "}\n".utf8)
         case .undefined(let reason):
-            csv.append(contentsOf: "\(idCSV),\(layerText),\(headCSV),\(metric),,\(reason)\n".utf8)
-            jsonl.append(
-                contentsOf:
-                    "{\"head\":\(headJSON),\"layer\":\(layerText),\"metric\":\"\(metric)\",\"note\":\"\(reason)\",\"question\":\(idJSON),\"value\":null}\n"
-                    .utf8)
+            csv.append(UInt8(ascii: ","))
+            csv.append(contentsOf: reason.utf8)
+            csv.append(UInt8(ascii: "\n"))
+            jsonl.append(contentsOf: #"","note":""#.utf8)
+            jsonl.append(contentsOf: reason.utf8)
+            jsonl.append(contentsOf: #"","question":"#.utf8)
+            jsonl.append(contentsOf: id.json)
+            jsonl.append(contentsOf: #","value":null}"#.utf8)
+            jsonl.append(UInt8(ascii: "\n"))
         }
     }
 }

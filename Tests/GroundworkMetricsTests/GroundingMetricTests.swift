@@ -1,3 +1,4 @@
+import GroundworkCore
 import GroundworkMetrics
 import Testing
 
@@ -112,5 +113,37 @@ import Testing
         #expect(approx(evaluate(AttentionRatio.self, [3, 1], rows: 1, cols: 2, weights: [0.5, 0]).value, 1.5))
         // Fuzzy IoU: b = [1, 0]; B = {0}: min(1, .5) / max(1, .5) = 0.5 at every t.
         #expect(approx(evaluate(MeanIoU.self, [1, 0], rows: 1, cols: 2, weights: [0.5, 0]).value, 0.5))
+    }
+}
+
+@Suite struct SortedCellsTests {
+    /// The workspace's radix sort gives the numeric order of every finite double (negative,
+    /// −0 and +0, subnormal, huge, many ties), each value still paired with its cell's weight.
+    @Test func radixOrderIsNumericOrder() {
+        var random = SplitMix64(seed: 7)
+        let specials: [Double] = [
+            0, -0.0, 1, -1, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+            -.greatestFiniteMagnitude, 1e-300, -1e-300, 0.5, 0.5, 0.5,
+        ]
+        for n in [1, 2, 3, 17, 576, 5000] {
+            var values = (0..<n).map { i -> Double in
+                switch i % 4 {
+                case 0: return specials[Int(random.next() % UInt64(specials.count))]
+                case 1: return Double(Int(random.next() % 7)) - 3  // ties
+                case 2: return (random.unit() - 0.5) * 1e6
+                default: return random.unit() * 1e-9
+                }
+            }
+            if n == 5000 { values.reverse() }
+            let weights = (0..<n).map { Double($0) / Double(n) }
+            let workspace = MapWorkspace()
+            workspace.load(target: TargetCells(rows: 1, cols: n, weights: weights), values: values)
+            let (sortedValues, sortedWeights) = workspace.sortedAscending()
+            #expect(Array(sortedValues) == values.sorted(), "n = \(n)")
+            // Each (value, weight) pair survives the sort.
+            let expected = zip(values, weights).map { "\($0.0)|\($0.1)" }.sorted()
+            let actual = zip(sortedValues, sortedWeights).map { "\($0.0)|\($0.1)" }.sorted()
+            #expect(actual == expected, "n = \(n)")
+        }
     }
 }
