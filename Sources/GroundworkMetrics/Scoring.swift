@@ -345,7 +345,11 @@ struct ItemContext: Sendable {
         let n = cells.count
         let heads = submission.layout == .layersHeadsRowsCols ? submission.heads : 1
         let workspace = pool.take()
-        defer { pool.give(workspace) }
+        defer {
+            pool.give(workspace)
+            tensor.evict()
+            baseline?.evict()
+        }
         let metricCount = metrics.count
         var values = [Double](repeating: 0, count: layers.count * metricCount)
         var undefined: [(Int, String)] = []

@@ -79,6 +79,18 @@ public final class MappedFile: @unchecked Sendable {
     func bytes(at offset: Int, count: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base.map { $0 + offset }, count: count)
     }
+
+    /// Drops the mapped pages of `offset ..< offset + count` from this process (the kernel keeps
+    /// them in its page cache, and a later read faults them back in): scoring touches each
+    /// question's tensor once, so resident memory stays flat however many questions a file holds.
+    func evict(offset: Int, count: Int) {
+        guard !isOwned, let base, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = Swift.min(size, offset + count)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
 }
 
 /// One tensor in a file: where its data starts, its element type and shape.
@@ -99,6 +111,10 @@ public struct TensorRef: Sendable {
 
     /// Where the tensor is, for messages: `file: tensor "key"`.
     public var place: String { "tensor \"\(key)\"" }
+
+    /// Drops the tensor's mapped pages from this process once it has been read (see
+    /// `MappedFile.evict`).
+    func evict() { file.evict(offset: offset, count: count * dtype.size) }
 
     /// Converts `count` elements starting at element `start` to Double, adding them into
     /// `destination` (`accumulate`) or overwriting it.
