@@ -35,6 +35,8 @@ public struct ReleasedImage: Sendable, Equatable {
 public struct ReleasedRegion: Sendable, Equatable {
     public var id: Int64
     public var imageId: Int64
+    /// The label's id (stable across releases: the project's label id).
+    public var labelId: Int64
     /// The label's name.
     public var label: String
     /// `box`, `polygon` or `mask`.
@@ -195,7 +197,7 @@ public final class ReleaseContent {
 
     func region(_ row: Row) -> ReleasedRegion {
         ReleasedRegion(
-            id: row["region_id"], imageId: row["image_id"], label: labelNames[row["label_id"]] ?? "",
+            id: row["region_id"], imageId: row["image_id"], labelId: row["label_id"], label: labelNames[row["label_id"]] ?? "",
             kind: row["kind"], geometryJSON: row["geometry"],
             box: Box(x0: row["x0"], y0: row["y0"], x1: row["x1"], y1: row["y1"]),
             area: row["area"], annotator: row["annotator"], status: row["status"], consensusMethod: row["consensus_method"])
