@@ -429,6 +429,39 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         }
     }
 
+    @Test(.enabled(if: pythonCrossChecks, "set GROUNDWORK_PYTHON to a python with jsonschema (tools/test does)"))
+    func everyFileMatchesItsSchema() throws {
+        let fixture = try FormatFixture()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        func validate(_ schema: String, _ file: String, lines: Bool = false) throws {
+            let result = try runPython(
+                "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+                ["\(root)/tools/validate-json"] + (lines ? ["--lines"] : []) + [schema, file])
+            #expect(result.status == 0, "\(schema) \(file): \(result.output)")
+        }
+        let splits = try fixture.questionCounts().keys.sorted()
+        for format in ExportFormat.allCases {
+            let out = fixture.folder.path + "/\(format)"
+            _ = try Exporter.export(fixture.project, version: "1.0.0", format: format, out: out)
+            try validate("export-manifest", out + "/manifest.json")
+            for split in splits {
+                switch format {
+                case .jsonl: try validate("export-jsonl-item", "\(out)/\(split).jsonl", lines: true)
+                case .hf: try validate("hf-metadata-line", "\(out)/data/\(split)/metadata.jsonl", lines: true)
+                case .coco:
+                    try validate("coco-export", "\(out)/annotations/instances_\(split).json")
+                    try validate("coco", "\(out)/annotations/instances_\(split).json")
+                case .vgmed:
+                    try validate("vgmed-export-row", "\(out)/\(split).jsonl", lines: true)
+                    try validate("vgmed-jsonl-row", "\(out)/\(split).jsonl", lines: true)
+                case .vlmevalkit: break
+                }
+            }
+            if format == .jsonl { try validate("export-jsonl-label", out + "/labels.jsonl", lines: true) }
+        }
+    }
+
     @Test func hfAndVLMEvalKitRefusePixelsOfRestrictedSources() throws {
         let fixture = try FormatFixture(restricted: true)
         for format in [ExportFormat.hf, .vlmevalkit] {

@@ -18,9 +18,9 @@ import GroundworkGeometry
 ///   a box when read back (its geometry is its `bbox`);
 /// - `categories`: every released label (`id` the label id, `name`, `supercategory` its category);
 /// - `vqa`: the questions on the split's images, by id (`id`, `image_id`, `question`, `answer`,
-///   `answer_type`, `options`, `correct_option`, `question_type`, `label`, `groundable`,
-///   `language`, `template_id`, `target_annotation_ids`), the key `groundwork import regions`
-///   reads back.
+///   `answer_type`, `question_type`, `groundable`, `language`, `target_annotation_ids`, and when
+///   set `options`, `correct_option`, `label`, `template_id`), the key `groundwork import regions`
+///   reads back. Annotations carry `status` and, when known, `annotator`.
 ///
 /// Images of restricted sources are listed (by `sha256` and `original_path`) with no file. Arrays
 /// hold one element a line; keys are sorted. `schemas/coco-export.schema.json` describes a file.
@@ -119,7 +119,7 @@ public struct COCOWriter: ExportWriter {
                 ("counts", .string(rle.compressed)),
             ])
         }
-        return .object([
+        var members: [(key: String, value: JSONValue)] = [
             ("id", .number(Double(region.id))), ("image_id", .number(Double(region.imageId))),
             ("category_id", .number(Double(region.labelId))),
             (
@@ -127,21 +127,26 @@ public struct COCOWriter: ExportWriter {
                 .array(try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number))
             ),
             ("area", .number(region.area)), ("iscrowd", .number(0)), ("segmentation", segmentation),
-            ("annotator", .optional(region.annotator)), ("status", .string(region.status)),
-        ])
+            ("status", .string(region.status)),
+        ]
+        if let annotator = region.annotator { members.append(("annotator", .string(annotator))) }
+        return .object(members)
     }
 
     /// One question as an entry of `vqa`.
     static func question(_ item: ReleasedItem) -> JSONValue {
         let q = item.question
-        return .object([
+        var members: [(key: String, value: JSONValue)] = [
             ("id", .number(Double(q.id))), ("image_id", .number(Double(q.imageId))), ("question", .string(q.question)),
-            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)),
-            ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
-            ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null),
-            ("question_type", .string(q.questionType)), ("label", .optional(q.label)), ("groundable", .bool(q.groundable)),
-            ("language", .string(q.language)), ("template_id", .optional(q.templateId)),
+            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("question_type", .string(q.questionType)),
+            ("groundable", .bool(q.groundable)), ("language", .string(q.language)),
             ("target_annotation_ids", .array(item.regions.map { .number(Double($0.id)) })),
-        ])
+        ]
+        // Absent rather than null, as the COCO reader's schema has them.
+        if let options = q.options { members.append(("options", .array(options.map(JSONValue.string)))) }
+        if let correct = q.correctOption { members.append(("correct_option", .number(Double(correct)))) }
+        if let label = q.label { members.append(("label", .string(label))) }
+        if let template = q.templateId { members.append(("template_id", .string(template))) }
+        return .object(members)
     }
 }
