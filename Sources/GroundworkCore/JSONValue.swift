@@ -268,6 +268,16 @@ extension JSONValue: CustomStringConvertible {
     }
 
     private static func writeString(_ string: String, to out: inout [UInt8]) {
+        // Most strings need no escape: copy them whole.
+        let plain = string.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        if plain == true {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in string.utf8 {

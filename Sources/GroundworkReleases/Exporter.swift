@@ -164,12 +164,24 @@ public enum Exporter {
                         toCopy.append((image, path))
                     }
                 }
-                try copyImages(toCopy, mode: mode, objects: project.objects, folder: folder, showProgress: showProgress)
                 var paths: [Int64: String] = [:]
                 for (image, path) in toCopy { paths[image.id] = path }
-                // 2. The format's files.
-                try writer.write(
-                    release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                // 2. The format's files, written while the images are copied: the writer needs only
+                // their paths, and the two together keep both cores busy.
+                for directory in Set(toCopy.map { ("\(folder.root)/\($0.path)" as NSString).deletingLastPathComponent }) {
+                    try FileIO.makeDirectories(directory)
+                }
+                let copying = BackgroundTask { [toCopy, objects = project.objects] in
+                    try copyImages(toCopy, mode: mode, objects: objects, folder: folder, showProgress: showProgress)
+                }
+                do {
+                    try writer.write(
+                        release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                } catch {
+                    _ = try? copying.wait()
+                    throw error
+                }
+                try copying.wait()
                 // 3. The manifest.
                 let entries = folder.manifestEntries
                 let summary = release.summary
@@ -236,5 +248,24 @@ public enum Exporter {
             progress.advance()
             if let error { throw error }
         }
+    }
+}
+
+/// A closure run on its own thread; `wait` joins it and rethrows its error.
+final class BackgroundTask: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var error: (any Error)?
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        Thread.detachNewThread { [self] in
+            do { try body() } catch { self.error = error }
+            done.signal()
+        }
+    }
+
+    /// Waits for the closure to finish; rethrows what it threw.
+    func wait() throws {
+        done.wait()
+        if let error { throw error }
     }
 }

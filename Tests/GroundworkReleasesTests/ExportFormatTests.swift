@@ -462,6 +462,32 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         }
     }
 
+    @Test func hfSplitNamesAreHuggingFaceNames() throws {
+        let folder = ScratchFolder()
+        let project = try Project.create(at: folder.path + "/p")
+        try TestProjects.importImages(
+            (0..<8).map { SampleImage(patient: "P\($0)", content: $0) }, into: project, folder: folder.path)
+        try TestProjects.annotateEveryImage(project)
+        _ = try Splitter.run(
+            project,
+            parameters: SplitParameters(
+                name: "clash", parts: try SplitPart.parse("held-out=0.5,held_out=0.5"), groupBy: .patient, stratify: [],
+                seed: 1))
+        _ = try Splitter.run(
+            project,
+            parameters: SplitParameters(
+                name: "dashed", parts: try SplitPart.parse("held-out=0.5,train=0.5"), groupBy: .patient, stratify: [],
+                seed: 1))
+        _ = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0"), split: "clash"))
+        _ = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("2.0.0"), split: "dashed"))
+        #expect(throws: ExportError.self) {
+            try Exporter.export(project, version: "1.0.0", format: .hf, out: folder.path + "/clash")
+        }
+        _ = try Exporter.export(project, version: "2.0.0", format: .hf, out: folder.path + "/dashed")
+        let card = String(decoding: try FileIO.readAll(folder.path + "/dashed/README.md"), as: UTF8.self)
+        #expect(card.contains("  - split: \"held_out\"\n    path: \"data/held-out/*\"\n"))
+    }
+
     @Test func hfAndVLMEvalKitRefusePixelsOfRestrictedSources() throws {
         let fixture = try FormatFixture(restricted: true)
         for format in [ExportFormat.hf, .vlmevalkit] {

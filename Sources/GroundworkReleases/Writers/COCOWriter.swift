@@ -110,7 +110,8 @@ public struct COCOWriter: ExportWriter {
     /// One region as a COCO annotation.
     static func annotation(_ region: ReleasedRegion) throws -> JSONValue {
         let segmentation: JSONValue
-        switch try region.geometry() {
+        // A box's geometry is its stored box: no need to decode it.
+        switch region.kind == "box" ? .box(region.box) : try region.geometry() {
         case .box: segmentation = .array([])
         case .polygon(let rings): segmentation = .array(rings.map { .array($0.flat.map(JSONValue.number)) })
         case .mask(let rle):

@@ -43,11 +43,12 @@ public struct VLMEvalKitWriter: ExportWriter {
             let restricted = release.summary.sources.filter(\.restricted).reduce(0) { $0 + $1.images }
             if restricted > 0 { throw ExportError.needsPixels(format: format.rawValue, restricted: restricted) }
         }
-        var most = 4
-        try release.forEachItem(split: nil) { item in
-            if item.question.answerType == "choice", let options = item.question.options { most = max(most, options.count) }
+        let most = max(4, try release.mostChoiceOptions())
+        guard most <= 26 else {
+            throw ExportError.formatCannotHold(
+                format: format.rawValue, reason: "a choice question has \(most) options; VLMEvalKit's columns are A to Z")
         }
-        letters = min(most, 26)
+        letters = most
     }
 
     public func write(_ release: ReleaseContent, images: ExportedImages, to folder: ExportFolder) throws {
