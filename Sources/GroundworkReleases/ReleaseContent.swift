@@ -179,36 +179,45 @@ public final class ReleaseContent {
 
     /// Questions of a part with their images and target regions, by question id.
     public func forEachItem(split: String?, _ body: (ReleasedItem) throws -> Void) throws {
+        // One cursor: each question joined with its image and, through its `region_ids` array, with
+        // each of its target regions (one row per region; one row with null region columns when it
+        // has none). Rows of one question are consecutive.
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT \(Self.questionColumns("v")), \(Self.imageColumns("i"))
+                SELECT \(Self.questionColumns("v")), \(Self.imageColumns("i")), \(Self.regionColumns("r"))
                 FROM release_vqa v JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
+                LEFT JOIN json_each(v.region_ids) j
+                LEFT JOIN release_region r ON r.release_id = v.release_id AND r.region_id = j.value
                 WHERE v.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY v.vqa_id
                 """,
             arguments: [releaseId, split])
-        let regionStatement = try db.makeStatement(
-            sql: "SELECT \(Self.regionColumns("r")) FROM release_region r WHERE r.release_id = ? AND r.region_id = ?")
         // Consecutive questions are often on one image: decode it once.
         var lastImage: ReleasedImage?
-        while let row = try rows.next() {
-            let question = Self.question(row, at: 0, labelNames: labelNames)
-            let image: ReleasedImage
-            if let last = lastImage, last.id == question.imageId {
-                image = last
-            } else {
-                image = Self.image(row, at: 15)
-                lastImage = image
-            }
-            var regions: [ReleasedRegion] = []
-            regions.reserveCapacity(question.regionIds.count)
-            for id in question.regionIds {
-                if let regionRow = try Row.fetchOne(regionStatement, arguments: [releaseId, id]) {
-                    regions.append(region(regionRow, at: 0))
-                }
-            }
-            try body(ReleasedItem(question: question, image: image, regions: regions))
+        var current: ReleasedItem?
+        func flush() throws {
+            guard var item = current else { return }
+            item.regions.sort { $0.id < $1.id }
+            try body(item)
+            current = nil
         }
+        while let row = try rows.next() {
+            let questionId: Int64 = row[0]
+            if current?.question.id != questionId {
+                try flush()
+                let question = Self.question(row, at: 0, labelNames: labelNames)
+                let image: ReleasedImage
+                if let last = lastImage, last.id == question.imageId {
+                    image = last
+                } else {
+                    image = Self.image(row, at: 15)
+                    lastImage = image
+                }
+                current = ReleasedItem(question: question, image: image, regions: [])
+            }
+            if !row.hasNull(atIndex: 30) { current?.regions.append(region(row, at: 30)) }
+        }
+        try flush()
     }
 
     /// The most options any released choice question has (0 when there is none).

@@ -120,33 +120,34 @@ public struct COCOWriter: ExportWriter {
                 ("counts", .string(rle.compressed)),
             ])
         }
-        var members: [(key: String, value: JSONValue)] = [
-            ("id", .number(Double(region.id))), ("image_id", .number(Double(region.imageId))),
-            ("category_id", .number(Double(region.labelId))),
+        // Members in key order: the canonical writer then skips its sort.
+        var members: [(key: String, value: JSONValue)] = []
+        if let annotator = region.annotator { members.append(("annotator", .string(annotator))) }
+        members += [
+            ("area", .number(region.area)),
             (
                 "bbox",
                 .array(try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number))
             ),
-            ("area", .number(region.area)), ("iscrowd", .number(0)), ("segmentation", segmentation),
+            ("category_id", .number(Double(region.labelId))), ("id", .number(Double(region.id))),
+            ("image_id", .number(Double(region.imageId))), ("iscrowd", .number(0)), ("segmentation", segmentation),
             ("status", .string(region.status)),
         ]
-        if let annotator = region.annotator { members.append(("annotator", .string(annotator))) }
         return .object(members)
     }
 
     /// One question as an entry of `vqa`.
     static func question(_ item: ReleasedItem) -> JSONValue {
         let q = item.question
-        var members: [(key: String, value: JSONValue)] = [
-            ("id", .number(Double(q.id))), ("image_id", .number(Double(q.imageId))), ("question", .string(q.question)),
-            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("question_type", .string(q.questionType)),
-            ("groundable", .bool(q.groundable)), ("language", .string(q.language)),
-            ("target_annotation_ids", .array(item.regions.map { .number(Double($0.id)) })),
-        ]
-        // Absent rather than null, as the COCO reader's schema has them.
-        if let options = q.options { members.append(("options", .array(options.map(JSONValue.string)))) }
+        // Absent rather than null, as the COCO reader's schema has them; members in key order.
+        var members: [(key: String, value: JSONValue)] = [("answer", .string(q.answer)), ("answer_type", .string(q.answerType))]
         if let correct = q.correctOption { members.append(("correct_option", .number(Double(correct)))) }
+        members += [("groundable", .bool(q.groundable)), ("id", .number(Double(q.id))), ("image_id", .number(Double(q.imageId)))]
         if let label = q.label { members.append(("label", .string(label))) }
+        members.append(("language", .string(q.language)))
+        if let options = q.options { members.append(("options", .array(options.map(JSONValue.string)))) }
+        members += [("question", .string(q.question)), ("question_type", .string(q.questionType))]
+        members.append(("target_annotation_ids", .array(item.regions.map { .number(Double($0.id)) })))
         if let template = q.templateId { members.append(("template_id", .string(template))) }
         return .object(members)
     }

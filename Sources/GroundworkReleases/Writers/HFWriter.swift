@@ -71,23 +71,26 @@ public struct HFWriter: ExportWriter {
             boxes.append(
                 .array(try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number)))
         }
+        // Members in key order: the canonical writer then skips its sort.
         let objects: JSONValue = .object([
+            ("area", .array(item.regions.map { .number($0.area) })), ("bbox", .array(boxes)),
+            ("category", .array(item.regions.map { .string($0.label) })),
             ("id", .array(item.regions.map { .string(String($0.id)) })),
-            ("category", .array(item.regions.map { .string($0.label) })), ("bbox", .array(boxes)),
-            ("area", .array(item.regions.map { .number($0.area) })),
         ])
         var members: [(key: String, value: JSONValue)] = [
-            ("id", .string(String(q.id))), ("image_sha256", .string(image.sha256)),
-            ("original_path", .string(image.originalPath)), ("width", .number(Double(image.width))),
-            ("height", .number(Double(image.height))), ("modality", .optional(image.modality)),
-            ("body_part", .optional(image.bodyPart)), ("source", .optional(image.source)), ("license", .optional(image.license)),
-            ("question", .string(q.question)), ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)),
-            ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
+            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("body_part", .optional(image.bodyPart)),
             ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null),
-            ("question_type", .string(q.questionType)), ("label", .optional(q.label)), ("groundable", .bool(q.groundable)),
-            ("language", .string(q.language)), ("template_id", .optional(q.templateId)), ("objects", objects),
         ]
         if withImage { members.append(("file_name", .string(fileName(image)))) }
+        members += [
+            ("groundable", .bool(q.groundable)), ("height", .number(Double(image.height))), ("id", .string(String(q.id))),
+            ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
+            ("license", .optional(image.license)), ("modality", .optional(image.modality)), ("objects", objects),
+            ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
+            ("original_path", .string(image.originalPath)), ("question", .string(q.question)),
+            ("question_type", .string(q.questionType)), ("source", .optional(image.source)),
+            ("template_id", .optional(q.templateId)), ("width", .number(Double(image.width))),
+        ]
         return .object(members)
     }
 

@@ -126,15 +126,16 @@ public struct VGMEDWriter: ExportWriter {
                         try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number))
                 })
         }
+        // Members in key order: the canonical writer then skips its sort.
         var members: [(key: String, value: JSONValue)] = [
-            ("image", reference.json), ("label", .string(label)), ("question", .string(q.question)), ("bbox", boxes),
-            ("id", .string(String(q.id))), ("question_type", .string(q.questionType)), ("answer", .string(q.answer)),
-            ("answer_type", .string(q.answerType)), ("groundable", .bool(q.groundable)), ("language", .string(q.language)),
-            ("image_sha256", .string(image.sha256)),
+            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("bbox", boxes),
+            ("groundable", .bool(q.groundable)), ("id", .string(String(q.id))), ("image", reference.json),
+            ("image_sha256", .string(image.sha256)), ("label", .string(label)), ("language", .string(q.language)),
         ]
         if let location = image.bodyPart { members.append(("location", .string(location))) }
         if let modality = image.modality { members.append(("modality", .string(modality))) }
         if let options = q.options { members.append(("options", .array(options.map(JSONValue.string)))) }
+        members += [("question", .string(q.question)), ("question_type", .string(q.questionType))]
         if let template = q.templateId { members.append(("template_id", .string(template))) }
         return .object(members)
     }
