@@ -46,10 +46,10 @@ public struct DemoReport: Codable, Sendable {
 /// are byte-identical, so the import adds nothing, the release is reused and every later file is
 /// rewritten with the same bytes.
 public enum DemoPipeline {
-    /// The demo's split, release and export formats.
+    /// The demo's split, release and export formats: Groundwork's JSONL and a Hugging Face folder.
     static let demoRatios = "train=0.5,test=0.5"
     static let demoVersion = "1.0.0"
-    static let demoExports: [ExportFormat] = [.jsonl]
+    static let demoExports: [ExportFormat] = [.jsonl, .hf]
 
     public static func run(directory: String, showProgress: Bool) throws -> DemoReport {
         let root = FileIO.absolute(directory)

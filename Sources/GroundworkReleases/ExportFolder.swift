@@ -9,12 +9,28 @@ public struct ManifestEntry: Codable, Sendable, Equatable {
     /// Lowercase hex SHA-256 of the file's bytes.
     public var sha256: String
     public var size: Int
+    /// Lowercase hex MD5 of the file's bytes, for the files whose format's readers check one
+    /// (VLMEvalKit's TSV); absent otherwise. Not part of the root hash.
+    public var md5: String?
+
+    /// A file's MD5, as reported.
+    public struct Checksum: Codable, Sendable, Equatable {
+        public var path: String
+        public var md5: String
+
+        /// A file's MD5.
+        public init(path: String, md5: String) {
+            self.path = path
+            self.md5 = md5
+        }
+    }
 
     /// Describes one file.
-    public init(path: String, sha256: String, size: Int) {
+    public init(path: String, sha256: String, size: Int, md5: String? = nil) {
         self.path = path
         self.sha256 = sha256
         self.size = size
+        self.md5 = md5
     }
 
     /// The root hash over entries: SHA-256 of the lines `<sha256>  <size>  <path>\n`, one an entry,
@@ -85,10 +101,10 @@ public final class ExportFolder: @unchecked Sendable {
     /// Writes a text file (UTF-8) and records it.
     public func write(_ path: String, text: String) throws { try write(path, bytes: Array(text.utf8)) }
 
-    /// Opens a file for streaming writes; close it to record it.
-    public func stream(_ path: String) throws -> ExportStream {
+    /// Opens a file for streaming writes; close it to record it (with its MD5 too when `md5`).
+    public func stream(_ path: String, md5: Bool = false) throws -> ExportStream {
         try prepare(path)
-        return try ExportStream(folder: self, path: path)
+        return try ExportStream(folder: self, path: path, md5: md5)
     }
 
     /// Hard-links a file into the folder (falls back to a copy across file systems) and records it
@@ -152,12 +168,14 @@ public final class ExportStream {
     private let path: String
     private let handle: FileHandle
     private var hasher = SHA256()
+    private var md5: Insecure.MD5?
     private var buffer: [UInt8] = []
     private var size = 0
 
-    init(folder: ExportFolder, path: String) throws {
+    init(folder: ExportFolder, path: String, md5: Bool) throws {
         self.folder = folder
         self.path = path
+        self.md5 = md5 ? Insecure.MD5() : nil
         let full = "\(folder.root)/\(path)"
         guard FileManager.default.createFile(atPath: full, contents: nil) else {
             throw FileIOError(path: full, operation: "create", code: errno)
@@ -181,6 +199,7 @@ public final class ExportStream {
     private func flush() throws {
         guard !buffer.isEmpty else { return }
         hasher.update(data: buffer)
+        md5?.update(data: buffer)
         try handle.write(contentsOf: buffer)
         size += buffer.count
         buffer.removeAll(keepingCapacity: true)
@@ -190,8 +209,14 @@ public final class ExportStream {
     public func close() throws {
         try flush()
         try handle.close()
-        folder.record(ManifestEntry(path: path, sha256: ManifestEntry.hex(hasher.finalize()), size: size))
+        folder.record(
+            ManifestEntry(
+                path: path, sha256: ManifestEntry.hex(hasher.finalize()), size: size,
+                md5: md5.map { ManifestEntry.hex($0.finalize()) }))
     }
+
+    /// The number of bytes written so far.
+    public var bytesWritten: Int { size + buffer.count }
 }
 
 /// Why an export could not be written.
@@ -201,6 +226,11 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
     case badPath(String)
     case corruptObject(image: String, path: String)
     case missingObject(image: String, path: String)
+    /// The format embeds or links pixels and some images have none to give: restricted sources
+    /// (by reference only) in a `copy`/`link` export.
+    case needsPixels(format: String, restricted: Int)
+    /// The release holds something the format cannot express.
+    case formatCannotHold(format: String, reason: String)
 
     public var description: String {
         switch self {
@@ -210,6 +240,9 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
         case .corruptObject(let image, let path):
             "image \(image): its object \(path) does not match its SHA-256 (run groundwork check)"
         case .missingObject(let image, let path): "image \(image): its object \(path) is missing (run groundwork check)"
+        case .formatCannotHold(let format, let reason): "a \(format) export cannot hold this release: \(reason)"
+        case .needsPixels(let format, let restricted):
+            "\(restricted) released image(s) come from restricted sources (by reference only, no pixels), and a \(format) export with pixels cannot leave them out: export with --images none (every image by reference), or cut a release of unrestricted sources only (--where source=NAME)"
         }
     }
 }

@@ -8,6 +8,14 @@ import GroundworkStore
 public enum ExportFormat: String, Codable, Sendable, CaseIterable {
     /// Groundwork's own lossless JSONL: what `groundwork score` reads.
     case jsonl
+    /// A Hugging Face datasets folder (ImageFolder with `metadata.jsonl` per split and a dataset card).
+    case hf
+    /// One COCO JSON per split, with the questions under the extra key `vqa`.
+    case coco
+    /// The TSV VLMEvalKit reads (images embedded as base64), with its MD5.
+    case vlmevalkit
+    /// JSONL in the VGMED study's own layout, one file per split.
+    case vgmed
 }
 
 /// Whether image files are copied into an export, hard-linked from the project, or left out.
@@ -24,6 +32,19 @@ public struct ExportedImages: Sendable {
     public var mode: ImageMode
     /// Where the project's objects are (writers that embed pixels, like VLMEvalKit's, read them).
     public var objects: ObjectStore
+
+    /// The bytes of an image's object, checked against its SHA-256 (for writers that embed pixels).
+    public func bytes(of image: ReleasedImage) throws -> [UInt8] {
+        let source = objects.path(for: image.sha256)
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(source) } catch {
+            throw ExportError.missingObject(image: image.sha256, path: source)
+        }
+        guard ManifestEntry.hex(SHA256.hash(data: bytes)) == image.sha256 else {
+            throw ExportError.corruptObject(image: image.sha256, path: source)
+        }
+        return bytes
+    }
 }
 
 /// One export format's writer: the files of the format, given a frozen release.
@@ -35,10 +56,18 @@ public struct ExportedImages: Sendable {
 public protocol ExportWriter {
     /// The format this writer writes.
     var format: ExportFormat { get }
+    /// Looks at the whole release before any file is written: refuses what the format cannot
+    /// hold (throwing `ExportError`) and computes what `imagePath` needs. The default does nothing.
+    mutating func prepare(_ release: ReleaseContent, images mode: ImageMode) throws
     /// Where an image's file goes inside the export, or nil for formats that embed or omit files.
     func imagePath(_ image: ReleasedImage) -> String?
     /// Writes the format's files into `folder`.
     func write(_ release: ReleaseContent, images: ExportedImages, to folder: ExportFolder) throws
+}
+
+extension ExportWriter {
+    /// Does nothing.
+    public mutating func prepare(_ release: ReleaseContent, images mode: ImageMode) throws {}
 }
 
 /// The `manifest.json` of every export.
@@ -97,6 +126,8 @@ public struct ExportReport: Codable, Sendable, Equatable {
     /// Images exported by reference only (restricted sources).
     public var imagesByReference: Int
     public var rootHash: String
+    /// The MD5 of the files whose format's readers check one (VLMEvalKit's TSV); empty otherwise.
+    public var md5: [ManifestEntry.Checksum]
 }
 
 /// Writes a release in a format: images, the format's files, the manifest; atomically.
@@ -105,6 +136,10 @@ public enum Exporter {
     public static func writer(for format: ExportFormat) -> any ExportWriter {
         switch format {
         case .jsonl: JSONLWriter()
+        case .hf: HFWriter()
+        case .coco: COCOWriter()
+        case .vlmevalkit: VLMEvalKitWriter()
+        case .vgmed: VGMEDWriter()
         }
     }
 
@@ -113,11 +148,12 @@ public enum Exporter {
         _ project: Project, version: String, format: ExportFormat, out: String, images mode: ImageMode = .copy,
         force: Bool = false, showProgress: Bool = false
     ) throws -> ExportReport {
-        let writer = writer(for: format)
+        var writer = writer(for: format)
         let folder = try ExportFolder(target: out, force: force)
         do {
             let report = try project.database.read { db -> ExportReport in
                 let release = try ReleaseContent(db: db, version: version)
+                try writer.prepare(release, images: mode)
                 // 1. The image files, in parallel.
                 var toCopy: [(image: ReleasedImage, path: String)] = []
                 var byReference = 0
@@ -128,12 +164,24 @@ public enum Exporter {
                         toCopy.append((image, path))
                     }
                 }
-                try copyImages(toCopy, mode: mode, objects: project.objects, folder: folder, showProgress: showProgress)
                 var paths: [Int64: String] = [:]
                 for (image, path) in toCopy { paths[image.id] = path }
-                // 2. The format's files.
-                try writer.write(
-                    release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                // 2. The format's files, written while the images are copied: the writer needs only
+                // their paths, and the two together keep both cores busy.
+                for directory in Set(toCopy.map { ("\(folder.root)/\($0.path)" as NSString).deletingLastPathComponent }) {
+                    try FileIO.makeDirectories(directory)
+                }
+                let copying = BackgroundTask { [toCopy, objects = project.objects] in
+                    try copyImages(toCopy, mode: mode, objects: objects, folder: folder, showProgress: showProgress)
+                }
+                do {
+                    try writer.write(
+                        release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                } catch {
+                    _ = try? copying.wait()
+                    throw error
+                }
+                try copying.wait()
                 // 3. The manifest.
                 let entries = folder.manifestEntries
                 let summary = release.summary
@@ -153,7 +201,8 @@ public enum Exporter {
                 return ExportReport(
                     version: summary.version, format: format, out: folder.target, images: mode, files: entries.count,
                     bytes: entries.reduce(0) { $0 + $1.size }, imagesWritten: toCopy.count, imagesByReference: byReference,
-                    rootHash: manifest.rootHash)
+                    rootHash: manifest.rootHash,
+                    md5: entries.compactMap { entry in entry.md5.map { .init(path: entry.path, md5: $0) } })
             }
             try folder.publish()
             return report
@@ -199,5 +248,24 @@ public enum Exporter {
             progress.advance()
             if let error { throw error }
         }
+    }
+}
+
+/// A closure run on its own thread; `wait` joins it and rethrows its error.
+final class BackgroundTask: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var error: (any Error)?
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        Thread.detachNewThread { [self] in
+            do { try body() } catch { self.error = error }
+            done.signal()
+        }
+    }
+
+    /// Waits for the closure to finish; rethrows what it threw.
+    func wait() throws {
+        done.wait()
+        if let error { throw error }
     }
 }

@@ -35,6 +35,8 @@ public struct ReleasedImage: Sendable, Equatable {
 public struct ReleasedRegion: Sendable, Equatable {
     public var id: Int64
     public var imageId: Int64
+    /// The label's id (stable across releases: the project's label id).
+    public var labelId: Int64
     /// The label's name.
     public var label: String
     /// `box`, `polygon` or `mask`.
@@ -126,13 +128,40 @@ public final class ReleaseContent {
         }
     }
 
+    /// The columns `image(_:at:)` reads, in its order (prefixed by `alias`).
+    static func imageColumns(_ alias: String) -> String {
+        [
+            "image_id", "split", "sha256", "format", "byte_size", "width", "height", "modality", "body_part", "source",
+            "license", "restricted", "original_path", "attributes", "render",
+        ].map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    /// The columns `region(_:at:)` reads, in its order (prefixed by `alias`).
+    static func regionColumns(_ alias: String) -> String {
+        [
+            "region_id", "image_id", "label_id", "kind", "geometry", "x0", "y0", "x1", "y1", "area", "annotator", "status",
+            "consensus_method",
+        ].map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    /// The columns `question(_:at:labelNames:)` reads, in its order (prefixed by `alias`).
+    static func questionColumns(_ alias: String) -> String {
+        [
+            "vqa_id", "image_id", "question", "answer", "answer_type", "options", "correct_option", "question_type",
+            "label_id", "groundable", "language", "template_id", "annotator", "status", "region_ids",
+        ].map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
     /// Images of a part (every part when nil), by id.
     public func forEachImage(split: String?, _ body: (ReleasedImage) throws -> Void) throws {
         let rows = try Row.fetchCursor(
             db,
-            sql: "SELECT * FROM release_image WHERE release_id = ? AND (?2 IS NULL OR split = ?2) ORDER BY image_id",
+            sql: """
+                SELECT \(Self.imageColumns("i")) FROM release_image i
+                WHERE i.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY i.image_id
+                """,
             arguments: [releaseId, split])
-        while let row = try rows.next() { try body(Self.image(row)) }
+        while let row = try rows.next() { try body(Self.image(row, at: 0)) }
     }
 
     /// Regions on the images of a part, by image then region id.
@@ -140,44 +169,66 @@ public final class ReleaseContent {
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT r.* FROM release_region r JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
+                SELECT \(Self.regionColumns("r")) FROM release_region r
+                JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
                 WHERE r.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY r.image_id, r.region_id
                 """,
             arguments: [releaseId, split])
-        while let row = try rows.next() { try body(region(row)) }
+        while let row = try rows.next() { try body(region(row, at: 0)) }
     }
 
     /// Questions of a part with their images and target regions, by question id.
     public func forEachItem(split: String?, _ body: (ReleasedItem) throws -> Void) throws {
+        // One cursor: each question joined with its image and, through its `region_ids` array, with
+        // each of its target regions (one row per region; one row with null region columns when it
+        // has none). Rows of one question are consecutive.
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT v.*, i.split AS i_split, i.sha256 AS i_sha256, i.format AS i_format, i.byte_size AS i_byte_size,
-                       i.width AS i_width, i.height AS i_height, i.modality AS i_modality, i.body_part AS i_body_part,
-                       i.source AS i_source, i.license AS i_license, i.restricted AS i_restricted,
-                       i.original_path AS i_original_path, i.attributes AS i_attributes, i.render AS i_render
+                SELECT \(Self.questionColumns("v")), \(Self.imageColumns("i")), \(Self.regionColumns("r"))
                 FROM release_vqa v JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
+                LEFT JOIN json_each(v.region_ids) j
+                LEFT JOIN release_region r ON r.release_id = v.release_id AND r.region_id = j.value
                 WHERE v.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY v.vqa_id
                 """,
             arguments: [releaseId, split])
-        let regionStatement = try db.makeStatement(
-            sql: "SELECT * FROM release_region WHERE release_id = ? AND region_id = ?")
-        while let row = try rows.next() {
-            let question = Self.question(row, labelNames: labelNames)
-            let image = ReleasedImage(
-                id: row["image_id"], split: row["i_split"], sha256: row["i_sha256"], format: row["i_format"],
-                byteSize: row["i_byte_size"], width: row["i_width"], height: row["i_height"], modality: row["i_modality"],
-                bodyPart: row["i_body_part"], source: row["i_source"], license: row["i_license"],
-                restricted: row["i_restricted"], originalPath: row["i_original_path"], attributes: row["i_attributes"],
-                render: row["i_render"])
-            var regions: [ReleasedRegion] = []
-            for id in question.regionIds {
-                if let regionRow = try Row.fetchOne(regionStatement, arguments: [releaseId, id]) {
-                    regions.append(region(regionRow))
-                }
-            }
-            try body(ReleasedItem(question: question, image: image, regions: regions))
+        // Consecutive questions are often on one image: decode it once.
+        var lastImage: ReleasedImage?
+        var current: ReleasedItem?
+        func flush() throws {
+            guard var item = current else { return }
+            item.regions.sort { $0.id < $1.id }
+            try body(item)
+            current = nil
         }
+        while let row = try rows.next() {
+            let questionId: Int64 = row[0]
+            if current?.question.id != questionId {
+                try flush()
+                let question = Self.question(row, at: 0, labelNames: labelNames)
+                let image: ReleasedImage
+                if let last = lastImage, last.id == question.imageId {
+                    image = last
+                } else {
+                    image = Self.image(row, at: 15)
+                    lastImage = image
+                }
+                current = ReleasedItem(question: question, image: image, regions: [])
+            }
+            if !row.hasNull(atIndex: 30) { current?.regions.append(region(row, at: 30)) }
+        }
+        try flush()
+    }
+
+    /// The most options any released choice question has (0 when there is none).
+    public func mostChoiceOptions() throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT MAX(json_array_length(options)) FROM release_vqa
+                WHERE release_id = ? AND answer_type = 'choice' AND options IS NOT NULL
+                """,
+            arguments: [releaseId]) ?? 0
     }
 
     /// The number of questions in a part (every part when nil).
@@ -185,32 +236,37 @@ public final class ReleaseContent {
         summary.splits.filter { split == nil || $0.split == split }.reduce(0) { $0 + $1.questions }
     }
 
-    static func image(_ row: Row) -> ReleasedImage {
+    /// An image from `imageColumns`, starting at column `i`.
+    static func image(_ row: Row, at i: Int) -> ReleasedImage {
         ReleasedImage(
-            id: row["image_id"], split: row["split"], sha256: row["sha256"], format: row["format"], byteSize: row["byte_size"],
-            width: row["width"], height: row["height"], modality: row["modality"], bodyPart: row["body_part"],
-            source: row["source"], license: row["license"], restricted: row["restricted"], originalPath: row["original_path"],
-            attributes: row["attributes"], render: row["render"])
+            id: row[i], split: row[i + 1], sha256: row[i + 2], format: row[i + 3], byteSize: row[i + 4], width: row[i + 5],
+            height: row[i + 6], modality: row[i + 7], bodyPart: row[i + 8], source: row[i + 9], license: row[i + 10],
+            restricted: row[i + 11], originalPath: row[i + 12], attributes: row[i + 13], render: row[i + 14])
     }
 
-    func region(_ row: Row) -> ReleasedRegion {
-        ReleasedRegion(
-            id: row["region_id"], imageId: row["image_id"], label: labelNames[row["label_id"]] ?? "",
-            kind: row["kind"], geometryJSON: row["geometry"],
-            box: Box(x0: row["x0"], y0: row["y0"], x1: row["x1"], y1: row["y1"]),
-            area: row["area"], annotator: row["annotator"], status: row["status"], consensusMethod: row["consensus_method"])
+    /// A region from `regionColumns`, starting at column `i`.
+    func region(_ row: Row, at i: Int) -> ReleasedRegion {
+        let labelId: Int64 = row[i + 2]
+        return ReleasedRegion(
+            id: row[i], imageId: row[i + 1], labelId: labelId, label: labelNames[labelId] ?? "", kind: row[i + 3],
+            geometryJSON: row[i + 4], box: Box(x0: row[i + 5], y0: row[i + 6], x1: row[i + 7], y1: row[i + 8]),
+            area: row[i + 9], annotator: row[i + 10], status: row[i + 11], consensusMethod: row[i + 12])
     }
 
-    static func question(_ row: Row, labelNames: [Int64: String]) -> ReleasedQuestion {
-        let options: [String]? = (row["options"] as String?).flatMap {
-            try? JSONDecoder().decode([String].self, from: Data($0.utf8))
+    /// A question from `questionColumns`, starting at column `i`.
+    static func question(_ row: Row, at i: Int, labelNames: [Int64: String]) -> ReleasedQuestion {
+        // JSONValue's scanner, not JSONDecoder: this runs once per released question.
+        let options: [String]? = (row[i + 5] as String?).flatMap {
+            (try? JSONValue.parse(Array($0.utf8)))?.arrayValue?.compactMap(\.stringValue)
         }
-        let regionIds = (try? JSONDecoder().decode([Int64].self, from: Data((row["region_ids"] as String).utf8))) ?? []
+        let regionIds =
+            (try? JSONValue.parse(Array((row[i + 14] as String).utf8)))?.arrayValue?.compactMap {
+                $0.doubleValue.flatMap { Int64(exactly: $0) }
+            } ?? []
         return ReleasedQuestion(
-            id: row["vqa_id"], imageId: row["image_id"], question: row["question"], answer: row["answer"],
-            answerType: row["answer_type"], options: options, correctOption: row["correct_option"],
-            questionType: row["question_type"], label: (row["label_id"] as Int64?).flatMap { labelNames[$0] },
-            groundable: row["groundable"], language: row["language"], templateId: row["template_id"],
-            annotator: row["annotator"], status: row["status"], regionIds: regionIds)
+            id: row[i], imageId: row[i + 1], question: row[i + 2], answer: row[i + 3], answerType: row[i + 4],
+            options: options, correctOption: row[i + 6], questionType: row[i + 7],
+            label: (row[i + 8] as Int64?).flatMap { labelNames[$0] }, groundable: row[i + 9], language: row[i + 10],
+            templateId: row[i + 11], annotator: row[i + 12], status: row[i + 13], regionIds: regionIds)
     }
 }

@@ -21,8 +21,16 @@ struct ExportCommand: ParsableCommand {
             so a failure or a kill leaves no half export. A non-empty --out is refused without --force.
             Images of restricted sources are exported by reference only (path and SHA-256, no pixels).
 
-            Exit codes: 0 written; 1 an unknown release, a non-empty --out without --force, or a missing or
-            altered object in the project (nothing written); 2 project or output I/O error.
+            hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.jsonl and images);
+            datasets.load_dataset(DIR) loads it. coco: annotations/instances_<split>.json (questions under "vqa")
+            and images/. vlmevalkit: Groundwork_<version>.tsv (images as base64) and its .md5. vgmed: <split>.jsonl
+            in the VGMED study's layout. jsonl: Groundwork's lossless JSONL. hf and vlmevalkit hold pixels: with
+            --images none they name images by path and SHA-256 instead, and a release with restricted sources
+            is refused unless --images none.
+
+            Exit codes: 0 written; 1 an unknown release, a non-empty --out without --force, a release the format
+            cannot hold, or a missing or altered object in the project (nothing written); 2 project or output
+            I/O error.
             """)
 
     @Argument(help: "The release's version.")

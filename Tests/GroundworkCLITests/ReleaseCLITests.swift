@@ -77,4 +77,66 @@ struct ReleaseCLITests {
         try validateAgainstSchema("verify-report", broken.stdout)
         #expect(try CLI.run(["verify", folder.path]).status == 1)
     }
+
+    @Test func everyFormatExportsFilesThatMatchTheirSchemasAndVerify() throws {
+        let folder = TemporaryFolder()
+        let project = folder.path + "/demo"
+        #expect(try CLI.run(["demo", project]).status == 0)
+        let p = ["--project", project]
+        func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+        for format in ["jsonl", "hf", "coco", "vlmevalkit", "vgmed"] {
+            let out = folder.path + "/export-" + format
+            let export = try CLI.run(["export", "1.0.0", "--format", format, "--out", out, "--json"] + p)
+            #expect(export.status == 0, "\(format): \(export.stderr)")
+            try validateAgainstSchema("export-report", export.stdout)
+            try validateAgainstSchema("export-manifest", try text(out + "/manifest.json"))
+            let verified = try CLI.run(["verify", out, "--json"])
+            #expect(verified.status == 0, "\(format): \(verified.stdout)")
+            let manifest = try CLI.json(try text(out + "/manifest.json"))
+            let splits = (manifest["counts"] as? [[String: Any]] ?? []).compactMap { $0["split"] as? String }
+            #expect(splits.sorted() == ["test", "train"])
+            switch format {
+            case "jsonl":
+                try validateAgainstSchema("export-jsonl-label", try text(out + "/labels.jsonl"), lines: true)
+                for split in splits {
+                    try validateAgainstSchema("export-jsonl-item", try text("\(out)/\(split).jsonl"), lines: true)
+                }
+            case "hf":
+                #expect(try text(out + "/README.md").hasPrefix("---\n"))
+                for split in splits {
+                    try validateAgainstSchema("hf-metadata-line", try text("\(out)/data/\(split)/metadata.jsonl"), lines: true)
+                }
+            case "coco":
+                for split in splits {
+                    let document = try text("\(out)/annotations/instances_\(split).json")
+                    try validateAgainstSchema("coco-export", document)
+                    try validateAgainstSchema("coco", document)
+                }
+            case "vgmed":
+                for split in splits {
+                    let rows = try text("\(out)/\(split).jsonl")
+                    try validateAgainstSchema("vgmed-export-row", rows, lines: true)
+                    try validateAgainstSchema("vgmed-jsonl-row", rows, lines: true)
+                }
+            default:
+                let md5 = (try CLI.json(export.stdout)["md5"] as? [[String: Any]])?.first
+                #expect(md5?["path"] as? String == "Groundwork_1_0_0.tsv")
+                #expect(try text(out + "/Groundwork_1_0_0.tsv.md5") == "\(md5?["md5"] as? String ?? "?")  Groundwork_1_0_0.tsv\n")
+            }
+        }
+        // A restricted source: hf and vlmevalkit refuse to leave its images out (exit 1, nothing
+        // written), and write everything by reference with --images none.
+        #expect(try CLI.run(["sources", "set", "groundwork-phantoms", "--restricted"] + p).status == 0)
+        #expect(try CLI.run(["release", "create", "--bump", "minor"] + p).status == 0)
+        let refused = try CLI.run(["export", "1.1.0", "--format", "hf", "--out", folder.path + "/r", "--json"] + p)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("--images none"))
+        try validateAgainstSchema("error-report", refused.stdout)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/r"))
+        let byReference = try CLI.run(["export", "1.1.0", "--format", "hf", "--out", folder.path + "/r", "--images", "none"] + p)
+        #expect(byReference.status == 0, "\(byReference.stderr)")
+        for split in ["train", "test"] {
+            try validateAgainstSchema("hf-metadata-line", try text("\(folder.path)/r/data/\(split)/metadata.jsonl"), lines: true)
+        }
+    }
 }

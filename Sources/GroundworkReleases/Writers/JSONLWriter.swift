@@ -43,26 +43,26 @@ public struct JSONLWriter: ExportWriter {
     static func line(_ item: ReleasedItem, imagePath: String?) throws -> JSONValue {
         let q = item.question
         let image = item.image
+        // Members in key order: the canonical writer then skips its sort.
         let regions: [JSONValue] = try item.regions.map { region in
             .object([
-                ("id", .string(String(region.id))), ("label", .string(region.label)), ("kind", .string(region.kind)),
+                ("annotator", .optional(region.annotator)), ("area", .number(region.area)),
                 ("bbox", .array([region.box.x0, region.box.y0, region.box.x1, region.box.y1].map(JSONValue.number))),
-                ("area", .number(region.area)), ("annotator", .optional(region.annotator)),
-                ("status", .string(region.status)), ("geometry", try JSONValue.parse(Array(region.geometryJSON.utf8))),
+                ("geometry", try JSONValue.parse(Array(region.geometryJSON.utf8))), ("id", .string(String(region.id))),
+                ("kind", .string(region.kind)), ("label", .string(region.label)), ("status", .string(region.status)),
             ])
         }
         return .object([
-            ("id", .string(String(q.id))), ("split", .string(image.split)), ("image", .optional(imagePath)),
-            ("image_sha256", .string(image.sha256)), ("original_path", .string(image.originalPath)),
-            ("width", .number(Double(image.width))), ("height", .number(Double(image.height))),
-            ("modality", .optional(image.modality)), ("body_part", .optional(image.bodyPart)),
-            ("source", .optional(image.source)), ("license", .optional(image.license)),
-            ("question", .string(q.question)), ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)),
+            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("body_part", .optional(image.bodyPart)),
+            ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null), ("groundable", .bool(q.groundable)),
+            ("height", .number(Double(image.height))), ("id", .string(String(q.id))), ("image", .optional(imagePath)),
+            ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
+            ("license", .optional(image.license)), ("modality", .optional(image.modality)),
             ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
-            ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null),
-            ("question_type", .string(q.questionType)), ("label", .optional(q.label)), ("groundable", .bool(q.groundable)),
-            ("language", .string(q.language)), ("template_id", .optional(q.templateId)), ("status", .string(q.status)),
-            ("regions", .array(regions)),
+            ("original_path", .string(image.originalPath)), ("question", .string(q.question)),
+            ("question_type", .string(q.questionType)), ("regions", .array(regions)), ("source", .optional(image.source)),
+            ("split", .string(image.split)), ("status", .string(q.status)), ("template_id", .optional(q.templateId)),
+            ("width", .number(Double(image.width))),
         ])
     }
 }

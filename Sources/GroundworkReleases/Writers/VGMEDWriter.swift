@@ -1,0 +1,144 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+
+/// JSONL in the VGMED study's own layout (Liu et al., ICLR 2026), so that the study's scripts run on
+/// a Groundwork release: `<split>.jsonl`, one question a line, by id.
+///
+/// Each line has VGMED's fields: `image`, `label` (the label's name), `question`, `bbox` (the
+/// tight boxes of the target regions, whose union is the target, each `[x, y, w, h]` by
+/// `BoxConvention.cocoXYWH`, as in the upstream SLAKE rows; polygons and masks are written as their
+/// tight box, VGMED being box-only; `null` when the question has no target region), and, when the
+/// image has them, `location` (its body part) and `modality`. Groundwork's extensions, which the
+/// VGMED importer reads back: `id`, `question_type`, `answer`, `answer_type`, `options` (choice
+/// questions), `groundable`, `language`, `template_id` (when set), `image_sha256`.
+///
+/// `image` names the image as VGMED does where it can: an image imported from SLAKE's layout
+/// (`…/xmlab462/source.jpg`) is `"xmlab462"` and its file `imgs/xmlab462/source.jpg`; an MS COCO
+/// val2014 image (`COCO_val2014_000000094871.jpg`) is the integer `94871` and its file
+/// `val2014/COCO_val2014_000000094871.jpg`; any other image (or a name two released images share)
+/// is the path `images/<sha256>.<png|jpg>` relative to the export folder. The names are the same
+/// with `--images none` and for restricted sources (no file then: resolve them against your own copy).
+///
+/// Questions without a target label are left out: a VGMED row names its target. Re-import with
+/// `groundwork import vqa <split>.jsonl --format vgmed --box-format coco_xywh`.
+public struct VGMEDWriter: ExportWriter {
+    /// How a row names its image.
+    enum Reference: Equatable {
+        case slake(String)
+        case coco(Int)
+        case path(String)
+
+        var json: JSONValue {
+            switch self {
+            case .slake(let name): .string(name)
+            case .coco(let id): .number(Double(id))
+            case .path(let path): .string(path)
+            }
+        }
+
+        var file: String {
+            switch self {
+            case .slake(let name): "imgs/\(name)/source.jpg"
+            case .coco(let id): "val2014/\(VGMEDWriter.cocoFileName(id))"
+            case .path(let path): path
+            }
+        }
+    }
+
+    private var references: [Int64: Reference] = [:]
+
+    public init() {}
+
+    public var format: ExportFormat { .vgmed }
+
+    static func cocoFileName(_ id: Int) -> String { String(format: "COCO_val2014_%012d.jpg", id) }
+
+    /// The VGMED name an image's original path suggests, before uniqueness is checked.
+    static func candidate(_ image: ReleasedImage) -> Reference? {
+        guard image.format == "jpeg" else { return nil }
+        let parts = image.originalPath.split(separator: "/", omittingEmptySubsequences: true)
+        guard let last = parts.last else { return nil }
+        if last == "source.jpg", parts.count >= 2 {
+            let folder = String(parts[parts.count - 2])
+            if folder.utf8.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "/") && $0 < 0x7F }) && !folder.hasPrefix(".") {
+                return .slake(folder)
+            }
+        }
+        let prefix = "COCO_val2014_"
+        if last.hasPrefix(prefix) && last.hasSuffix(".jpg") {
+            let digits = last.dropFirst(prefix.count).dropLast(4)
+            if digits.count == 12, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), let id = Int(digits) {
+                return .coco(id)
+            }
+        }
+        return nil
+    }
+
+    /// Names every released image: its VGMED name when no other released image has the same one,
+    /// its path by SHA-256 otherwise.
+    public mutating func prepare(_ release: ReleaseContent, images mode: ImageMode) throws {
+        var candidates: [(id: Int64, candidate: Reference?, fallback: Reference)] = []
+        var uses: [Reference: Int] = [:]
+        try release.forEachImage(split: nil) { image in
+            let candidate = Self.candidate(image)
+            if let candidate { uses[candidate, default: 0] += 1 }
+            candidates.append((image.id, candidate, .path("images/\(image.sha256).\(image.fileExtension)")))
+        }
+        references = [:]
+        for entry in candidates {
+            if let candidate = entry.candidate, uses[candidate] == 1 {
+                references[entry.id] = candidate
+            } else {
+                references[entry.id] = entry.fallback
+            }
+        }
+    }
+
+    public func imagePath(_ image: ReleasedImage) -> String? {
+        (references[image.id] ?? .path("images/\(image.sha256).\(image.fileExtension)")).file
+    }
+
+    public func write(_ release: ReleaseContent, images: ExportedImages, to folder: ExportFolder) throws {
+        for split in release.splits {
+            let stream = try folder.stream("\(split).jsonl")
+            try release.forEachItem(split: split) { item in
+                guard let line = try line(item) else { return }
+                try stream.write(line.canonicalText() + "\n")
+            }
+            try stream.close()
+        }
+    }
+
+    /// One question's row, or nil when it has no target label.
+    func line(_ item: ReleasedItem) throws -> JSONValue? {
+        let q = item.question
+        let image = item.image
+        guard let label = q.label else { return nil }
+        let reference = references[image.id] ?? .path("images/\(image.sha256).\(image.fileExtension)")
+        let boxes: JSONValue
+        if item.regions.isEmpty {
+            boxes = .null
+        } else {
+            boxes = .array(
+                try item.regions.map { region in
+                    .array(
+                        try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number))
+                })
+        }
+        // Members in key order: the canonical writer then skips its sort.
+        var members: [(key: String, value: JSONValue)] = [
+            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("bbox", boxes),
+            ("groundable", .bool(q.groundable)), ("id", .string(String(q.id))), ("image", reference.json),
+            ("image_sha256", .string(image.sha256)), ("label", .string(label)), ("language", .string(q.language)),
+        ]
+        if let location = image.bodyPart { members.append(("location", .string(location))) }
+        if let modality = image.modality { members.append(("modality", .string(modality))) }
+        if let options = q.options { members.append(("options", .array(options.map(JSONValue.string)))) }
+        members += [("question", .string(q.question)), ("question_type", .string(q.questionType))]
+        if let template = q.templateId { members.append(("template_id", .string(template))) }
+        return .object(members)
+    }
+}
+
+extension VGMEDWriter.Reference: Hashable {}
