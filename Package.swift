@@ -127,6 +127,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Scratch folders and other helpers shared by the test targets (not part of any product).
+        .target(
+            name: "GroundworkTestSupport",
+            path: "Tests/GroundworkTestSupport"
+        ),
         .testTarget(
             name: "GroundworkCoreTests",
             dependencies: ["GroundworkCore"]
@@ -142,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkStoreTests",
-            dependencies: ["GroundworkStore", "GroundworkImaging", "GroundworkCore"]
+            dependencies: ["GroundworkTestSupport", "GroundworkStore", "GroundworkImaging", "GroundworkCore"]
         ),
         .testTarget(
             name: "GroundworkAnnotationsTests",
@@ -154,12 +159,13 @@ let package = Package(
         .testTarget(
             name: "GroundworkReleasesTests",
             dependencies: [
+                "GroundworkTestSupport",
                 "GroundworkReleases", "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkCore",
             ]
         ),
         .testTarget(
             name: "GroundworkMetricsTests",
-            dependencies: ["GroundworkMetrics", "GroundworkGeometry", "GroundworkCore"]
+            dependencies: ["GroundworkTestSupport", "GroundworkMetrics", "GroundworkGeometry", "GroundworkCore"]
         ),
         .testTarget(
             name: "GroundworkDICOMTests",
@@ -167,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkCLITests",
-            dependencies: ["groundwork", "GroundworkStore", "GroundworkImaging"]
+            dependencies: ["GroundworkTestSupport", "groundwork", "GroundworkStore", "GroundworkImaging"]
         ),
     ],
     cxxLanguageStandard: .cxx17

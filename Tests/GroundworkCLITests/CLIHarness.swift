@@ -1,5 +1,6 @@
 import Foundation
 import GroundworkImaging
+@_exported import GroundworkTestSupport
 import Testing
 
 /// Runs the built `groundwork` executable, as a user or a script would.
@@ -65,27 +66,6 @@ enum CLI {
     /// Parses a JSON object from stdout.
     static func json(_ text: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
-    }
-}
-
-/// A fresh temporary folder, removed when the value is dropped.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.path + "/groundwork-cli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let file = "\(path)/\(name)"
-        try! FileManager.default.createDirectory(
-            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
     }
 }
 

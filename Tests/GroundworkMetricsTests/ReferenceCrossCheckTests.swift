@@ -95,7 +95,7 @@ struct ReferenceCrossCheckTests {
     func json(_ value: Double) -> String { value.description }
 
     func runReference(maps: [MapCase], grids: [GridCase]) throws -> [String: Any] {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         var text = "{\"maps\":["
         text += maps.map { c in
             "{\"map\":[\(c.values.map(json).joined(separator: ","))],\"weights\":[\(c.weights.map(json).joined(separator: ","))],\"baseline\":\(c.baseline.map { "[" + $0.map(json).joined(separator: ",") + "]" } ?? "null")}"

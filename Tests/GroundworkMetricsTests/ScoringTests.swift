@@ -5,7 +5,7 @@ import GroundworkMetrics
 import Testing
 
 /// A small release: three groundable questions with boxes, one not groundable, one without regions.
-func sampleRelease(in folder: TempFolder) -> String {
+func sampleRelease(in folder: TemporaryFolder) -> String {
     var items = [
         TestItem.box("q1", [10, 10, 40, 40], width: 200, height: 100),
         TestItem.box("q2", [60, 20, 90, 80]),
@@ -31,7 +31,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func syntheticModelsScoreAsDesignedAndDeterministically() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = sampleRelease(in: folder)
         let good = folder.path + "/good"
         let bad = folder.path + "/bad"
@@ -72,7 +72,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func perHeadAndLayerSelection() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = sampleRelease(in: folder)
         try SyntheticAttention.write(
             release: URL(fileURLWithPath: release), to: URL(fileURLWithPath: folder.path + "/s"), model: .attendsToTarget,
@@ -93,7 +93,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func wrongReleaseAndBadLayersAreErrors() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = sampleRelease(in: folder)
         folder.write(
             "s/submission.json",
@@ -108,7 +108,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func malformedSubmissionReportsEveryProblem() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         folder.write(
             "s/submission.json",
             "{\"model\":\"\",\"release\":{\"version\":\"1\"},\"layout\":\"heads_first\",\"preprocessing\":{\"kind\":\"resize\",\"input_size\":330,\"patch_size\":14},\"tensors\":{\"format\":\"hdf5\"}}"
@@ -130,7 +130,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func truncatedAndMisshapenTensorsAreNamed() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = TestRelease.write(
             [TestItem.box("a", [0, 0, 2, 2], width: 4, height: 4), TestItem.box("b", [0, 0, 2, 2], width: 4, height: 4)],
             in: folder)
@@ -160,7 +160,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func missingQuestionsFailUnlessAllowed() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = TestRelease.write(
             [TestItem.box("a", [0, 0, 2, 2], width: 4, height: 4), TestItem.box("b", [0, 0, 2, 2], width: 4, height: 4)],
             in: folder)
@@ -182,7 +182,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func nonFiniteMapsFailTheQuestionNamingLayerAndHead() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = TestRelease.write(
             [TestItem.box("a", [0, 0, 2, 2], width: 4, height: 4), TestItem.box("b", [0, 0, 2, 2], width: 4, height: 4)],
             in: folder)
@@ -203,7 +203,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func baselinesAreUsedWhenDeclared() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = TestRelease.write([TestItem.box("a", [0, 0, 1, 1], width: 2, height: 2)], in: folder)
         folder.write(
             "s/submission.json", submissionJSON(layout: "rows_cols", preprocessing: "{\"kind\":\"none\"}", baseline: true))
@@ -222,7 +222,7 @@ func sampleRelease(in folder: TempFolder) -> String {
     }
 
     @Test func npyAndSixteenBitPNGHeatmaps() throws {
-        let folder = TempFolder()
+        let folder = TemporaryFolder()
         let release = TestRelease.write([TestItem.box("a", [0, 0, 2, 1], width: 4, height: 2)], in: folder)
         // npy v1, float32, [2, 4].
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }"

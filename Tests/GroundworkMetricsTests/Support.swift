@@ -1,32 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkMetrics
-
-/// A fresh temporary folder, removed when the value is dropped.
-final class TempFolder {
-    let path: String
-    var url: URL { URL(fileURLWithPath: path) }
-
-    init() {
-        path = FileManager.default.temporaryDirectory.path + "/groundwork-metrics-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let file = "\(path)/\(name)"
-        try! FileManager.default.createDirectory(
-            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    func write(_ name: String, _ text: String) { write(name, Array(text.utf8)) }
-
-    func read(_ name: String) -> String { (try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8)) ?? "" }
-}
+@_exported import GroundworkTestSupport
 
 /// A VQA item of a test release, in the export contract's shape.
 struct TestItem {
@@ -64,7 +39,7 @@ enum TestRelease {
     static let rootHash = String(repeating: "ab", count: 32)
 
     @discardableResult
-    static func write(_ items: [TestItem], in folder: TempFolder, name: String = "release", version: String = "1.0.0")
+    static func write(_ items: [TestItem], in folder: TemporaryFolder, name: String = "release", version: String = "1.0.0")
         -> String
     {
         var splits: [String: [TestItem]] = [:]

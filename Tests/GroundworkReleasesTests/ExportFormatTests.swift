@@ -12,7 +12,7 @@ import Testing
 /// A released project with boxes, a polygon, a mask, yes/no and choice questions, imported through
 /// the COCO importer as an annotator would: the material every export format is tested on.
 struct FormatFixture {
-    let folder = ScratchFolder()
+    let folder = TemporaryFolder()
     let project: Project
     /// Every released region: image SHA-256, label, tight box.
     let regions: [RegionKey]
@@ -463,7 +463,7 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
     }
 
     @Test func hfSplitNamesAreHuggingFaceNames() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<8).map { SampleImage(patient: "P\($0)", content: $0) }, into: project, folder: folder.path)

@@ -6,7 +6,7 @@ import GroundworkStore
 import Testing
 
 @Suite struct ExportTests {
-    private func releasedProject(_ folder: ScratchFolder) throws -> Project {
+    private func releasedProject(_ folder: TemporaryFolder) throws -> Project {
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<8).map { SampleImage(patient: "P\($0 / 2)", content: $0) }, into: project, folder: folder.path)
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func reExportIsByteIdenticalAndVerifies() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try releasedProject(folder)
         let a = try Exporter.export(project, version: "1.0.0", format: .jsonl, out: folder.path + "/a")
         let b = try Exporter.export(project, version: "1.0.0", format: .jsonl, out: folder.path + "/b", images: .link)
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func jsonlLinesCarryQuestionsWithTheirRegions() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try releasedProject(folder)
         _ = try Exporter.export(project, version: "1.0.0", format: .jsonl, out: folder.path + "/x")
         var lines: [JSONValue] = []
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func verifyNamesChangedMissingAndExtraFiles() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try releasedProject(folder)
         let out = folder.path + "/v"
         _ = try Exporter.export(project, version: "1.0.0", format: .jsonl, out: out)
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func nonEmptyTargetIsRefusedAndAFailureLeavesNothing() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try releasedProject(folder)
         let out = folder.path + "/busy"
         try FileIO.makeDirectories(out)
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func restrictedSourcesAreExportedByReferenceOnly() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<4).map { SampleImage(patient: "P\($0)", content: $0) }, into: project, folder: folder.path)

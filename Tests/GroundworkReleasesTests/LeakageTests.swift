@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func nearDuplicatesAcrossPartsAreFoundWithinThePartsTheyLeakInto() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         // Twenty distinct scans, and a noisy copy of each: grouped by image, copies land in other parts.
         var samples = (0..<20).map { SampleImage(patient: nil, content: $0) }
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func aPatientSplitByImageGroupingLeaks() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<12).map { SampleImage(patient: "same", content: $0) }, into: project, folder: folder.path)
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func groupingByPatientIsClean() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<12).map { SampleImage(patient: "P\($0 % 4)", content: $0) }, into: project, folder: folder.path)

@@ -3,18 +3,7 @@ import GRDB
 import GroundworkCore
 import GroundworkImaging
 import GroundworkStore
-
-/// A fresh temporary folder, removed when the value is dropped.
-final class ScratchFolder {
-    let path: String
-
-    init() {
-        path = "\(FileManager.default.temporaryDirectory.path)/groundwork-releases-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+@_exported import GroundworkTestSupport
 
 /// One image to put in a test project.
 struct SampleImage {

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct ReleaseTests {
     /// A project of 8 patients × 2 images, annotated, split 50/50 by patient.
-    private func makeProject(_ folder: ScratchFolder, license: String? = "CC0-1.0") throws -> Project {
+    private func makeProject(_ folder: TemporaryFolder, license: String? = "CC0-1.0") throws -> Project {
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<16).map { SampleImage(patient: "P\($0 / 2)", content: $0) }, into: project, folder: folder.path, license: license
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func releaseFreezesContentAgainstLaterEdits() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try makeProject(folder)
         let created = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0")))
         #expect(created.splits.map(\.images).reduce(0, +) == 16)
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func versionsMustGrow() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try makeProject(folder)
         _ = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.2.0")))
         #expect(
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func everyGateIsReportedAndNothingIsWritten() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try makeProject(folder, license: nil)
         try project.database.write { db in
             try db.execute(sql: "UPDATE image SET review_flag = 'flagged', review_reason = 'ultrasound' WHERE id = 1")
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func leakageIsAnErrorUnlessWaivedAndTheWaiverIsRecorded() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<10).map { SampleImage(patient: "same", content: $0) }, into: project, folder: folder.path)
@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func whereFilterAndNoSplitMakeATestOnlyRelease() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<6).map { SampleImage(patient: "P\($0)", modality: $0 < 4 ? "CT" : "MR", content: $0) }, into: project,
@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func contentHashIsTheSameForTheSameContent() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try makeProject(folder)
         let a = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0")))
         let b = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.1")))

@@ -29,7 +29,7 @@ import Testing
     func aPatientNeverLandsInTwoParts(seed: UInt64) throws {
         // Random projects: random patient counts, images per patient and modalities.
         var rng = SplitMix64(seed: seed)
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         var samples: [SampleImage] = []
         var content = Int(seed) * 1000
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func sameSeedSamePlacementOtherSeedOtherPlacement() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         var results: [[Int64: String]] = []
         for seed: UInt64 in [11, 11, 12] {
             let project = try Project.create(at: folder.path + "/p\(results.count)")
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func rerunAfterAnImportKeepsEveryEarlierAssignment() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<30).map { SampleImage(patient: "P\($0 % 10)", content: $0) }, into: project, folder: folder.path)
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func changedParametersNeedReshuffle() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             (0..<12).map { SampleImage(patient: "P\($0)", content: $0) }, into: project, folder: folder.path)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func stratifiedPartsFollowTheTargetsInEveryStratum() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         // 40 CT patients and 20 MR patients, one image each.
         let samples = (0..<60).map { SampleImage(patient: "P\($0)", modality: $0 < 40 ? "CT" : "MR", content: $0) }
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func imagesWithoutPatientAreGroupsOfTheirOwn() throws {
-        let folder = ScratchFolder()
+        let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
         try TestProjects.importImages(
             [

@@ -2,32 +2,7 @@ import Foundation
 import GRDB
 import GroundworkImaging
 import GroundworkStore
-
-/// A fresh temporary folder, removed when the value is dropped.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        let base = FileManager.default.temporaryDirectory.path
-        path = "\(base)/groundwork-test-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes bytes to a file under the folder (parents made) and returns its absolute path.
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let file = "\(path)/\(name)"
-        try! FileManager.default.createDirectory(
-            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    @discardableResult
-    func write(_ name: String, text: String) -> String { write(name, Array(text.utf8)) }
-}
+@_exported import GroundworkTestSupport
 
 /// Small deterministic images made with Groundwork's own encoders.
 enum Samples {

@@ -1,0 +1,41 @@
+import Foundation
+
+/// A fresh folder under the system's temporary directory, removed with everything in it when the
+/// value is dropped: the scratch space of every test target.
+public final class TemporaryFolder: @unchecked Sendable {
+    /// The folder's absolute path.
+    public let path: String
+    /// The folder as a file URL.
+    public var url: URL { URL(fileURLWithPath: path) }
+
+    /// Makes the folder.
+    public init() {
+        path = FileManager.default.temporaryDirectory.path + "/groundwork-test-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes bytes to `name` under the folder (parent folders made) and returns its absolute path.
+    @discardableResult
+    public func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let file = "\(path)/\(name)"
+        try! FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try! Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    /// Writes text as UTF-8 to `name` under the folder and returns its absolute path.
+    @discardableResult
+    public func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
+
+    /// Writes text as UTF-8 to `name` under the folder and returns its absolute path.
+    @discardableResult
+    public func write(_ name: String, text: String) -> String { write(name, Array(text.utf8)) }
+
+    /// The UTF-8 text of `name` under the folder, or "" when it cannot be read.
+    public func read(_ name: String) -> String {
+        (try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8)) ?? ""
+    }
+}
