@@ -138,31 +138,29 @@ def _distributions(r, w):
     return np.maximum(p, FLOOR), np.maximum(w / w.sum(), FLOOR)
 
 
-def kl_divergence(r, w):
+def _divergence(r, w, formula):
+    """A VGMED divergence of each row: undefined for negative or zero-mass maps."""
     vals = np.full(r.shape[0], np.nan)
     reasons = np.full(r.shape[0], "", dtype=object)
     neg = (r < 0).any(1)
     ok = ~neg & (r.sum(1) > 0)
     if ok.any():
         p, g = _distributions(r[ok], w)
-        vals[ok] = (g * np.log(g / p)).sum(1)
+        vals[ok] = formula(p, g)
     _undefined(vals, neg, "negative_values", reasons)
     _undefined(vals, ~ok & ~neg, "zero_mass", reasons)
     return vals, reasons
+
+
+def kl_divergence(r, w):
+    return _divergence(r, w, lambda p, g: (g * np.log(g / p)).sum(1))
 
 
 def js_divergence(r, w):
-    vals = np.full(r.shape[0], np.nan)
-    reasons = np.full(r.shape[0], "", dtype=object)
-    neg = (r < 0).any(1)
-    ok = ~neg & (r.sum(1) > 0)
-    if ok.any():
-        p, g = _distributions(r[ok], w)
+    def js(p, g):
         m = (p + g) / 2
-        vals[ok] = 0.5 * (p * np.log(p / m)).sum(1) + 0.5 * (g * np.log(g / m)).sum(1)
-    _undefined(vals, neg, "negative_values", reasons)
-    _undefined(vals, ~ok & ~neg, "zero_mass", reasons)
-    return vals, reasons
+        return 0.5 * (p * np.log(p / m)).sum(1) + 0.5 * (g * np.log(g / m)).sum(1)
+    return _divergence(r, w, js)
 
 
 def pointing_game(a, pointing):
