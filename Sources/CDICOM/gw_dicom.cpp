@@ -1092,23 +1092,30 @@ extern "C" int gw_dicom_lut_read(gw_dicom *dicom, int which, uint32_t itemIndex,
             fail(error, GW_DCM_INVALID, "no such lookup table");
             return GW_DCM_INVALID;
         }
+        DcmTagKey segmentedKey = which == GW_LUT_RED     ? DCM_SegmentedRedPaletteColorLookupTableData
+                                 : which == GW_LUT_GREEN ? DCM_SegmentedGreenPaletteColorLookupTableData
+                                                         : DCM_SegmentedBluePaletteColorLookupTableData;
+        bool segmented = which >= GW_LUT_RED && !item->tagExists(dataKey) && item->tagExists(segmentedKey);
+        if (segmented) dataKey = segmentedKey;
         if (which >= GW_LUT_RED && !item->tagExists(dataKey)) {
-            bool segmented = item->tagExists(DCM_SegmentedRedPaletteColorLookupTableData);
-            fail(error, segmented ? GW_DCM_UNSUPPORTED : GW_DCM_CORRUPT,
-                 segmented ? "segmented palette colour lookup tables are not supported"
-                           : "the palette colour lookup table is missing",
-                 segmented ? describeTag(DCM_SegmentedRedPaletteColorLookupTableData) : describeTag(dataKey));
-            return segmented ? GW_DCM_UNSUPPORTED : GW_DCM_CORRUPT;
+            fail(error, GW_DCM_CORRUPT, "the palette colour lookup table is missing", describeTag(dataKey));
+            return GW_DCM_CORRUPT;
         }
         DcmElement *descriptor = nullptr;
         if (item->findAndGetElement(descriptorKey, descriptor).bad() || !descriptor || descriptor->getVM() != 3) {
             fail(error, GW_DCM_CORRUPT, "the LUT descriptor must have 3 values", place + describeTag(descriptorKey));
             return GW_DCM_CORRUPT;
         }
-        Uint16 d0 = 0, d1 = 0, d2 = 0;
-        descriptor->getUint16(d0, 0);
-        descriptor->getUint16(d1, 1);
-        descriptor->getUint16(d2, 2);
+        // The descriptor is US or SS (its first mapped value may be negative): read the bits either way.
+        Uint16 d[3] = {0, 0, 0};
+        for (unsigned long k = 0; k < 3; k++) {
+            if (descriptor->getUint16(d[k], k).bad()) {
+                Sint16 value = 0;
+                descriptor->getSint16(value, k);
+                d[k] = static_cast<Uint16>(value);
+            }
+        }
+        Uint16 d0 = d[0], d1 = d[1], d2 = d[2];
         uint32_t entries = d0 == 0 ? 65536u : d0;
         int32_t first = pixelSigned ? static_cast<int32_t>(static_cast<int16_t>(d1)) : static_cast<int32_t>(d1);
         DcmElement *dataElement = nullptr;
@@ -1123,6 +1130,25 @@ extern "C" int gw_dicom_lut_read(gw_dicom *dicom, int which, uint32_t itemIndex,
             dataElement->getUint8Array(bytes);
         } else {
             dataElement->getUint16Array(words);
+        }
+        if (segmented) {
+            if (!words || length < 4) {
+                fail(error, GW_DCM_CORRUPT, "the segmented lookup table data is too short", describeTag(dataKey));
+                return GW_DCM_CORRUPT;
+            }
+            uint32_t count = static_cast<uint32_t>(length / 2);
+            lut->data = static_cast<uint16_t *>(std::malloc(sizeof(uint16_t) * count));
+            if (!lut->data) {
+                fail(error, GW_DCM_NOMEM, "out of memory");
+                return GW_DCM_NOMEM;
+            }
+            std::memcpy(lut->data, words, sizeof(uint16_t) * count);
+            lut->entries = entries;
+            lut->first_mapped = first;
+            lut->bits = d2;
+            lut->segmented = 1;
+            lut->length = count;
+            return GW_DCM_OK;
         }
         lut->data = static_cast<uint16_t *>(std::malloc(sizeof(uint16_t) * entries));
         if (!lut->data) {
@@ -1148,6 +1174,7 @@ extern "C" int gw_dicom_lut_read(gw_dicom *dicom, int which, uint32_t itemIndex,
         lut->entries = entries;
         lut->first_mapped = first;
         lut->bits = d2;
+        lut->length = entries;
         return GW_DCM_OK;
     } catch (const std::bad_alloc &) {
         fail(error, GW_DCM_NOMEM, "out of memory");

@@ -95,7 +95,11 @@ typedef struct gw_dicom_lut {
     int32_t first_mapped;
     /// Bits per entry as the descriptor says.
     uint32_t bits;
-    /// `entries` values (malloc'd; free with `gw_dicom_free`).
+    /// 1 when `data` holds the segments of a segmented palette table (PS3.3 C.7.9.2), to expand.
+    uint32_t segmented;
+    /// Number of values in `data`: `entries`, or the segmented data's word count.
+    uint32_t length;
+    /// The values (malloc'd; free with `gw_dicom_free`).
     uint16_t *data;
 } gw_dicom_lut;
 
