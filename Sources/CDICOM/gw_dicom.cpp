@@ -493,6 +493,11 @@ int decodeFrames(gw_dicom *dicom, gw_dicom_pixels *pixels, gw_dicom_error *error
             fail(error, GW_DCM_UNSUPPORTED, "floating-point pixel data is not supported", "(7FE0,0008) FloatPixelData");
             return GW_DCM_UNSUPPORTED;
         }
+        if (dataset->tagExists(DCM_Rows) && dataset->tagExists(DCM_Columns)) {
+            fail(error, GW_DCM_TRUNCATED, "the file describes an image but ends before its pixel data",
+                 "(7FE0,0010) PixelData");
+            return GW_DCM_TRUNCATED;
+        }
         fail(error, GW_DCM_NO_PIXELS, "the file has no pixel data (it is not an image)", "(7FE0,0010) PixelData");
         return GW_DCM_NO_PIXELS;
     }
@@ -932,15 +937,18 @@ extern "C" gw_dicom *gw_dicom_open(const uint8_t *data, size_t size, gw_dicom_er
         if (status.bad()) {
             std::string where = lastElement(dicom->file.getDataset());
             if (where.empty()) where = lastElement(dicom->file.getMetaInfo());
+            // An element longer than what is left reads as an invalid stream: the file was cut short
+            // inside it (or its length is corrupt); when that element is the pixel data, it was cut.
+            bool inPixels = where.find("(7FE0,0010)") != std::string::npos;
             bool truncated = status == EC_StreamNotifyClient || status == EC_PrematureSequDelimitationItem ||
-                             status == EC_SequEnd || status == EC_ItemEnd;
+                             status == EC_SequEnd || status == EC_ItemEnd || (status == EC_InvalidStream && inPixels);
             if (!dicom->transferSyntax.empty() && DcmXfer(dicom->transferSyntax.c_str()).getXfer() == EXS_Unknown) {
                 fail(error, GW_DCM_UNSUPPORTED, "transfer syntax " + dicom->transferSyntax + " is not supported",
                      dicom->transferSyntax);
                 return nullptr;
             }
             fail(error, truncated ? GW_DCM_TRUNCATED : GW_DCM_CORRUPT,
-                 std::string(truncated ? "the file ends early: " : "the file cannot be parsed: ") + status.text() +
+                 std::string(truncated ? "the file ends early (truncated): " : "the file cannot be parsed: ") + status.text() +
                      (where.empty() ? std::string("") : " (after " + where + ")"),
                  where);
             return nullptr;

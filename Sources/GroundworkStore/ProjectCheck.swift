@@ -28,7 +28,10 @@ public struct ProjectCheckReport: Codable, Sendable {
 public enum ProjectCheck {
     /// Every object a row refers to: images' stored files, and the files of released images (a
     /// release keeps its objects even after the live image row moved on, e.g. re-rendered).
-    static let referencedObjectsSQL = "SELECT sha256 FROM image UNION SELECT sha256 FROM release_image"
+    static let referencedObjectsSQL = """
+        SELECT sha256 FROM image UNION SELECT sha256 FROM release_image
+        UNION SELECT dicom_sha256 FROM image WHERE dicom_sha256 IS NOT NULL
+        """
 
     public static func run(_ project: Project, fix: Bool, showProgress: Bool = true) throws -> ProjectCheckReport {
         let (integrity, fkViolations, rows) = try project.database.read { db in
