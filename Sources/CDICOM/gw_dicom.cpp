@@ -949,7 +949,7 @@ extern "C" gw_dicom *gw_dicom_open(const uint8_t *data, size_t size, gw_dicom_er
             }
             fail(error, truncated ? GW_DCM_TRUNCATED : GW_DCM_CORRUPT,
                  std::string(truncated ? "the file ends early (truncated): " : "the file cannot be parsed: ") + status.text() +
-                     (where.empty() ? std::string("") : " (after " + where + ")"),
+                     (where.empty() ? std::string("") : " (at " + where + ")"),
                  where);
             return nullptr;
         }

@@ -7,7 +7,8 @@ import GroundworkImaging
 public struct DICOMImportOptions: Sendable, Equatable {
     /// The window and output bit depth of the rendered PNGs.
     public var render = DICOMRenderOptions()
-    /// One 1-based frame of every multi-frame file (nil: every frame becomes an image).
+    /// One 1-based frame of every multi-frame file (nil: every frame becomes an image); single-frame
+    /// files give their one frame either way.
     public var frame: Int?
     /// Apply the PS3.15 Basic Application Level Confidentiality Profile before anything is stored.
     public var deidentification: DeidentificationOptions?
@@ -53,7 +54,7 @@ enum DICOMImport {
                 location: "(0028,0010) Rows")
         }
         let frames: [Int]
-        if let frame = options.frame {
+        if let frame = options.frame, layout.frames > 1 {
             guard frame >= 1, frame <= layout.frames else {
                 throw DICOMError(
                     kind: .unsupported, message: "the file has \(layout.frames) frame(s), there is no frame \(frame) (--frame)",

@@ -197,6 +197,16 @@ public enum ImageImporter {
             }
             report.committed = true
             report.batchId = batch.id
+            // Objects this run placed that no row refers to (a DICOM file whose every frame renders
+            // like an image already in the project) are not kept.
+            if !createdObjects.isEmpty {
+                let referenced = try? project.database.read { db in
+                    Set(try String.fetchAll(db, sql: ProjectCheck.referencedObjectsSQL))
+                }
+                if let referenced {
+                    for sha in Set(createdObjects) where !referenced.contains(sha) { project.objects.remove(sha) }
+                }
+            }
         } catch is Rollback {
             for sha in createdObjects { project.objects.remove(sha) }
             report.imported = 0
@@ -382,7 +392,12 @@ final class FileWorker: @unchecked Sendable {
                 try? self.project.database.read { db in
                     try Int64.fetchOne(
                         db,
-                        sql: "SELECT id FROM image WHERE dicom_sha256 = ? AND (? IS NULL OR frame_number = ?) ORDER BY id",
+                        sql: """
+                            SELECT id FROM image WHERE dicom_sha256 = ?
+                            AND (? IS NULL OR frame_number = ? OR frame_number = 1 AND NOT EXISTS
+                                 (SELECT 1 FROM image i WHERE i.dicom_sha256 = image.dicom_sha256 AND i.frame_number > 1))
+                            ORDER BY id
+                            """,
                         arguments: [sha, frame, frame])
                 }
             }

@@ -94,8 +94,7 @@ struct ImportImagesCommand: ParsableCommand {
     func validate() throws {
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
         if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more") }
-        if !deidentify && (retainLongitudinalDates || retainDeviceIdentity || retainPatientCharacteristics || cleanDescriptors)
-        {
+        if !deidentify && (retainLongitudinalDates || retainDeviceIdentity || retainPatientCharacteristics || cleanDescriptors) {
             throw ValidationError("--retain-… and --clean-descriptors go with --deidentify")
         }
         if let license, license.isEmpty || license.contains(where: \.isNewline) {
