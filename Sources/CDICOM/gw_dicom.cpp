@@ -189,8 +189,11 @@ std::string keyFor(const DcmTagKey &key) {
     if (!(group & 1) && !repeating) {
         DcmTag tag(key);
         const char *name = tag.getTagName();
-        if (name && std::strcmp(name, DcmTag_ERROR_TagName) != 0 && std::strcmp(name, "GenericGroupLength") != 0)
+        if (name && std::strcmp(name, DcmTag_ERROR_TagName) != 0 && std::strcmp(name, "GenericGroupLength") != 0) {
+            // DCMTK marks retired attributes "RETIRED_"; the standard's keyword has no prefix.
+            if (std::strncmp(name, "RETIRED_", 8) == 0) name += 8;
             return name;
+        }
     }
     return hex4(group) + "," + hex4(key.getElement());
 }
