@@ -92,6 +92,38 @@ public enum ProjectCheck {
                 if let finding { findings.append(finding) }
             })
 
+        // The DICOM originals of rendered images: present and unaltered.
+        let originals = try project.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT dicom_sha256, MIN(id) AS id FROM image WHERE dicom_sha256 IS NOT NULL GROUP BY dicom_sha256 ORDER BY dicom_sha256"
+            )
+        }
+        for original in originals {
+            let sha: String = original["dicom_sha256"]
+            let id: Int64 = original["id"]
+            let path = project.objects.path(for: sha)
+            guard onDisk[sha] != nil else {
+                findings.append(
+                    Diagnostic(
+                        .error, file: path, code: "missing_object", message: "image \(id): its DICOM file is gone"))
+                continue
+            }
+            do throws(FileIOError) {
+                let actual = try ObjectStore.sha256(ofFile: path)
+                if actual.sha256 != sha {
+                    findings.append(
+                        Diagnostic(
+                            .error, file: path, code: "hash_mismatch",
+                            message: "image \(id): its DICOM file's SHA-256 is \(actual.sha256): it was altered or corrupted"))
+                }
+            } catch {
+                findings.append(
+                    Diagnostic(.error, file: path, code: "unreadable_object", message: "image \(id): \(error.description)"))
+            }
+        }
+
         var removed: [String] = []
         var unreferenced = objects.filter { !referenced.contains($0.sha256) }
         if fix {
