@@ -244,6 +244,46 @@ public final class DICOMFile {
         }
     }
 
+    /// An overlay plane: a bitmap placed on the image at its origin.
+    public struct Overlay: Sendable, Equatable {
+        /// The 60xx group.
+        public var group: Int
+        public var rows: Int
+        public var columns: Int
+        /// 1-based row and column of the overlay's first pixel in the image.
+        public var originRow: Int
+        public var originColumn: Int
+        public var frames: Int
+        /// "G" graphics or "R" region of interest.
+        public var type: String
+        /// OverlayLabel, else OverlayDescription.
+        public var label: String
+        /// rows x columns values, 0 or 1 (the first frame).
+        public var bits: [UInt8]
+    }
+
+    /// The overlay planes with Overlay Data (60xx,3000), in group order.
+    public func overlays() throws(DICOMError) -> [Overlay] {
+        var result: [Overlay] = []
+        for index in 0..<16 {
+            var overlay = gw_dicom_overlay()
+            var error = gw_dicom_error()
+            let status = gw_dicom_overlay_read(handle, UInt32(index), &overlay, &error)
+            defer { gw_dicom_free(overlay.data) }
+            if status == Int32(GW_DCM_INVALID) { continue }
+            guard status == Int32(GW_DCM_OK), let data = overlay.data else { throw DICOMError(error) }
+            let type = withUnsafeBytes(of: &overlay.type) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let label = withUnsafeBytes(of: &overlay.label) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            result.append(
+                Overlay(
+                    group: 0x6000 + 2 * index, rows: Int(overlay.rows), columns: Int(overlay.columns),
+                    originRow: Int(overlay.origin_row), originColumn: Int(overlay.origin_column), frames: Int(overlay.frames),
+                    type: type, label: label,
+                    bits: Array(UnsafeBufferPointer(start: data, count: Int(overlay.rows) * Int(overlay.columns)))))
+        }
+        return result
+    }
+
     // MARK: Editing (de-identification)
 
     /// One de-identification action for the attributes whose tag `t` has `t & mask == tag`.

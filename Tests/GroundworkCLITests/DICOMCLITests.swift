@@ -111,4 +111,54 @@ struct DICOMCLITests {
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("burned-in"))
     }
+
+    /// The overlay plane of MR-SIEMENS-DICOM-WithOverlays becomes one mask region whose pixels are
+    /// pydicom's `overlay_array(0x6000)`: the same tight box and area.
+    @Test func overlayPlanesBecomeMaskRegions() throws {
+        let folder = TemporaryFolder()
+        let project = folder.path + "/proj"
+        let p = ["--project", project]
+        #expect(try CLI.run(["init", project]).status == 0)
+        let file = try testFiles(["MR-SIEMENS-DICOM-WithOverlays.dcm"])[0]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
+        process.arguments = [
+            "-c",
+            """
+            import sys, numpy as np, pydicom
+            a = pydicom.dcmread(sys.argv[1]).overlay_array(0x6000)
+            ys, xs = np.nonzero(a)
+            print(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, int(a.sum()))
+            """,
+            file,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let expected = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        process.waitUntilExit()
+        try #require(expected.count == 5)
+        // Before the image is imported: an error naming the file, nothing written.
+        let early = try CLI.run(["import", "regions", file, "--overlay-label", "lesion", "--add-labels"] + p)
+        #expect(early.status == 1)
+        #expect(try CLI.run(["import", "images", file] + p).status == 0)
+        let imported = try CLI.run(["import", "regions", file, "--overlay-label", "lesion", "--add-labels", "--json"] + p)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try validateAgainstSchema("annotation-import-report", imported.stdout)
+        #expect(imported.stdout.contains("dicom-overlay"))
+        let list = try CLI.run(["regions", "list", "--json"] + p)
+        let regions = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        try #require(regions.count == 1)
+        #expect(regions[0]["kind"] as? String == "mask")
+        #expect(regions[0]["label"] as? String == "lesion")
+        #expect((regions[0]["box"] as? [Double])?.map { Int($0) } == Array(expected.prefix(4)))
+        #expect(regions[0]["area"] as? Double == Double(expected[4]))
+        // A file without overlays: nothing to add, no error.
+        let plain = try testFiles(["CT_small.dcm"])[0]
+        #expect(try CLI.run(["import", "images", plain] + p).status == 0)
+        let none = try CLI.run(["import", "regions", plain, "--format", "dicom-overlay", "--json"] + p)
+        #expect(none.status == 0)
+        #expect(try CLI.json(none.stdout)["regions_added"] as? Int == 0)
+    }
 }

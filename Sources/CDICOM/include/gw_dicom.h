@@ -118,6 +118,27 @@ enum {
 int gw_dicom_lut_read(gw_dicom *dicom, int which, uint32_t item, int pixel_signed, gw_dicom_lut *lut,
                       gw_dicom_error *error);
 
+/// An overlay plane (60xx group) of the file.
+typedef struct gw_dicom_overlay {
+    uint32_t rows;
+    uint32_t columns;
+    /// OverlayOrigin: the 1-based row and column of the overlay's first pixel in the image.
+    int32_t origin_row;
+    int32_t origin_column;
+    /// NumberOfFramesInOverlay (1 when absent).
+    uint32_t frames;
+    /// OverlayType: "G" (graphics) or "R" (region of interest).
+    char type[4];
+    /// OverlayLabel, else OverlayDescription (may be empty).
+    char label[64];
+    /// rows x columns bytes, 0 or 1, of the overlay's first frame (malloc'd; free with `gw_dicom_free`).
+    uint8_t *data;
+} gw_dicom_overlay;
+
+/// Reads overlay plane `index` (0...15: groups 6000, 6002, ... 601E). Returns GW_DCM_OK, or
+/// GW_DCM_INVALID when there is no such plane with Overlay Data, or an error naming the tag.
+int gw_dicom_overlay_read(gw_dicom *dicom, uint32_t index, gw_dicom_overlay *overlay, gw_dicom_error *error);
+
 /// One action of a de-identification profile, for every attribute whose tag `t` satisfies
 /// `(t & mask) == tag`, at any depth of nesting.
 typedef struct gw_deid_rule {
