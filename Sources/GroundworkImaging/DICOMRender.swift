@@ -370,7 +370,7 @@ public struct DICOMRenderer {
             let invert = layout.photometric == "MONOCHROME1"
             let voi: VOITransform
             let voiRecord: JSONValue
-            if layout.bitsStored <= 16 {
+            if layout.bitsStored <= 16 && layout.bitsAllocated <= 16 {
                 // Every stored value maps through one table: the pipeline runs once per possible value.
                 let indices = try storedIndices(frame)
                 let size = 1 << layout.bitsStored
@@ -567,7 +567,8 @@ public struct DICOMRenderer {
     /// Y, Cb, Cr of every pixel (YBR_FULL_422 upsampled: each pair of pixels shares its Cb and Cr).
     func ybrSamples(_ frame: Int) throws(DICOMError) -> [Double] {
         let count = layout.rows * layout.columns
-        if layout.photometric == "YBR_FULL" {
+        // YBR_FULL_422 is subsampled only in native data; a decoder hands over every sample.
+        if layout.photometric == "YBR_FULL" || layout.frameBytes >= count * 3 {
             let planes = try (0..<3).map { c throws(DICOMError) in try storedValues(frame, sample: c) }
             var values = [Double](repeating: 0, count: count * 3)
             for p in 0..<count {

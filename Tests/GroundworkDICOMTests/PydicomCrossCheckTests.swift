@@ -88,4 +88,44 @@ struct PydicomCrossCheckTests {
             }
         }
     }
+
+    /// Damaged copies of files in several transfer syntaxes and layouts: an error or an image,
+    /// never a crash.
+    @Test func damagedFilesNeverCrash() throws {
+        let names = [
+            "CT_small.dcm", "JPEG-LL.dcm", "MR_small_jp2klossless.dcm", "MR_small_RLE.dcm", "OBXXXX1A.dcm",
+            "SC_ybr_full_422_uncompressed.dcm", "emri_small_jpeg_ls_lossless.dcm", "rtdose.dcm",
+        ]
+        let files = try Pydicom.paths(names)
+        var state: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var failures = 0
+        var images = 0
+        for name in names {
+            let original = try FileIO.readAll(try #require(files[name]))
+            for _ in 0..<12 {
+                var bytes = original
+                for _ in 0..<(1 + next(16)) { bytes[132 + next(bytes.count - 132)] = UInt8(next(256)) }
+                if next(4) == 0 { bytes = Array(bytes.prefix(132 + next(bytes.count - 132))) }
+                do {
+                    let file = try DICOMFile(bytes: bytes)
+                    let attributes = try file.attributes()
+                    let layout = try file.decode()
+                    let renderer = DICOMRenderer(file: file, layout: layout, attributes: attributes)
+                    for frame in 0..<min(layout.frames, 2) {
+                        let rendering = try renderer.render(frame: frame)
+                        #expect(rendering.pixels.isConsistent)
+                    }
+                    images += 1
+                } catch {
+                    #expect(!error.message.isEmpty)
+                    failures += 1
+                }
+            }
+        }
+        #expect(failures + images == names.count * 12)
+    }
 }
