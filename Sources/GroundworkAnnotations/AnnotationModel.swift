@@ -19,6 +19,8 @@ public enum AnnotationFormat: String, CaseIterable, Sendable, Codable {
     case slake
     /// VGMED JSONL: `image, label, question, bbox, …`.
     case vgmed
+    /// DICOM overlay planes (60xx): one mask region per plane, on the image imported from the file.
+    case dicomOverlay = "dicom-overlay"
 }
 
 /// How an annotation names its image. The importer matches by SHA-256, then path, then file name.

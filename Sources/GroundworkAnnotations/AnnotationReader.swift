@@ -24,6 +24,8 @@ public struct ReaderOptions: Sendable {
     public var classNames: [String]?
     /// For CSV: which column holds what (see ``CSVColumns``).
     public var csvColumns: CSVColumns
+    /// For DICOM overlays: the label of the regions (nil: `overlay`).
+    public var overlayLabel: String? = nil
 
     public init(
         boxFormat: BoxConvention? = nil, questionType: QuestionType? = nil, classNames: [String]? = nil,
@@ -137,6 +139,7 @@ public func reader(for format: AnnotationFormat) -> any AnnotationReader {
     case .csv: return CSVRegionReader()
     case .slake: return SLAKEReader()
     case .vgmed: return VGMEDReader()
+    case .dicomOverlay: return DICOMOverlayReader()
     }
 }
 
@@ -166,6 +169,9 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
         try? handle.close()
     } else {
         return (nil, "cannot read \(path)")
+    }
+    if head.count >= 132, Array(head[128..<132]) == Array("DICM".utf8) {
+        return (.dicomOverlay, "a DICOM file (its overlay planes)")
     }
     let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     if name.hasSuffix(".jsonl") { return (.vgmed, "a .jsonl file (VGMED JSONL)") }

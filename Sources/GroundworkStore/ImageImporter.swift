@@ -29,6 +29,8 @@ public struct ImageImportOptions: Sendable {
     public var showProgress = true
     /// Worker threads for reading, hashing and decoding (default: one per core).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// How DICOM files are rendered, which frames become images, and de-identification.
+    public var dicom = DICOMImportOptions()
 
     public init(paths: [String]) { self.paths = paths }
 }
@@ -43,6 +45,8 @@ public struct ImageImportReport: Codable, Sendable, Equatable {
         public var existingImageId: Int64?
         /// The earlier file of this import with the same bytes.
         public var sameAs: String?
+        /// The frame of a DICOM file whose rendering is the same as another image's.
+        public var frame: Int? = nil
     }
 
     /// A file that could not be imported, and why.
@@ -152,23 +156,26 @@ public enum ImageImporter {
                                 if !options.skipInvalid { worker.abandon() }
                             case .known(let path, let sha, let id):
                                 report.duplicates.append(.init(path: path, sha256: sha, existingImageId: id, sameAs: nil))
-                            case .ready(var record, let created):
-                                if created { createdObjects.append(record.sha256) }
+                            case .ready(let records, let created):
+                                createdObjects.append(contentsOf: created)
                                 if worker.abandoned { return }
-                                if let earlier = try String.fetchOne(
-                                    db, sql: "SELECT original_path FROM image WHERE sha256 = ?", arguments: [record.sha256])
-                                {
-                                    report.duplicates.append(
-                                        .init(
-                                            path: record.originalPath, sha256: record.sha256, existingImageId: nil,
-                                            sameAs: earlier))
-                                    return
+                                for var record in records {
+                                    if let earlier = try Row.fetchOne(
+                                        db, sql: "SELECT original_path FROM image WHERE sha256 = ?",
+                                        arguments: [record.sha256])
+                                    {
+                                        report.duplicates.append(
+                                            .init(
+                                                path: record.originalPath, sha256: record.sha256, existingImageId: nil,
+                                                sameAs: earlier["original_path"], frame: record.frameNumber))
+                                        continue
+                                    }
+                                    record.batchId = batchId
+                                    try record.insert(db)
+                                    report.imported += 1
+                                    report.bytes += record.byteSize
+                                    report.pixels += record.width * record.height
                                 }
-                                record.batchId = batchId
-                                try record.insert(db)
-                                report.imported += 1
-                                report.bytes += record.byteSize
-                                report.pixels += record.width * record.height
                             }
                         })
                     if !report.rejected.isEmpty && !options.skipInvalid {
@@ -190,6 +197,16 @@ public enum ImageImporter {
             }
             report.committed = true
             report.batchId = batch.id
+            // Objects this run placed that no row refers to (a DICOM file whose every frame renders
+            // like an image already in the project) are not kept.
+            if !createdObjects.isEmpty {
+                let referenced = try? project.database.read { db in
+                    Set(try String.fetchAll(db, sql: ProjectCheck.referencedObjectsSQL))
+                }
+                if let referenced {
+                    for sha in Set(createdObjects) where !referenced.contains(sha) { project.objects.remove(sha) }
+                }
+            }
         } catch is Rollback {
             for sha in createdObjects { project.objects.remove(sha) }
             report.imported = 0
@@ -264,8 +281,9 @@ public enum ImageImporter {
 
 /// What happened to one file on a worker thread.
 enum FileOutcome: Sendable {
-    /// Read, hashed, decoded and placed in the store: a row to insert.
-    case ready(ImageRecord, createdObject: Bool)
+    /// Read, hashed, decoded and placed in the store: rows to insert (one per DICOM frame), and
+    /// the objects this run created.
+    case ready([ImageRecord], createdObjects: [String])
     /// The project already holds these bytes.
     case known(path: String, sha256: String, imageId: Int64)
     case rejected(path: String, kind: String, reason: String)
@@ -279,12 +297,15 @@ final class FileWorker: @unchecked Sendable {
     private let options: ImageImportOptions
     private let lock = NSLock()
     private var isAbandoned = false
+    private let deidentificationKey: [UInt8]?
 
     init(project: Project, files: [String], metadata: [String: ImageMetadata], options: ImageImportOptions) {
         self.project = project
         self.files = files
         self.metadata = metadata
         self.options = options
+        deidentificationKey =
+            options.dicom.deidentification == nil ? nil : (try? project.database.read { try Deidentifier.projectKey($0) }) ?? nil
     }
 
     /// Once a file is rejected in all-or-nothing mode, nothing more is written; files are still checked.
@@ -316,6 +337,9 @@ final class FileWorker: @unchecked Sendable {
             try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE sha256 = ?", arguments: [sha])
         }) {
             return .known(path: path, sha256: sha, imageId: existing)
+        }
+        if FormatSniffer.detect(bytes) == .dicom {
+            return processDICOM(path: path, bytes: bytes)
         }
         let info: ImageInfo
         do throws(ImageDecodeError) {
@@ -352,7 +376,50 @@ final class FileWorker: @unchecked Sendable {
             modality: meta.modality ?? options.modality, bodyPart: meta.bodyPart, patientId: meta.patientId,
             studyId: meta.studyId, source: options.source, license: options.license, originalPath: path,
             storage: storage, attributes: attributes, batchId: 0)
-        return .ready(record, createdObject: created)
+        return .ready([record], createdObjects: created ? [sha] : [])
+    }
+
+    /// A DICOM file: (de-identified,) decoded, each frame rendered to a PNG; the DICOM file and
+    /// the PNGs are placed in the store.
+    private func processDICOM(path: String, bytes: [UInt8]) -> FileOutcome {
+        let frame = options.dicom.frame
+        let prepared: (result: DICOMImportResult?, known: (sha256: String, imageId: Int64)?)
+        do throws(DICOMError) {
+            prepared = try DICOMImport.prepare(
+                path: path, bytes: bytes, options: options.dicom, maxPixels: options.maxPixels, key: deidentificationKey,
+                metadata: metadata[path] ?? ImageMetadata(), base: options
+            ) { sha in
+                try? self.project.database.read { db in
+                    try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id FROM image WHERE dicom_sha256 = ?
+                            AND (? IS NULL OR frame_number = ? OR frame_number = 1 AND NOT EXISTS
+                                 (SELECT 1 FROM image i WHERE i.dicom_sha256 = image.dicom_sha256 AND i.frame_number > 1))
+                            ORDER BY id
+                            """,
+                        arguments: [sha, frame, frame])
+                }
+            }
+        } catch {
+            return .rejected(path: path, kind: error.code, reason: DICOMImport.reason(error))
+        }
+        if let known = prepared.known { return .known(path: path, sha256: known.sha256, imageId: known.imageId) }
+        guard let result = prepared.result else {
+            return .rejected(path: path, kind: "corrupt", reason: "DICOM: nothing to import")
+        }
+        var created: [String] = []
+        if !abandoned {
+            for object in result.objects {
+                do throws(FileIOError) {
+                    if try project.objects.put(object.bytes, sha256: object.sha256) { created.append(object.sha256) }
+                } catch {
+                    for sha in created { project.objects.remove(sha) }
+                    return .rejected(path: path, kind: "store_failed", reason: "cannot store: \(error.description)")
+                }
+            }
+        }
+        return .ready(result.records, createdObjects: created)
     }
 
     private static func reason(for error: ImageDecodeError, path: String) -> String {

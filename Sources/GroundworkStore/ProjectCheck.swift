@@ -28,7 +28,10 @@ public struct ProjectCheckReport: Codable, Sendable {
 public enum ProjectCheck {
     /// Every object a row refers to: images' stored files, and the files of released images (a
     /// release keeps its objects even after the live image row moved on, e.g. re-rendered).
-    static let referencedObjectsSQL = "SELECT sha256 FROM image UNION SELECT sha256 FROM release_image"
+    static let referencedObjectsSQL = """
+        SELECT sha256 FROM image UNION SELECT sha256 FROM release_image
+        UNION SELECT dicom_sha256 FROM image WHERE dicom_sha256 IS NOT NULL
+        """
 
     public static func run(_ project: Project, fix: Bool, showProgress: Bool = true) throws -> ProjectCheckReport {
         let (integrity, fkViolations, rows) = try project.database.read { db in
@@ -88,6 +91,38 @@ public enum ProjectCheck {
                 progress.advance()
                 if let finding { findings.append(finding) }
             })
+
+        // The DICOM originals of rendered images: present and unaltered.
+        let originals = try project.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT dicom_sha256, MIN(id) AS id FROM image WHERE dicom_sha256 IS NOT NULL GROUP BY dicom_sha256 ORDER BY dicom_sha256"
+            )
+        }
+        for original in originals {
+            let sha: String = original["dicom_sha256"]
+            let id: Int64 = original["id"]
+            let path = project.objects.path(for: sha)
+            guard onDisk[sha] != nil else {
+                findings.append(
+                    Diagnostic(
+                        .error, file: path, code: "missing_object", message: "image \(id): its DICOM file is gone"))
+                continue
+            }
+            do throws(FileIOError) {
+                let actual = try ObjectStore.sha256(ofFile: path)
+                if actual.sha256 != sha {
+                    findings.append(
+                        Diagnostic(
+                            .error, file: path, code: "hash_mismatch",
+                            message: "image \(id): its DICOM file's SHA-256 is \(actual.sha256): it was altered or corrupted"))
+                }
+            } catch {
+                findings.append(
+                    Diagnostic(.error, file: path, code: "unreadable_object", message: "image \(id): \(error.description)"))
+            }
+        }
 
         var removed: [String] = []
         var unreferenced = objects.filter { !referenced.contains($0.sha256) }

@@ -16,7 +16,7 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var id: Int64?
     /// Lowercase hex SHA-256 of the file's bytes: the object's name in `objects/`.
     public var sha256: String
-    /// `png`, `jpeg` (or `dicom`, later).
+    /// `png` or `jpeg` (DICOM imports store their rendering as `png`).
     public var format: String
     public var byteSize: Int
     public var width: Int
@@ -43,6 +43,22 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// Other metadata as a JSON object (from the metadata CSV's extra columns).
     public var attributes: String
     public var batchId: Int64
+    /// `flagged` (may carry burned-in identifiers; releases refuse it) or `cleared` by a reviewer.
+    public var reviewFlag: String? = nil
+    /// Why the image was flagged.
+    public var reviewReason: String? = nil
+    /// How the pixels were rendered from DICOM (JSON, see `schemas/dicom-render.schema.json`).
+    public var render: String? = nil
+    /// The SHA-256 of the DICOM file this image was rendered from (also in `objects/`).
+    public var dicomSha256: String? = nil
+    /// The 1-based frame of the DICOM file.
+    public var frameNumber: Int? = nil
+    /// The DICOM Series Instance UID.
+    public var seriesUid: String? = nil
+    /// The DICOM SOP Instance UID.
+    public var sopUid: String? = nil
+    /// PixelSpacing as a JSON array `[row, column]` in millimetres.
+    public var pixelSpacing: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 

@@ -317,6 +317,31 @@ public enum Schema {
                         """)
             }
         }
+        migrator.registerMigration("v4: DICOM provenance") { db in
+            try db.execute(
+                sql: """
+                    -- An image rendered from DICOM: its object (sha256, format 'png') is the rendering;
+                    -- the DICOM file it came from (de-identified when imported with --deidentify) is
+                    -- in objects/ too, named by dicom_sha256. Several frames share one DICOM file.
+                    ALTER TABLE image ADD COLUMN dicom_sha256 TEXT CHECK (dicom_sha256 IS NULL OR length(dicom_sha256) = 64);
+                    -- 1-based frame of a multi-frame file.
+                    ALTER TABLE image ADD COLUMN frame_number INTEGER CHECK (frame_number IS NULL OR frame_number >= 1);
+                    ALTER TABLE image ADD COLUMN series_uid TEXT;
+                    ALTER TABLE image ADD COLUMN sop_uid TEXT;
+                    -- PixelSpacing as a JSON array [row spacing, column spacing] in mm.
+                    ALTER TABLE image ADD COLUMN pixel_spacing TEXT CHECK (pixel_spacing IS NULL OR json_valid(pixel_spacing));
+                    CREATE INDEX image_dicom ON image(dicom_sha256);
+                    CREATE INDEX image_series ON image(series_uid);
+
+                    -- Per-project secrets: the key of the keyed hash that replaces UIDs and patient IDs
+                    -- when de-identifying. Never exported or released.
+                    CREATE TABLE project_secret (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    );
+                    INSERT INTO project_secret (name, value) VALUES ('deidentification', lower(hex(randomblob(32))));
+                    """)
+        }
         return migrator
     }
 }

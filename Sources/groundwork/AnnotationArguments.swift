@@ -33,6 +33,10 @@ struct AnnotationImportArguments: ParsableArguments {
     var questionType: QuestionType?
 
     @Option(
+        help: ArgumentHelp("The label of DICOM overlay regions (--format dicom-overlay; default: overlay).", valueName: "label"))
+    var overlayLabel: String?
+
+    @Option(
         help: ArgumentHelp(
             "YOLO class names, one per line (default: classes.txt or data.yaml beside the labels).", valueName: "file"))
     var classes: String?
@@ -70,6 +74,7 @@ struct AnnotationImportArguments: ParsableArguments {
         options.arguments = CommandLine.arguments
         options.reader.boxFormat = boxFormat
         options.reader.questionType = questionType
+        options.reader.overlayLabel = overlayLabel
         if let classes {
             let text = try String(contentsOfFile: classes, encoding: .utf8)
             options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -24,6 +24,7 @@ struct Groundwork: ParsableCommand {
             InitCommand.self,
             ImportCommand.self,
             ImagesCommand.self,
+            RenderCommand.self,
             LabelsCommand.self,
             RegionsCommand.self,
             VQACommand.self,

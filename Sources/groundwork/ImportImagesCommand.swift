@@ -8,12 +8,22 @@ import GroundworkStore
 struct ImportImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Import PNG and JPEG images into the project's store.",
+        abstract: "Import PNG, JPEG and DICOM images into the project's store.",
         discussion: """
             The format is detected from the content, not the name. Every file is decoded in full to prove
             it is sound; PNG keeps its bit depth (16-bit stays 16-bit) and no gamma is applied. EXIF
             orientation is recorded, and width and height are those of the image as displayed.
-            CMYK JPEGs are rejected (convert them to RGB first); DICOM comes with a later release.
+            CMYK JPEGs are rejected (convert them to RGB first).
+
+            DICOM Part 10 files (recognised by "DICM" after the preamble, whatever their name) are decoded
+            through DCMTK (native, deflated, RLE, JPEG, JPEG-LS) or OpenJPEG (JPEG 2000) and rendered to PNG:
+            stored values, modality LUT (rescale to Hounsfield units for CT), VOI (the file's first window,
+            --window-index, or --window), MONOCHROME1 inverted, colour to RGB; 8-bit, or 16-bit with
+            --render-bits 16. Every frame becomes an image (or --frame N). The DICOM file stays in objects/
+            beside the PNG; the image row records both SHA-256s, the render parameters and every DICOM
+            attribute (attributes.dicom, never released). Ultrasound, secondary capture and
+            BurnedInAnnotation=YES images are flagged for review (releases refuse them until cleared).
+            --deidentify applies the DICOM PS3.15 Basic Application Level Confidentiality Profile first.
 
             Files are copied into objects/ under their SHA-256 (or hard-linked with --link). Bytes that the
             project already holds are not added again, and the report says so.
@@ -58,11 +68,35 @@ struct ImportImagesCommand: ParsableCommand {
     @Option(help: "Reject images with more pixels than this (a decompression-bomb guard).")
     var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
+    @OptionGroup var dicom: DICOMRenderArguments
+
+    @Option(help: ArgumentHelp("Import only this 1-based frame of multi-frame DICOM files.", valueName: "n"))
+    var frame: Int?
+
+    @Flag(help: "De-identify DICOM files (PS3.15 Annex E Basic Profile) before anything of them is stored.")
+    var deidentify = false
+
+    @Flag(help: "With --deidentify: keep dates and times (Retain Longitudinal Temporal Information, Full Dates).")
+    var retainLongitudinalDates = false
+
+    @Flag(help: "With --deidentify: keep station name, device serial numbers and device UIDs.")
+    var retainDeviceIdentity = false
+
+    @Flag(help: "With --deidentify: keep patient sex, age, size, weight, ethnic group, smoking and pregnancy status.")
+    var retainPatientCharacteristics = false
+
+    @Flag(help: "With --deidentify: keep descriptions with the file's identifying values taken out, instead of removing them.")
+    var cleanDescriptors = false
+
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
+        if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more") }
+        if !deidentify && (retainLongitudinalDates || retainDeviceIdentity || retainPatientCharacteristics || cleanDescriptors) {
+            throw ValidationError("--retain-… and --clean-descriptors go with --deidentify")
+        }
         if let license, license.isEmpty || license.contains(where: \.isNewline) {
             throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0")
         }
@@ -81,6 +115,16 @@ struct ImportImagesCommand: ParsableCommand {
         options.maxPixels = maxPixels
         options.arguments = CommandLine.arguments
         options.showProgress = !output.json
+        options.dicom.render = try dicom.renderOptions()
+        options.dicom.frame = frame
+        if deidentify {
+            var deidentification = DeidentificationOptions()
+            deidentification.retainLongitudinalDates = retainLongitudinalDates
+            deidentification.retainDeviceIdentity = retainDeviceIdentity
+            deidentification.retainPatientCharacteristics = retainPatientCharacteristics
+            deidentification.cleanDescriptors = cleanDescriptors
+            options.dicom.deidentification = deidentification
+        }
         let report: ImageImportReport
         do {
             report = try ImageImporter.run(options, into: project)
@@ -105,7 +149,10 @@ struct ImportImagesCommand: ParsableCommand {
             Output.note("\(rejected.path): \(report.committed ? "skipped" : "error"): \(rejected.reason)")
         }
         for duplicate in report.duplicates {
-            if let id = duplicate.existingImageId {
+            let what = duplicate.frame.map { "\(duplicate.path) (frame \($0))" } ?? duplicate.path
+            if duplicate.frame != nil, let earlier = duplicate.sameAs {
+                Output.note("\(what): renders to the same pixels as \(earlier), imported once")
+            } else if let id = duplicate.existingImageId {
                 Output.note("\(duplicate.path): already in the project as image \(id) (same bytes), nothing added")
             } else if let earlier = duplicate.sameAs {
                 Output.note("\(duplicate.path): same bytes as \(earlier), imported once")
@@ -122,5 +169,33 @@ struct ImportImagesCommand: ParsableCommand {
         if !report.rejected.isEmpty { line += "; \(report.rejected.count) rejected and recorded" }
         if let batch = report.batchId { line += " [import batch \(batch)]" }
         print(line)
+    }
+}
+
+/// The DICOM rendering options shared by `import images` and `render`.
+struct DICOMRenderArguments: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "DICOM window: a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W (centre and width).",
+            valueName: "preset|C,W"))
+    var window: String?
+
+    @Option(help: ArgumentHelp("Use the file's window (or VOI LUT) with this 0-based index.", valueName: "n"))
+    var windowIndex: Int?
+
+    @Option(help: ArgumentHelp("Bits per sample of PNGs rendered from DICOM: 8 or 16.", valueName: "bits"))
+    var renderBits: Int = 8
+
+    func validate() throws {
+        if let window, DICOMWindow.parse(window) == nil {
+            throw ValidationError("--window must be a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W with W >= 1")
+        }
+        if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more") }
+        if window != nil && windowIndex != nil { throw ValidationError("--window and --window-index exclude each other") }
+        guard renderBits == 8 || renderBits == 16 else { throw ValidationError("--render-bits must be 8 or 16") }
+    }
+
+    func renderOptions() throws -> DICOMRenderOptions {
+        DICOMRenderOptions(window: window.flatMap(DICOMWindow.parse), windowIndex: windowIndex, outputBits: renderBits)
     }
 }
