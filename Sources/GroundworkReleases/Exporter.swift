@@ -49,9 +49,10 @@ public struct ExportedImages: Sendable {
 
 /// One export format's writer: the files of the format, given a frozen release.
 ///
-/// The exporter copies the image files first (in parallel, at the paths `imagePath` gives), then
-/// calls `write`; the manifest, the atomic publication and the hashing of every file are the
-/// exporter's. Writers write deterministic bytes: sorted keys, items by id, no wall-clock time but
+/// The exporter calls `prepare`, then copies the image files (in parallel, at the paths
+/// `imagePath` gives) *while* `write` runs, so a writer knows the images' paths but must not read
+/// the copies (it reads objects through `ExportedImages.bytes(of:)`); the manifest, the atomic
+/// publication and the hashing of every file are the exporter's. Writers write deterministic bytes: sorted keys, items by id, no wall-clock time but
 /// the release's own.
 public protocol ExportWriter {
     /// The format this writer writes.
