@@ -72,6 +72,8 @@ let package = Package(
                 "GroundworkImaging",
                 "GroundworkStore",
                 "GroundworkBundledData",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]

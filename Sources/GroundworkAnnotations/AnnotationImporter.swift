@@ -99,7 +99,7 @@ public enum AnnotationImporter {
                     try batch.insert(db)
                     var writer = try DraftWriter(
                         db: db, batchId: batch.id!, createdAt: batch.startedAt, options: options, context: context)
-                    try reader(for: format).read(context) { draft in try writer.write(draft) }
+                    try ReaderPipeline.run(reader(for: format), context: context) { draft in try writer.write(draft) }
                     report.regionsAdded = writer.regionsAdded
                     report.vqaItemsAdded = writer.vqaAdded
                     report.imageLabelsAdded = writer.imageLabelsAdded
@@ -160,6 +160,10 @@ struct DraftWriter {
     var labelCache: [String: Int64] = [:]
     /// The file the draft being written came from (for folder-shaped inputs), for reports.
     var currentFile: String?
+    /// The inserts, prepared once for the whole import.
+    let insertRegion: InsertStatement
+    let insertVQA: InsertStatement
+    let insertTarget: InsertStatement
 
     init(db: Database, batchId: Int64, createdAt: String, options: AnnotationImportOptions, context: ReaderContext) throws {
         self.db = db
@@ -168,6 +172,24 @@ struct DraftWriter {
         self.options = options
         self.context = context
         self.labels = try LabelIndex(db)
+        insertRegion = try InsertStatement(
+            db,
+            sql: """
+                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
+                    batch_id, status, external_id, source_location, clipped, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """)
+        insertVQA = try InsertStatement(
+            db,
+            sql: """
+                INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
+                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes,
+                    identity_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """)
+        insertTarget = try InsertStatement(db, sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (?, ?)")
     }
 
     mutating func write(_ draft: AnnotationDraft) throws {
@@ -290,20 +312,26 @@ struct DraftWriter {
         let annotatorId = try annotator(draft.annotator)
         let json = GeometryCheck.canonicalJSON(geometry)
         let key = IdentityKey.of(json)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
-                    batch_id, status, external_id, source_location, clipped, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """
-        ).execute(
-            arguments: [
-                entry.id, labelId, geometry.kind, json, key, box.x0, box.y0, box.x1, box.y1, geometry.area, annotatorId, batchId,
-                draft.externalId, draft.location.description, clipped, createdAt,
-            ])
+        let insert = insertRegion
+        insert.bind(1, entry.id)
+        insert.bind(2, labelId)
+        insert.bind(3, geometry.kind)
+        insert.bind(4, json)
+        insert.bind(5, key)
+        insert.bind(6, box.x0)
+        insert.bind(7, box.y0)
+        insert.bind(8, box.x1)
+        insert.bind(9, box.y1)
+        insert.bind(10, geometry.area)
+        insert.bind(11, annotatorId)
+        insert.bind(12, batchId)
+        insert.bind(13, draft.externalId)
+        insert.bind(14, draft.location.description)
+        insert.bind(15, clipped)
+        insert.bind(16, createdAt)
+        let inserted = try insert.run()
         let id: Int64
-        if db.changesCount == 0 {
+        if inserted == 0 {
             duplicates += 1
             report(
                 .warning, draft.location, code: "duplicate_region",
@@ -315,7 +343,7 @@ struct DraftWriter {
                 arguments: [entry.id, labelId, annotatorId ?? 0, key])!
         } else {
             regionsAdded += 1
-            id = db.lastInsertedRowID
+            id = insert.lastInsertedRowID
         }
         if let key = draft.key { keyed[key] = (id, entry.id) }
         return id
@@ -331,11 +359,11 @@ struct DraftWriter {
             targetLabelId = try label(name, at: draft.location)
             if targetLabelId == nil { failed = true }
         }
-        var answer = draft.answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        var answer = trimmedWhitespace(draft.answer)
         var correct = draft.correctOption
         switch draft.answerType {
         case .closed:
-            let normal = answer.lowercased()
+            let normal = answer == "yes" || answer == "no" ? answer : answer.lowercased()
             if normal == "yes" || normal == "no" {
                 answer = normal
             } else {
@@ -411,34 +439,41 @@ struct DraftWriter {
         if failed { return }
         let attributes = GeometryCheck.canonicalJSON(draft.attributes)
         let options = try draft.options.map { try CanonicalJSON.string($0, pretty: false) }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes,
-                    identity_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """
-        ).execute(
-            arguments: [
-                entry.id, draft.question, answer, draft.answerType.rawValue, options, correct, draft.questionType.rawValue,
-                targetLabelId,
-                groundable, draft.language, draft.templateId, try annotator(draft.annotator), batchId, draft.externalId,
-                draft.location.description, attributes,
-                IdentityKey.question(draft.question, answer: answer, template: draft.templateId), createdAt,
-            ])
-        if db.changesCount == 0 {
+        let insert = insertVQA
+        insert.bind(1, entry.id)
+        insert.bind(2, draft.question)
+        insert.bind(3, answer)
+        insert.bind(4, draft.answerType.rawValue)
+        insert.bind(5, options)
+        insert.bind(6, correct)
+        insert.bind(7, draft.questionType.rawValue)
+        insert.bind(8, targetLabelId)
+        insert.bind(9, groundable)
+        insert.bind(10, draft.language)
+        insert.bind(11, draft.templateId)
+        insert.bind(12, try annotator(draft.annotator))
+        insert.bind(13, batchId)
+        insert.bind(14, draft.externalId)
+        insert.bind(15, draft.location.description)
+        insert.bind(16, attributes)
+        insert.bind(17, IdentityKey.question(draft.question, answer: answer, template: draft.templateId))
+        insert.bind(18, createdAt)
+        let inserted = try insert.run()
+        if inserted == 0 {
             duplicates += 1
             report(
                 .warning, draft.location, code: "duplicate_question",
                 "the same question is already in the project: not added again")
             return
         }
-        let vqaId = db.lastInsertedRowID
+        let vqaId = insert.lastInsertedRowID
         vqaAdded += 1
-        let link = try db.cachedStatement(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (?, ?)")
-        for regionId in Set(regionIds).sorted() {
-            try link.execute(arguments: [vqaId, regionId])
+        let link = insertTarget
+        regionIds.sort()
+        for (k, regionId) in regionIds.enumerated() where k == 0 || regionIds[k - 1] != regionId {
+            link.bind(1, vqaId)
+            link.bind(2, regionId)
+            try link.run()
         }
     }
 
@@ -457,4 +492,14 @@ struct DraftWriter {
             imageLabelsAdded += 1
         }
     }
+}
+
+/// `text.trimmingCharacters(in: .whitespacesAndNewlines)`, without Foundation's cost when the text
+/// starts and ends with a printable ASCII character (nothing to trim: the common case).
+func trimmedWhitespace(_ text: String) -> String {
+    let utf8 = text.utf8
+    if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+        return text
+    }
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
 }

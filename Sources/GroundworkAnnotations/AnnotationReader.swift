@@ -92,6 +92,15 @@ public final class ReaderContext: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Removes and returns the problems reported so far, in order.
+    func takeDiagnostics() -> [Diagnostic] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = found
+        found = []
+        return taken
+    }
+
     /// Reports a diagnostic made elsewhere (e.g. a JSON syntax error).
     public func report(_ diagnostic: Diagnostic) {
         lock.lock()

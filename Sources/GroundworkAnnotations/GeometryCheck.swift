@@ -121,36 +121,59 @@ public enum GeometryCheck {
     /// A JSON object of strings with sorted keys, as `CanonicalJSON` writes it compactly.
     public static func canonicalJSON(_ object: [String: String]) -> String {
         guard !object.isEmpty else { return "{}" }
-        var text = "{"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(128)
         for (i, key) in object.keys.sorted().enumerated() {
-            if i > 0 { text += "," }
-            text += jsonString(key) + ":" + jsonString(object[key]!)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendJSONString(object[key]!, to: &out)
         }
-        return text + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, slashes and
     /// non-ASCII characters kept.
     static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count + 2)
+        appendJSONString(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `value` as a JSON string literal (see ``jsonString(_:)``) in UTF-8. Bytes of
+    /// multi-byte characters are all at least 0x80, so escaping byte by byte is escaping by scalar.
+    static func appendJSONString(_ value: String, to out: inout [UInt8]) {
+        func hex(_ digit: UInt8) -> UInt8 { digit < 10 ? 0x30 + digit : 0x57 + digit }
+        let backslash = UInt8(ascii: "\\")
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            let escape: UInt8?
+            switch byte {
+            case UInt8(ascii: "\""), backslash: escape = byte
+            case 0x0A: escape = UInt8(ascii: "n")
+            case 0x0D: escape = UInt8(ascii: "r")
+            case 0x09: escape = UInt8(ascii: "t")
+            case 0x08: escape = UInt8(ascii: "b")
+            case 0x0C: escape = UInt8(ascii: "f")
+            default: escape = nil
+            }
+            if let escape {
+                out.append(backslash)
+                out.append(escape)
+            } else if byte < 0x20 {
+                out.append(backslash)
+                out.append(UInt8(ascii: "u"))
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "0"))
+                out.append(hex(byte >> 4))
+                out.append(hex(byte & 0x0F))
+            } else {
+                out.append(byte)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     private static func snap(_ box: Box, width: Int, height: Int) -> Box {

@@ -301,13 +301,16 @@ public struct VQAItemRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
 public enum IdentityKey {
     /// The key of a text.
     public static func of(_ text: String) -> Int64 {
-        let digest = SHA256.hash(data: Data(text.utf8))
-        return Int64(bitPattern: digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        var text = text
+        let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { bytes in
+            Int64(bitPattern: bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
     }
 
     /// A question's identity on its image: its text, answer and template.
     public static func question(_ question: String, answer: String, template: String?) -> Int64 {
-        of([question, answer, template ?? ""].joined(separator: "\u{1F}"))
+        of(question + "\u{1F}" + answer + "\u{1F}" + (template ?? ""))
     }
 }
 

@@ -28,6 +28,8 @@ public struct VGMEDReader: AnnotationReader {
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let lines = try JSONLinesReader(path: context.file)
         var detected: [BoxConvention: Int] = [:]
+        // Rows name the same images again and again: each name is turned into a reference once.
+        var references: [String: ImageReference] = [:]
         for (line, result) in lines {
             let value: JSONValue
             switch result {
@@ -41,11 +43,14 @@ public struct VGMEDReader: AnnotationReader {
                 context.report(.error, here, code: "not_an_object", "each line must be a JSON object")
                 continue
             }
-            guard let reference = Self.imageReference(value["image"]) else {
+            let imageValue = value["image"]
+            let known = imageValue?.stringValue.flatMap { references[$0] }
+            guard let reference = known ?? Self.imageReference(imageValue) else {
                 context.report(
                     .error, here, code: "missing_field", "'image' must be a SLAKE folder name, a COCO image id or a path")
                 continue
             }
+            if known == nil, let name = imageValue?.stringValue, references.count < 100_000 { references[name] = reference }
             guard let label = value["label"]?.stringValue, !label.isEmpty else {
                 context.report(.error, here, code: "missing_field", "'label' must be a non-empty string")
                 continue

@@ -1,0 +1,137 @@
+import Foundation
+import GroundworkCore
+
+/// Runs a reader on a thread of its own while the caller writes what it emits: parsing and
+/// converting the file overlaps with writing the database.
+///
+/// Everything the reader emits or reports reaches the caller in the order the reader produced it,
+/// exactly as if the reader ran on the calling thread: the reader reports into a context of its
+/// own, and each batch handed over carries its findings interleaved with the drafts. `write`
+/// runs on the calling thread. Memory stays flat: the reader runs at most `window` batches of
+/// `batchSize` items ahead. If `write` throws, the reader is stopped and the error rethrown; if the
+/// reader throws, the error is rethrown after everything it emitted before was written.
+enum ReaderPipeline {
+    /// One thing the reader produced.
+    enum Item: Sendable {
+        case diagnostic(Diagnostic)
+        case draft(AnnotationDraft)
+    }
+
+    static func run(
+        _ reader: any AnnotationReader, context: ReaderContext, batchSize: Int = 256, window: Int = 8,
+        write: (AnnotationDraft) throws -> Void
+    ) throws {
+        let channel = Channel(window: max(1, window))
+        let readerContext = ReaderContext(
+            file: context.file, imagesRoot: context.imagesRoot, images: context.images, options: context.options)
+        let size = max(1, batchSize)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { done.signal() }
+            var batch: [Item] = []
+            batch.reserveCapacity(size)
+            func flushFindings() {
+                for diagnostic in readerContext.takeDiagnostics() { batch.append(.diagnostic(diagnostic)) }
+            }
+            do {
+                try reader.read(readerContext) { draft in
+                    flushFindings()
+                    batch.append(.draft(draft))
+                    if batch.count >= size {
+                        guard channel.send(batch) else { throw Stopped() }
+                        batch = []
+                        batch.reserveCapacity(size)
+                    }
+                }
+                flushFindings()
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(nil)
+            } catch is Stopped {
+                channel.finish(nil)
+            } catch {
+                flushFindings()
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(FailureBox(error: error))
+            }
+        }
+        defer {
+            channel.stop()
+            done.wait()
+        }
+        while let batch = channel.receive() {
+            for item in batch {
+                switch item {
+                case .diagnostic(let diagnostic): context.report(diagnostic)
+                case .draft(let draft): try write(draft)
+                }
+            }
+        }
+        if let failure = channel.failure { throw failure.error }
+    }
+
+    /// Thrown inside the reader's thread when the writer has stopped.
+    private struct Stopped: Error {}
+
+    /// An error crossing from the reader's thread (read once, on the calling thread).
+    private struct FailureBox: @unchecked Sendable {
+        let error: any Error
+    }
+
+    /// A bounded queue of batches from one producer to one consumer.
+    private final class Channel: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var queue: [[Item]] = []
+        private var head = 0
+        private let window: Int
+        private var finished = false
+        private var stopped = false
+        private(set) var failure: FailureBox?
+
+        init(window: Int) { self.window = window }
+
+        /// Queues a batch, waiting while the window is full; false once the consumer has stopped.
+        func send(_ batch: [Item]) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while queue.count - head >= window && !stopped { condition.wait() }
+            if stopped { return false }
+            queue.append(batch)
+            condition.broadcast()
+            return true
+        }
+
+        /// Marks the end of the stream (with the reader's error, if it failed).
+        func finish(_ failure: FailureBox?) {
+            condition.lock()
+            finished = true
+            self.failure = failure
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The next batch; nil once the stream has ended and every batch was taken.
+        func receive() -> [Item]? {
+            condition.lock()
+            defer { condition.unlock() }
+            while head == queue.count && !finished { condition.wait() }
+            guard head < queue.count else { return nil }
+            let batch = queue[head]
+            queue[head] = []
+            head += 1
+            if head > 64 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            condition.broadcast()
+            return batch
+        }
+
+        /// The consumer is done: a waiting or later `send` returns false.
+        func stop() {
+            condition.lock()
+            stopped = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}
