@@ -45,6 +45,9 @@ public final class ImageIndex: Sendable {
     private let byTail: [String: [Entry]]
     /// By DICOM SOP Instance UID: every frame imported from that instance.
     private let bySOP: [String: [Entry]]
+    /// The project's de-identification UID mapping: a SOP Instance UID not in the project is
+    /// looked up again as its de-identified replacement.
+    private let deidentifiedUIDs: DeidentifiedUIDs?
     /// Resolutions already made: annotation files name the same image again and again.
     private let cache = ResolutionCache()
 
@@ -59,11 +62,13 @@ public final class ImageIndex: Sendable {
                     height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])
             }
         }
-        self.init(entries: entries)
+        self.init(entries: entries, deidentifiedUIDs: try DeidentifiedUIDs(project: project))
     }
 
-    /// An index over given entries (for tests and tools).
-    public init(entries: [Entry]) {
+    /// An index over given entries (for tests and tools); `deidentifiedUIDs` also finds images by
+    /// the de-identified replacement of a SOP Instance UID.
+    public init(entries: [Entry], deidentifiedUIDs: DeidentifiedUIDs? = nil) {
+        self.deidentifiedUIDs = deidentifiedUIDs
         var bySha: [String: Entry] = [:]
         var byPath: [String: Entry] = [:]
         var byName: [String: [Entry]] = [:]
@@ -127,9 +132,10 @@ extension ImageIndex {
     /// A SOP instance (and frame): the image imported from that frame. Without a frame number the
     /// instance must have given one image (a single-frame instance, or one frame imported with
     /// `--frame`); frame 1 of a single-frame instance is that image. The same instance imported
-    /// twice (from two files) is ambiguous.
+    /// twice (from two files) is ambiguous. A UID the project does not hold is looked up again as
+    /// its de-identified replacement (images imported with `--deidentify`).
     fileprivate func resolveSOP(_ uid: String, frame: Int?) -> Resolution {
-        let all = bySOP[uid] ?? []
+        let all = bySOP[uid] ?? deidentifiedUIDs.flatMap { bySOP[$0.replacement(for: uid)] } ?? []
         let matches: [Entry]
         if let frame {
             matches = all.filter { ($0.frameNumber ?? 1) == frame }

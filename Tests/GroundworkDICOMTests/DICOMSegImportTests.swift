@@ -19,7 +19,7 @@ struct DICOMSegImportTests {
         let manifest: JSONValue
         let project: Project
 
-        init() throws {
+        init(deidentify: Bool = false) throws {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("tools/make-dicom-seg.py").path
             let output = try Pydicom.run(
@@ -30,6 +30,7 @@ struct DICOMSegImportTests {
             let sources = try #require(manifest["sources"]?.objectValue).compactMap { $0.value.stringValue }
             var options = ImageImportOptions(paths: sources)
             options.showProgress = false
+            if deidentify { options.dicom.deidentification = DeidentificationOptions() }
             let report = try ImageImporter.run(options, into: project)
             try #require(report.committed && report.rejected.isEmpty)
         }
@@ -95,6 +96,22 @@ struct DICOMSegImportTests {
         try fixture.expectRegions("binary")
         // The same file again: nothing added.
         #expect(try fixture.importing("binary").duplicates == 1)
+    }
+
+    /// Sources imported with --deidentify carry new UIDs: the SEG's original UID finds them through
+    /// the project's keyed hash.
+    @Test func deidentifiedSourcesAreFoundByTheirReplacedUID() throws {
+        let fixture = try Fixture(deidentify: true)
+        let report = try fixture.importing("binary")
+        #expect(report.committed && report.errors == 0, "\(report.diagnostics)")
+        let want = try #require(fixture.manifest["cases"]?["binary"]?["regions"]?[0])
+        let original = try #require(want["sop"]?.stringValue)
+        let mapping = try #require(try DeidentifiedUIDs(project: fixture.project))
+        let found = try fixture.regions()
+        try #require(found.count == 1)
+        #expect(found[0].sop != original && found[0].sop == mapping.replacement(for: original))
+        #expect(found[0].box == want["box"]?.arrayValue?.compactMap(\.doubleValue))
+        #expect(found[0].pixels == (try FileIO.readAll(try #require(want["mask"]?.stringValue))))
     }
 
     @Test func fractionalDiscThresholdAndCodeMeaning() throws {

@@ -15,8 +15,8 @@ import GroundworkImaging
 ///   skipped). The images are found by SOP Instance UID: each SEG frame's source image is the
 ///   project image whose `sop_uid` is the frame's ReferencedSOPInstanceUID and whose
 ///   `frame_number` is its ReferencedFrameNumber (required for multi-frame sources). Import the
-///   source images with `groundwork import images` first, without `--deidentify` (de-identified
-///   images carry new UIDs that the SEG does not know).
+///   source images with `groundwork import images` first; images imported with `--deidentify`
+///   are found by the de-identified replacement of the UID (the project's keyed hash).
 /// - Segments come from SegmentSequence (0062,0002): a region's label is the segment's
 ///   SegmentLabel, or, when that is empty, the CodeMeaning of its SegmentedPropertyTypeCodeSequence;
 ///   the importer resolves it through the taxonomy (name or synonym; `--add-labels` adds unknown
