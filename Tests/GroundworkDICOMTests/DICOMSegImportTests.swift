@@ -180,6 +180,34 @@ struct DICOMSegImportTests {
         #expect(after.database == before.database && after.objects == before.objects)
     }
 
+    /// A SEG cut short anywhere, or with bytes flipped: never a crash; a refused file lists its
+    /// errors and writes nothing.
+    @Test func damagedSegsNeverCrash() throws {
+        let fixture = try Fixture()
+        let bytes = try FileIO.readAll(try fixture.file("two"))
+        var damaged: [[UInt8]] = stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)).map { Array(bytes[..<$0]) }
+        for offset in stride(from: 132, to: bytes.count, by: max(1, bytes.count / 40)) {
+            var copy = bytes
+            copy[offset] ^= 0xFF
+            damaged.append(copy)
+        }
+        var refused = 0
+        for (index, variant) in damaged.enumerated() {
+            let path = fixture.folder.write("damaged/\(index).dcm", variant)
+            var options = AnnotationImportOptions(file: path)
+            options.format = .dicomSeg
+            options.addLabels = true
+            let before = try projectContents(fixture.project)
+            let report = try AnnotationImporter.run(options, into: fixture.project)
+            if !report.committed {
+                #expect(report.errors > 0 && report.regionsAdded == 0)
+                #expect(try projectContents(fixture.project).database == before.database)
+                refused += 1
+            }
+        }
+        #expect(refused >= 40)
+    }
+
     /// Not a SEG: the overlay reader's files are refused by the SEG reader naming the SOP class.
     @Test func otherSOPClassesAreRefused() throws {
         let fixture = try Fixture()
