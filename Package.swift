@@ -171,7 +171,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkDICOMTests",
-            dependencies: ["GroundworkImaging", "GroundworkStore", "GroundworkCore", "CDICOM"]
+            dependencies: [
+                "GroundworkImaging", "GroundworkStore", "GroundworkCore", "CDICOM", "GroundworkAnnotations", "GroundworkGeometry",
+            ]
         ),
         .testTarget(
             name: "GroundworkCLITests",

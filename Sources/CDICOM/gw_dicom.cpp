@@ -1052,6 +1052,67 @@ extern "C" int gw_dicom_decode(gw_dicom *dicom, gw_dicom_pixels *pixels, gw_dico
     }
 }
 
+extern "C" int gw_dicom_pixel_bytes(gw_dicom *dicom, uint8_t **output, size_t *size, gw_dicom_error *error) {
+    clear(error);
+    if (!dicom || !output || !size) {
+        fail(error, GW_DCM_INVALID, "no file");
+        return GW_DCM_INVALID;
+    }
+    *output = nullptr;
+    *size = 0;
+    try {
+        DcmElement *element = nullptr;
+        if (dicom->file.getDataset()->findAndGetElement(DCM_PixelData, element).bad() || !element) {
+            fail(error, GW_DCM_NO_PIXELS, "the file has no pixel data", "(7FE0,0010) PixelData");
+            return GW_DCM_NO_PIXELS;
+        }
+        if (DcmXfer(dicom->xfer).isEncapsulated()) {
+            fail(error, GW_DCM_UNSUPPORTED, "encapsulated (compressed) pixel data is not supported here",
+                 dicom->transferSyntax);
+            return GW_DCM_UNSUPPORTED;
+        }
+        Uint32 length = element->getLength();
+        Uint8 *data = nullptr;
+        OFCondition status;
+        if (element->getVR() == EVR_OW) {
+            Uint16 *words = nullptr;
+            status = element->getUint16Array(words);
+            data = reinterpret_cast<Uint8 *>(words);
+        } else {
+            status = element->getUint8Array(data);
+        }
+        if (length > 0 && (status.bad() || !data)) {
+            fail(error, GW_DCM_CORRUPT, std::string("the pixel data cannot be read: ") + status.text(),
+                 "(7FE0,0010) PixelData");
+            return GW_DCM_CORRUPT;
+        }
+        auto *copy = static_cast<uint8_t *>(std::malloc(length > 0 ? length : 1));
+        if (!copy) {
+            fail(error, GW_DCM_NOMEM, "out of memory reading the pixel data", "(7FE0,0010) PixelData");
+            return GW_DCM_NOMEM;
+        }
+        if (length > 0) std::memcpy(copy, data, length);
+        // Words of a big-endian file arrive in host order: write them back as a little-endian stream.
+        if (element->getVR() == EVR_OW) {
+            for (Uint32 i = 0; i + 1 < length; i += 2) {
+                uint16_t word;
+                std::memcpy(&word, copy + i, 2);
+                copy[i] = static_cast<uint8_t>(word & 0xFF);
+                copy[i + 1] = static_cast<uint8_t>(word >> 8);
+            }
+        }
+        *output = copy;
+        *size = length;
+        return GW_DCM_OK;
+    } catch (const std::bad_alloc &) {
+        fail(error, GW_DCM_NOMEM, "out of memory reading the pixel data", "(7FE0,0010) PixelData");
+        return GW_DCM_NOMEM;
+    } catch (...) {
+        fail(error, GW_DCM_CORRUPT, "the pixel data cannot be read (internal error)", "(7FE0,0010) PixelData");
+        return GW_DCM_CORRUPT;
+    }
+}
+
 extern "C" const uint8_t *gw_dicom_frame(const gw_dicom *dicom, uint32_t index) {
     if (!dicom || index >= dicom->frames || dicom->decoded.size() < (static_cast<size_t>(index) + 1) * dicom->frameBytes)
         return nullptr;

@@ -21,6 +21,9 @@ public enum AnnotationFormat: String, CaseIterable, Sendable, Codable {
     case vgmed
     /// DICOM overlay planes (60xx): one mask region per plane, on the image imported from the file.
     case dicomOverlay = "dicom-overlay"
+    /// DICOM Segmentation objects (SEG): one mask region per segment and referenced frame, on the
+    /// images whose SOP Instance UID (and frame) the SEG names.
+    case dicomSeg = "dicom-seg"
 }
 
 /// How an annotation names its image. The importer matches by SHA-256, then path, then file name.
@@ -33,11 +36,19 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// The width and height the annotation says the image has, checked against the image.
     public var declaredWidth: Int?
     public var declaredHeight: Int?
+    /// A DICOM SOP Instance UID: when set, the image is found by its `sop_uid` alone (never by
+    /// path or name).
+    public var sopInstanceUID: String?
+    /// With ``sopInstanceUID``: the 1-based frame of a multi-frame instance (nil: the instance has
+    /// one frame).
+    public var frameNumber: Int?
 
     public init(
         sha256: String? = nil, path: String? = nil, fileName: String? = nil, declaredWidth: Int? = nil,
-        declaredHeight: Int? = nil
+        declaredHeight: Int? = nil, sopInstanceUID: String? = nil, frameNumber: Int? = nil
     ) {
+        self.sopInstanceUID = sopInstanceUID
+        self.frameNumber = frameNumber
         self.sha256 = sha256
         self.path = path
         self.fileName = fileName
@@ -46,6 +57,9 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
+        if let sopInstanceUID {
+            return "SOP instance \(sopInstanceUID)" + (frameNumber.map { " frame \($0)" } ?? "")
+        }
         if let path { return "'\(path)'" }
         if let fileName { return "'\(fileName)'" }
         if let sha256 { return "sha256 \(sha256.prefix(12))…" }

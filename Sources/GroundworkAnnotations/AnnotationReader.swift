@@ -149,6 +149,7 @@ public func reader(for format: AnnotationFormat) -> any AnnotationReader {
     case .slake: return SLAKEReader()
     case .vgmed: return VGMEDReader()
     case .dicomOverlay: return DICOMOverlayReader()
+    case .dicomSeg: return DICOMSegReader()
     }
 }
 
@@ -180,6 +181,9 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
         return (nil, "cannot read \(path)")
     }
     if head.count >= 132, Array(head[128..<132]) == Array("DICM".utf8) {
+        if metaSOPClassUID(head) == DICOMSegReader.sopClassUID {
+            return (.dicomSeg, "a DICOM SEG file (MediaStorageSOPClassUID Segmentation Storage)")
+        }
         return (.dicomOverlay, "a DICOM file (its overlay planes)")
     }
     let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -200,4 +204,35 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
         return (nil, "a JSON object that does not look like COCO; pass --format")
     }
     return (nil, "cannot tell the format of \(path) from its name or content; pass --format")
+}
+
+/// The MediaStorageSOPClassUID (0002,0002) of a DICOM Part 10 file's meta information (explicit VR
+/// little endian, after the 128-byte preamble and "DICM"), read from its first bytes; nil when
+/// the bytes do not hold it.
+func metaSOPClassUID(_ head: [UInt8]) -> String? {
+    var offset = 132
+    while offset + 8 <= head.count {
+        let group = Int(head[offset]) | Int(head[offset + 1]) << 8
+        let element = Int(head[offset + 2]) | Int(head[offset + 3]) << 8
+        guard group == 0x0002 else { return nil }
+        let vr = String(decoding: head[(offset + 4)..<(offset + 6)], as: UTF8.self)
+        var length: Int
+        var start: Int
+        if ["OB", "OW", "OF", "SQ", "UT", "UN", "UC", "UR", "OD", "OL", "OV"].contains(vr) {
+            guard offset + 12 <= head.count else { return nil }
+            length = 0
+            for i in 0..<4 { length |= Int(head[offset + 8 + i]) << (8 * i) }
+            start = offset + 12
+        } else {
+            length = Int(head[offset + 6]) | Int(head[offset + 7]) << 8
+            start = offset + 8
+        }
+        guard length >= 0, start + length <= head.count else { return nil }
+        if element == 0x0002 {
+            return String(decoding: head[start..<(start + length)], as: UTF8.self)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\0 "))
+        }
+        offset = start + length
+    }
+    return nil
 }

@@ -5,7 +5,8 @@ import GroundworkStore
 
 /// The project's images, indexed for matching annotation entries to them.
 ///
-/// Matching order (the first that applies wins): SHA-256; path (absolute, or relative to
+/// A reference by DICOM SOP Instance UID (DICOM SEG) is matched by `sop_uid` and `frame_number`
+/// only. Otherwise the matching order (the first that applies wins) is: SHA-256; path (absolute, or relative to
 /// `--images-root`, else to the annotation file's folder; then as a unique suffix of an imported
 /// file's original path, so `xmlab462/source.jpg` finds `/data/slake/imgs/xmlab462/source.jpg`);
 /// file name (unique base name). An ambiguous name is an error, never a guess.
@@ -19,6 +20,10 @@ public final class ImageIndex: Sendable {
         public var width: Int
         public var height: Int
         public var modality: String?
+        /// The DICOM SOP Instance UID of an image imported from DICOM.
+        public var sopUID: String? = nil
+        /// The 1-based frame of an image imported from DICOM.
+        public var frameNumber: Int? = nil
     }
 
     /// The outcome of resolving a reference.
@@ -38,28 +43,39 @@ public final class ImageIndex: Sendable {
     private let byName: [String: [Entry]]
     /// By the last two path components (`xmlab462/source.jpg`), for suffix matching.
     private let byTail: [String: [Entry]]
+    /// By DICOM SOP Instance UID: every frame imported from that instance.
+    private let bySOP: [String: [Entry]]
+    /// The project's de-identification UID mapping: a SOP Instance UID not in the project is
+    /// looked up again as its de-identified replacement.
+    private let deidentifiedUIDs: DeidentifiedUIDs?
     /// Resolutions already made: annotation files name the same image again and again.
     private let cache = ResolutionCache()
 
     /// Loads the index of a project's images.
     public convenience init(project: Project) throws {
         let entries = try project.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, sha256, original_path, width, height, modality FROM image ORDER BY id").map {
+            try Row.fetchAll(
+                db, sql: "SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image ORDER BY id"
+            ).map {
                 Entry(
                     id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
-                    height: $0["height"], modality: $0["modality"])
+                    height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])
             }
         }
-        self.init(entries: entries)
+        self.init(entries: entries, deidentifiedUIDs: try DeidentifiedUIDs(project: project))
     }
 
-    /// An index over given entries (for tests and tools).
-    public init(entries: [Entry]) {
+    /// An index over given entries (for tests and tools); `deidentifiedUIDs` also finds images by
+    /// the de-identified replacement of a SOP Instance UID.
+    public init(entries: [Entry], deidentifiedUIDs: DeidentifiedUIDs? = nil) {
+        self.deidentifiedUIDs = deidentifiedUIDs
         var bySha: [String: Entry] = [:]
         var byPath: [String: Entry] = [:]
         var byName: [String: [Entry]] = [:]
         var byTail: [String: [Entry]] = [:]
+        var bySOP: [String: [Entry]] = [:]
         for entry in entries {
+            if let uid = entry.sopUID { bySOP[uid, default: []].append(entry) }
             byTail[Self.tail(entry.originalPath), default: []].append(entry)
             bySha[entry.sha256] = entry
             byPath[entry.originalPath] = entry
@@ -69,6 +85,7 @@ public final class ImageIndex: Sendable {
         self.byPath = byPath
         self.byName = byName
         self.byTail = byTail
+        self.bySOP = bySOP
     }
 
     /// The last two components of a path, `a/b` of `/x/y/a/b` (or the name alone).
@@ -88,6 +105,7 @@ public final class ImageIndex: Sendable {
     }
 
     private func resolveUncached(_ reference: ImageReference, annotationFile: String, imagesRoot: String?) -> Resolution {
+        if let uid = reference.sopInstanceUID { return resolveSOP(uid, frame: reference.frameNumber) }
         if let sha = reference.sha256?.lowercased(), let entry = bySha[sha] { return .found(entry) }
         if let path = reference.path, !path.isEmpty {
             let base = imagesRoot ?? (FileIO.absolute(annotationFile) as NSString).deletingLastPathComponent
@@ -107,6 +125,26 @@ public final class ImageIndex: Sendable {
             return .ambiguous(matches.map(\.originalPath))
         }
         return .missing
+    }
+}
+
+extension ImageIndex {
+    /// A SOP instance (and frame): the image imported from that frame. Without a frame number the
+    /// instance must have given one image (a single-frame instance, or one frame imported with
+    /// `--frame`); frame 1 of a single-frame instance is that image. The same instance imported
+    /// twice (from two files) is ambiguous. A UID the project does not hold is looked up again as
+    /// its de-identified replacement (images imported with `--deidentify`).
+    fileprivate func resolveSOP(_ uid: String, frame: Int?) -> Resolution {
+        let all = bySOP[uid] ?? deidentifiedUIDs.flatMap { bySOP[$0.replacement(for: uid)] } ?? []
+        let matches: [Entry]
+        if let frame {
+            matches = all.filter { ($0.frameNumber ?? 1) == frame }
+        } else {
+            matches = all
+        }
+        if matches.count == 1 { return .found(matches[0]) }
+        if matches.isEmpty { return .missing }
+        return .ambiguous(matches.map { $0.originalPath + ($0.frameNumber.map { " frame \($0)" } ?? "") })
     }
 }
 

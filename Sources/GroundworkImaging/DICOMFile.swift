@@ -146,6 +146,20 @@ public final class DICOMFile {
         return try body(UnsafeRawBufferPointer(start: base, count: frameBytes))
     }
 
+    /// The Pixel Data value as stored (a little-endian byte stream), undecoded: what bit-packed
+    /// 1-bit data (a DICOM SEG's BINARY frames) is read from. Only files in a native transfer
+    /// syntax; encapsulated pixel data is an error naming the transfer syntax.
+    public func pixelDataBytes() throws(DICOMError) -> [UInt8] {
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        var error = gw_dicom_error()
+        guard gw_dicom_pixel_bytes(handle, &output, &size, &error) == Int32(GW_DCM_OK), let output else {
+            throw DICOMError(error)
+        }
+        defer { gw_dicom_free(output) }
+        return Array(UnsafeBufferPointer(start: output, count: size))
+    }
+
     /// Which lookup table to read.
     public enum LookupTable: Sendable {
         case modality

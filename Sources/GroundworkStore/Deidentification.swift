@@ -299,3 +299,18 @@ struct Deidentifier {
         return bytes.count >= 16 ? bytes : nil
     }
 }
+
+/// UIDs as this project's de-identification replaces them: how a reference to an original UID
+/// (a DICOM SEG's ReferencedSOPInstanceUID) finds an image imported with `--deidentify`.
+public struct DeidentifiedUIDs: Sendable {
+    private let deidentifier: Deidentifier
+
+    /// The project's mapping; nil when the project has no de-identification secret.
+    public init?(project: Project) throws {
+        guard let key = try project.database.read({ try Deidentifier.projectKey($0) }) else { return nil }
+        deidentifier = Deidentifier(options: DeidentificationOptions(), key: key)
+    }
+
+    /// The UID that de-identifying a file in this project gives `uid`.
+    public func replacement(for uid: String) -> String { deidentifier.replacementUID(uid) }
+}

@@ -5,13 +5,15 @@ struct ImportRegionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions",
         abstract:
-            "Import expert regions (boxes, polygons, masks) from COCO, Pascal VOC, YOLO, Label Studio, CVAT, CSV, SLAKE or DICOM overlays.",
+            "Import expert regions (boxes, polygons, masks) from COCO, Pascal VOC, YOLO, Label Studio, CVAT, CSV, SLAKE, DICOM overlays or DICOM SEG.",
         discussion: """
             Every format's convention is converted at the reader to Groundwork's one frame: 0-based, continuous,
             half-open x0 y0 x1 y1 in the displayed image's pixels (COCO [x,y,w,h]; VOC 1-based inclusive corners;
             YOLO normalised centre and size; Label Studio percent; CVAT corners). A DICOM file (or a folder of them)
             gives one mask region per overlay plane (60xx,3000) on the image imported from that file, labelled
-            --overlay-label (default overlay).
+            --overlay-label (default overlay). A DICOM SEG file (--format dicom-seg, detected by its SOP class) gives
+            one mask region per segment and referenced frame, on the images whose SOP Instance UID (and frame) it
+            names, labelled by SegmentLabel.
 
             Entries are matched to images by SHA-256, path, then file name. The import is all or nothing: any
             error (an unknown image or label, a box outside its image, a malformed entry) means nothing is

@@ -161,4 +161,39 @@ struct DICOMCLITests {
         #expect(none.status == 0)
         #expect(try CLI.json(none.stdout)["regions_added"] as? Int == 0)
     }
+
+    /// A DICOM SEG written by tools/make-dicom-seg.py: detected by its SOP class, one mask region on
+    /// CT_small with the rectangle's box; a SEG on an unknown instance exits 1 naming the tag path.
+    @Test func segmentationBecomesMaskRegions() throws {
+        let folder = TemporaryFolder()
+        let project = folder.path + "/proj"
+        let p = ["--project", project]
+        #expect(try CLI.run(["init", project]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("tools/make-dicom-seg.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
+        process.arguments = [script, folder.path + "/seg"]
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let ct = try testFiles(["CT_small.dcm"])[0]
+        #expect(try CLI.run(["import", "images", ct] + p).status == 0)
+        let unknown = try CLI.run(["import", "regions", folder.path + "/seg/bad-uid.dcm", "--add-labels", "--json"] + p)
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout.contains("ReferencedSOPInstanceUID") && unknown.stdout.contains("unknown_image"))
+        try validateAgainstSchema("annotation-import-report", unknown.stdout)
+        let imported = try CLI.run(["import", "regions", folder.path + "/seg/binary.dcm", "--add-labels", "--json"] + p)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try validateAgainstSchema("annotation-import-report", imported.stdout)
+        #expect(try CLI.json(imported.stdout)["format"] as? String == "dicom-seg")
+        let list = try CLI.run(["regions", "list", "--json"] + p)
+        let regions = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        try #require(regions.count == 1)
+        #expect(regions[0]["kind"] as? String == "mask")
+        #expect(regions[0]["label"] as? String == "liver")
+        #expect((regions[0]["box"] as? [Double])?.map { Int($0) } == [30, 20, 80, 50])
+        #expect(regions[0]["area"] as? Double == 1500)
+    }
 }

@@ -87,6 +87,12 @@ int gw_dicom_decode(gw_dicom *dicom, gw_dicom_pixels *pixels, gw_dicom_error *er
 /// `gw_dicom_decode` or when the index is out of range. Valid until `gw_dicom_close`.
 const uint8_t *gw_dicom_frame(const gw_dicom *dicom, uint32_t index);
 
+/// The Pixel Data (7FE0,0010) value as stored, undecoded, for files in a native (uncompressed)
+/// transfer syntax: the bytes of a little-endian stream (bit-packed 1-bit data stays packed).
+/// `*output` is malloc'd (free with `gw_dicom_free`). Fails naming the tag when there is no
+/// pixel data, or the transfer syntax UID when the pixel data is encapsulated.
+int gw_dicom_pixel_bytes(gw_dicom *dicom, uint8_t **output, size_t *size, gw_dicom_error *error);
+
 /// A lookup table read from the dataset: its descriptor and its entries.
 typedef struct gw_dicom_lut {
     /// Number of entries (the descriptor's 0 already turned into 65536).

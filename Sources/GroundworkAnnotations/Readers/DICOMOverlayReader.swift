@@ -31,25 +31,8 @@ public struct DICOMOverlayReader: AnnotationReader {
     /// to `context.report`.
     /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
-        let kind = FileIO.kind(context.file)
-        guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
-        guard kind.isDirectory else {
-            try readFile(FileIO.absolute(context.file), reportAs: nil, context: context, emit: emit)
-            return
-        }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: context.file)
-        } catch {
-            throw FileIOError(path: context.file, operation: "list", code: EACCES)
-        }
-        let files = names.filter { !$0.hasPrefix(".") }.sorted {
-            Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
-        }
-        for name in files {
-            let path = FileIO.absolute((context.file as NSString).appendingPathComponent(name))
-            guard FileIO.kind(path).isRegular else { continue }
-            try readFile(path, reportAs: path, context: context, emit: emit)
+        for (path, reportAs) in try dicomInputFiles(context.file) {
+            try readFile(path, reportAs: reportAs, context: context, emit: emit)
         }
     }
 
