@@ -1371,25 +1371,31 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
     }
     *output = nullptr;
     *size = 0;
-    char path[] = "/tmp/groundwork-dicom-XXXXXX";
+    // DCMTK writes whole files to a path: a private temporary file (in $TMPDIR, else /tmp), read
+    // back and removed at once.
+    std::vector<char> path;
     int fd = -1;
     try {
-        fd = mkstemp(path);
+        const char *folder = std::getenv("TMPDIR");
+        std::string name = std::string(folder && *folder ? folder : "/tmp") + "/groundwork-dicom-XXXXXX";
+        path.assign(name.begin(), name.end());
+        path.push_back('\0');
+        fd = mkstemp(path.data());
         if (fd < 0) {
             fail(error, GW_DCM_INVALID, "cannot create a temporary file to write the DICOM file");
             return GW_DCM_INVALID;
         }
         close(fd);
         fd = -1;
-        OFCondition status = dicom->file.saveFile(path, dicom->xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0,
+        OFCondition status = dicom->file.saveFile(path.data(), dicom->xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0,
                                                   0, EWM_updateMeta);
         if (status.bad()) {
-            unlink(path);
+            unlink(path.data());
             fail(error, GW_DCM_INVALID, std::string("cannot write the DICOM file: ") + status.text(),
                  dicom->transferSyntax);
             return GW_DCM_INVALID;
         }
-        FILE *file = std::fopen(path, "rb");
+        FILE *file = std::fopen(path.data(), "rb");
         std::vector<uint8_t> bytes;
         if (file) {
             uint8_t buffer[65536];
@@ -1397,7 +1403,7 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
             while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
             std::fclose(file);
         }
-        unlink(path);
+        unlink(path.data());
         if (bytes.empty()) {
             fail(error, GW_DCM_INVALID, "cannot read back the written DICOM file");
             return GW_DCM_INVALID;
@@ -1411,7 +1417,8 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
         *size = bytes.size();
         return GW_DCM_OK;
     } catch (...) {
-        unlink(path);
+        if (fd >= 0) close(fd);
+        if (!path.empty()) unlink(path.data());
         fail(error, GW_DCM_NOMEM, "out of memory writing the DICOM file");
         return GW_DCM_NOMEM;
     }
