@@ -133,6 +133,18 @@ public enum GeometryCheck {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A JSON array of strings, as `CanonicalJSON` writes it compactly.
+    public static func canonicalJSON(_ array: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(64)
+        for (i, value) in array.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// A JSON string literal: quotes, backslashes and control characters escaped, slashes and
     /// non-ASCII characters kept.
     static func jsonString(_ value: String) -> String {

@@ -1,42 +1,59 @@
 import Foundation
 import GroundworkCore
 
-/// Runs a reader on a thread of its own while the caller writes what it emits: parsing and
-/// converting the file overlaps with writing the database.
+/// Runs a reader on a thread of its own while the caller writes what it emits: parsing,
+/// converting and preparing the file overlaps with writing the database.
 ///
 /// Everything the reader emits or reports reaches the caller in the order the reader produced it,
 /// exactly as if the reader ran on the calling thread: the reader reports into a context of its
-/// own, and each batch handed over carries its findings interleaved with the drafts. `write`
-/// runs on the calling thread. Memory stays flat: the reader runs at most `window` batches of
-/// `batchSize` items ahead. If `write` throws, the reader is stopped and the error rethrown; if the
-/// reader throws, the error is rethrown after everything it emitted before was written.
+/// own, and each batch handed over carries its findings interleaved with the drafts. `prepare`
+/// runs on the reader's thread, right after the reader emits a draft, and reports into the same
+/// context (its findings come before the draft's); `write` runs on the calling thread. Memory
+/// stays flat: the reader runs at most `window` batches of `batchSize` items ahead. If `write`
+/// throws, the reader is stopped and the error rethrown; if the reader throws, the error is
+/// rethrown after everything it emitted before was written.
 enum ReaderPipeline {
     /// One thing the reader produced.
-    enum Item: Sendable {
+    enum Item<Draft: Sendable>: Sendable {
         case diagnostic(Diagnostic)
-        case draft(AnnotationDraft)
+        case draft(Draft)
     }
 
+    /// Runs the pipeline without a preparation step: `write` gets the reader's drafts.
     static func run(
         _ reader: any AnnotationReader, context: ReaderContext, batchSize: Int = 256, window: Int = 8,
         write: (AnnotationDraft) throws -> Void
     ) throws {
-        let channel = Channel(window: max(1, window))
+        try run(reader, context: context, batchSize: batchSize, window: window, prepare: { draft, _ in draft }, write: write)
+    }
+
+    /// Runs the pipeline.
+    /// - Parameters:
+    ///   - prepare: called on the reader's thread for each draft, with the reader's context to
+    ///     report into; nil leaves the draft out (its findings still reach the caller).
+    ///   - write: called on the calling thread with each prepared draft, in order.
+    static func run<Prepared: Sendable>(
+        _ reader: any AnnotationReader, context: ReaderContext, batchSize: Int = 256, window: Int = 8,
+        prepare: @escaping @Sendable (AnnotationDraft, ReaderContext) -> Prepared?,
+        write: (Prepared) throws -> Void
+    ) throws {
+        let channel = Channel<Prepared>(window: max(1, window))
         let readerContext = ReaderContext(
             file: context.file, imagesRoot: context.imagesRoot, images: context.images, options: context.options)
         let size = max(1, batchSize)
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             defer { done.signal() }
-            var batch: [Item] = []
+            var batch: [Item<Prepared>] = []
             batch.reserveCapacity(size)
             func flushFindings() {
                 for diagnostic in readerContext.takeDiagnostics() { batch.append(.diagnostic(diagnostic)) }
             }
             do {
                 try reader.read(readerContext) { draft in
+                    let prepared = prepare(draft, readerContext)
                     flushFindings()
-                    batch.append(.draft(draft))
+                    if let prepared { batch.append(.draft(prepared)) }
                     if batch.count >= size {
                         guard channel.send(batch) else { throw Stopped() }
                         batch = []
@@ -78,9 +95,9 @@ enum ReaderPipeline {
     }
 
     /// A bounded queue of batches from one producer to one consumer.
-    private final class Channel: @unchecked Sendable {
+    private final class Channel<Draft: Sendable>: @unchecked Sendable {
         private let condition = NSCondition()
-        private var queue: [[Item]] = []
+        private var queue: [[Item<Draft>]] = []
         private var head = 0
         private let window: Int
         private var finished = false
@@ -90,7 +107,7 @@ enum ReaderPipeline {
         init(window: Int) { self.window = window }
 
         /// Queues a batch, waiting while the window is full; false once the consumer has stopped.
-        func send(_ batch: [Item]) -> Bool {
+        func send(_ batch: [Item<Draft>]) -> Bool {
             condition.lock()
             defer { condition.unlock() }
             while queue.count - head >= window && !stopped { condition.wait() }
@@ -110,7 +127,7 @@ enum ReaderPipeline {
         }
 
         /// The next batch; nil once the stream has ended and every batch was taken.
-        func receive() -> [Item]? {
+        func receive() -> [Item<Draft>]? {
             condition.lock()
             defer { condition.unlock() }
             while head == queue.count && !finished { condition.wait() }

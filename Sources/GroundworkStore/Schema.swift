@@ -377,6 +377,15 @@ public enum Schema {
             // image, so the one-column indexes only cost a b-tree insert per row.
             try db.execute(sql: "DROP INDEX region_image; DROP INDEX vqa_image")
         }
+        migrator.registerMigration("v6: VQA targets without row ids; no label indexes") { db in
+            // vqa_target is nothing but its primary key: WITHOUT ROWID stores each link once, in
+            // the key's b-tree, instead of in a rowid table plus an index of the key.
+            try rebuild(db, tables: [("vqa_target", [])], withoutRowID: ["vqa_target"])
+            // Labels are few (tens to hundreds) and never deleted: a filter by label reads the
+            // region or VQA table through anyway, so an index on the label costs every insert a
+            // b-tree write for little. Look-ups by image use the identity indexes.
+            try db.execute(sql: "DROP INDEX region_label; DROP INDEX vqa_label")
+        }
         return migrator
     }
 
@@ -384,8 +393,13 @@ public enum Schema {
     /// table, copy the rows, drop the old one, rename, recreate its indexes), keeping row ids, the
     /// AUTOINCREMENT counter and the triggers that name the tables. Runs inside a migration, with
     /// foreign keys off (GRDB checks them once the migration is done).
-    /// - Parameter tables: each table's name and the exact texts to replace in its `CREATE TABLE`.
-    static func rebuild(_ db: Database, tables: [(name: String, replacements: [(old: String, new: String)])]) throws {
+    /// - Parameters:
+    ///   - tables: each table's name and the exact texts to replace in its `CREATE TABLE`.
+    ///   - withoutRowID: the tables to rebuild as `WITHOUT ROWID` tables (their primary key is the
+    ///     storage key).
+    static func rebuild(
+        _ db: Database, tables: [(name: String, replacements: [(old: String, new: String)])], withoutRowID: Set<String> = []
+    ) throws {
         let names = tables.map(\.name)
         // Triggers whose body names a rebuilt table would break the rename: set aside, then restored.
         let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")
@@ -405,6 +419,7 @@ public enum Schema {
             }
             let rebuilt = "\(name)_rebuilt"
             sql = "CREATE TABLE \(rebuilt) (" + sql.dropFirst("CREATE TABLE \(name) (".count)
+            if withoutRowID.contains(name) { sql += " WITHOUT ROWID" }
             let indexes = try String.fetchAll(
                 db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid",
                 arguments: [name])

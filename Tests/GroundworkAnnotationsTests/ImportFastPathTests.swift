@@ -26,6 +26,9 @@ struct ImportFastPathTests {
         let object = ["vgmed_modality": "CT", "a\"b": "x\ny", "vgmed_gt_tokens": "[[1,2],[3,4]]", "ü": "中"]
         #expect(GeometryCheck.canonicalJSON(object) == String(decoding: try encoder.encode(object), as: UTF8.self))
         #expect(GeometryCheck.canonicalJSON([String: String]()) == "{}")
+        for array in [[], ["a"], samples, ["Left Lung", "Right Lung", "a/b"]] {
+            #expect(GeometryCheck.canonicalJSON(array) == String(decoding: try encoder.encode(array), as: UTF8.self))
+        }
     }
 
     @Test("trimming skips Foundation only when there is nothing to trim")

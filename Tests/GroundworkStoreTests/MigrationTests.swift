@@ -51,7 +51,7 @@ struct MigrationTests {
             let indexes = try String.fetchAll(
                 db,
                 sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('region', 'vqa_item') ORDER BY name")
-            #expect(indexes == ["region_identity", "region_label", "vqa_identity", "vqa_label"])
+            #expect(indexes == ["region_identity", "vqa_identity"])  // v6 dropped the label indexes
             let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
             #expect(triggers.contains("vqa_target_same_image"))
             #expect(triggers.contains("release_region_immutable_update"))
@@ -88,6 +88,46 @@ struct MigrationTests {
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, ?)", arguments: [other])
             }
+        }
+    }
+
+    @Test("v6 keeps every VQA target in a WITHOUT ROWID table that still refuses what it refused")
+    func targetsWithoutRowIDs() throws {
+        let queue = try Self.v3Database()
+        try Schema.migrator.migrate(queue)
+        try queue.read { db in
+            let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'vqa_target'") ?? ""
+            #expect(sql.hasSuffix("WITHOUT ROWID"), "\(sql)")
+            #expect(sql.contains("REFERENCES vqa_item(id) ON DELETE CASCADE"))
+            let links = try Row.fetchAll(db, sql: "SELECT vqa_id, region_id FROM vqa_target").map { [$0[0] as Int64, $0[1] as Int64] }
+            #expect(links == [[1, 2]])
+            let indexes = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'vqa_target' AND sql IS NOT NULL")
+            #expect(indexes == ["vqa_target_region"])
+            let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            #expect(triggers.contains("vqa_target_same_image"))
+        }
+        try queue.write { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(
+                sql: """
+                    INSERT INTO image (sha256, format, byte_size, width, height, channels, bit_depth, source_bit_depth,
+                        photometric, interlaced, exif_orientation, original_path, storage, batch_id)
+                    VALUES ('\(String(repeating: "c", count: 64))', 'png', 10, 40, 30, 1, 8, 8, 'gray', 0, 1, '/c.png', 'copy', 1);
+                    INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, batch_id, created_at)
+                    VALUES (2, 1, 'box', '{}', 1, 0, 0, 1, 1, 1, 1, 't');
+                    """)
+            let other = db.lastInsertedRowID
+            // The primary key, the foreign keys and the same-image trigger still hold.
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 2)") }
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 99)") }
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, ?)", arguments: [other])
+            }
+            try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 1)")
+            // Deleting the item still deletes its links.
+            try db.execute(sql: "DELETE FROM vqa_item WHERE id = 1")
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vqa_target") == 0)
         }
     }
 }
