@@ -104,7 +104,8 @@ public enum AnnotationImporter {
                         db: db, batchId: batch.id!, createdAt: batch.startedAt, labels: labels, options: options,
                         context: context)
                     try ReaderPipeline.run(
-                        reader(for: format), context: context, prepare: { draft, found in preparer.prepare(draft, reporting: found) }
+                        reader(for: format), context: context,
+                        prepare: { draft, found in preparer.prepare(draft, reporting: found) }
                     ) { draft in try writer.write(draft) }
                     report.regionsAdded = writer.regionsAdded
                     report.vqaItemsAdded = writer.vqaAdded

@@ -90,6 +90,9 @@ final class DraftPreparer: @unchecked Sendable {
     private let imagesRoot: String?
     /// Labels already resolved, by the name as the file gives it.
     private var labelCache: [String: PreparedLabel] = [:]
+    /// The last label refused, and where: a row's item and its target regions name the same
+    /// label, which is reported once.
+    private var lastRefused: (name: String, location: SourceLocation)?
     /// The image of each keyed region prepared so far.
     private var keyedImages: [String: Int64] = [:]
     /// Entries left out with `--skip-missing`.
@@ -151,7 +154,9 @@ final class DraftPreparer: @unchecked Sendable {
         case .missing:
             if skipMissing {
                 skippedMissing += 1
-                report(.warning, location, code: "unknown_image", "image \(reference) is not in the project: left out (--skip-missing)")
+                report(
+                    .warning, location, code: "unknown_image",
+                    "image \(reference) is not in the project: left out (--skip-missing)")
             } else {
                 report(
                     .error, location, code: "unknown_image",
@@ -180,9 +185,12 @@ final class DraftPreparer: @unchecked Sendable {
         } else if addLabels {
             resolved = .new(trimmed)
         } else {
-            report(
-                .error, location, code: "unknown_label",
-                "label '\(trimmed)' is not in the taxonomy (add it with 'groundwork labels add', or pass --add-labels)")
+            if lastRefused?.name != name || lastRefused?.location != location {
+                report(
+                    .error, location, code: "unknown_label",
+                    "label '\(trimmed)' is not in the taxonomy (add it with 'groundwork labels add', or pass --add-labels)")
+                lastRefused = (name, location)
+            }
             return nil
         }
         labelCache[name] = resolved
@@ -222,7 +230,8 @@ final class DraftPreparer: @unchecked Sendable {
             if normal == "yes" || normal == "no" {
                 answer = normal
             } else {
-                report(.error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
+                report(
+                    .error, draft.location, code: "bad_answer", "a closed question's answer must be yes or no, found '\(answer)'")
                 failed = true
             }
         case .choice:
@@ -247,7 +256,8 @@ final class DraftPreparer: @unchecked Sendable {
                 correct = index
             } else {
                 report(
-                    .error, draft.location, code: "answer_not_in_options", "the answer '\(answer)' is not among the options \(options)")
+                    .error, draft.location, code: "answer_not_in_options",
+                    "the answer '\(answer)' is not among the options \(options)")
                 failed = true
             }
         case .open:
@@ -280,7 +290,8 @@ final class DraftPreparer: @unchecked Sendable {
             groundable = explicit
             if explicit && !hasRegion && !failed {
                 report(
-                    .error, draft.location, code: "groundable_without_region", "the item is marked groundable but has no target region")
+                    .error, draft.location, code: "groundable_without_region",
+                    "the item is marked groundable but has no target region")
                 failed = true
             }
             if explicit && negative {

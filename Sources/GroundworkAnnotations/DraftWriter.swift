@@ -30,7 +30,10 @@ struct DraftWriter {
     let insertVQA: InsertStatement
     let insertTarget: InsertStatement
 
-    init(db: Database, batchId: Int64, createdAt: String, labels: LabelIndex, options: AnnotationImportOptions, context: ReaderContext)
+    init(
+        db: Database, batchId: Int64, createdAt: String, labels: LabelIndex, options: AnnotationImportOptions,
+        context: ReaderContext
+    )
         throws
     {
         self.db = db
@@ -161,7 +164,8 @@ struct DraftWriter {
             // is written (or found), so the key is known here.
             guard let id = keyed[key] else {
                 report(
-                    .error, item.location, file: item.file, code: "unknown_region", "target region '\(key)' is not defined in this file")
+                    .error, item.location, file: item.file, code: "unknown_region",
+                    "target region '\(key)' is not defined in this file")
                 return
             }
             regionIds.append(id)
@@ -206,7 +210,8 @@ struct DraftWriter {
     private mutating func writeImageLabel(_ label: PreparedImageLabel) throws {
         let labelId = try labelId(label.label, at: label.location, file: label.file)
         try db.execute(
-            sql: "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            sql:
+                "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             arguments: [label.imageId, labelId, try annotator(label.annotator), batchId])
         if db.changesCount == 0 {
             duplicates += 1

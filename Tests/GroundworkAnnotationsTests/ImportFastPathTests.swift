@@ -92,6 +92,36 @@ struct ImportFastPathTests {
         }
     }
 
+    @Test("the preparation step runs on the reader's thread; its findings come before its draft, nil drops it")
+    func pipelinePrepare() throws {
+        let context = Self.context()
+        var seen: [String] = []
+        let caller = pthread_self()
+        try ReaderPipeline.run(
+            ScriptedReader(count: 1000), context: context, batchSize: 32, window: 2,
+            prepare: { draft, found -> String? in
+                guard case .imageLabel(let label) = draft else { return nil }
+                let index = Int(label.label.dropFirst())!
+                if index % 5 == 0 { found.report(.info, .line(index + 1), code: "prepared\(index)", "prepared") }
+                return index % 7 == 0 || pthread_equal(pthread_self(), caller) != 0 ? nil : label.label
+            }
+        ) { label in
+            seen.append(label)
+            context.report(.info, .file, code: "written-\(label)", "written")
+        }
+        let expected = (0..<1000).filter { $0 % 7 != 0 }.map { "L\($0)" }
+        #expect(seen == expected)  // nothing was prepared on the calling thread, and nil dropped the draft
+        // Reader findings, then the preparer's, then what the writer reported for that draft.
+        var order: [String] = []
+        for i in 0..<1000 {
+            if i % 3 == 0 { order.append("w\(i)") }
+            if i % 5 == 0 { order.append("prepared\(i)") }
+            if i % 7 != 0 { order.append("written-L\(i)") }
+        }
+        order.append("end")
+        #expect(context.diagnostics.map(\.code) == order)
+    }
+
     @Test("a writer error stops the reader; a reader error comes after what it emitted before")
     func pipelineErrors() throws {
         struct WriterFailed: Error {}

@@ -100,6 +100,55 @@ struct VGMEDImportTests {
         let report = try fixture.importAnnotations(file, format: .vgmed) { $0.addLabels = true }
         #expect(report.diagnostics.map(\.code) == ["missing_question_type"])
     }
+
+    @Test("--add-labels adds a new label once however it is spelt; --skip-missing leaves out rows of unknown images")
+    func newLabelsAndMissingImages() throws {
+        let fixture = try ProjectFixture(images: ["xmlab1/source.jpg": (100, 100), "xmlab2/source.jpg": (100, 100)])
+        let text = [
+            #"{"image": "xmlab1", "label": "Brand New", "question": "Is the brand new visible? (1)", "bbox": [[10, 10, 5, 5], [20, 20, 5, 5]]}"#,
+            #"{"image": "elsewhere/missing.png", "label": "Liver", "question": "Is the liver visible?", "bbox": [[10, 10, 5, 5]]}"#,
+            #"{"image": "xmlab2", "label": "brand_new", "question": "Is the brand new visible? (2)", "bbox": [[30, 30, 5, 5]]}"#,
+            #"{"image": "xmlab2", "label": "Liver", "question": "Is the liver visible?", "bbox": [[40, 40, 5, 5]]}"#,
+        ].joined(separator: "\n")
+        let file = fixture.write("new.jsonl", text)
+        try fixture.project.database.write { db in _ = try TaxonomyFile(labels: [.init(name: "Liver")]).install(into: db) }
+        let refused = try fixture.importAnnotations(file, format: .vgmed) { $0.reader.questionType = .localization }
+        #expect(!refused.committed)
+        #expect(
+            refused.diagnostics.filter { $0.severity == .error }.map(\.code) == [
+                "unknown_label", "unknown_image", "unknown_label",
+            ])
+        #expect(refused.diagnostics.filter { $0.severity == .error }.map(\.location) == [.line(1), .line(2), .line(3)])
+        #expect(try fixture.count("region") == 0 && fixture.count("label") == 1)
+
+        let report = try fixture.importAnnotations(file, format: .vgmed) {
+            $0.reader.questionType = .localization
+            $0.addLabels = true
+            $0.skipMissing = true
+            $0.annotator = "dr-a"
+        }
+        #expect(report.committed, "\(report.diagnostics)")
+        #expect(report.vqaItemsAdded == 3 && report.regionsAdded == 4 && report.skippedMissing == 1)
+        #expect(report.labelsAdded == ["Brand New"])
+        #expect(report.diagnostics.map(\.code) == ["label_added", "unknown_image"])
+        #expect(report.diagnostics.map(\.location) == [.line(1), .line(2)])
+        let rows = try fixture.project.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.name AS label, v.source_location AS line, COUNT(t.region_id) AS targets,
+                        SUM(r.label_id = v.target_label_id AND r.image_id = v.image_id AND r.annotator_id = v.annotator_id) AS consistent
+                    FROM vqa_item v JOIN label l ON l.id = v.target_label_id JOIN vqa_target t ON t.vqa_id = v.id
+                    JOIN region r ON r.id = t.region_id GROUP BY v.id ORDER BY v.id
+                    """
+            ).map {
+                [$0["label"] as String, $0["line"] as String, String($0["targets"] as Int), String($0["consistent"] as Int)]
+            }
+        }
+        #expect(rows == [["Brand New", "line 1", "2", "2"], ["Brand New", "line 3", "1", "1"], ["Liver", "line 4", "1", "1"]])
+        let batch = try fixture.project.database.read { try ImportBatch.filter(Column("kind") == "annotations").fetchAll($0) }
+        #expect(batch.count == 1 && batch.first?.rejected == 1 && batch.first?.imported == 7)
+    }
 }
 
 @Suite("VGMED box detection")

@@ -99,7 +99,9 @@ struct MigrationTests {
             let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'vqa_target'") ?? ""
             #expect(sql.hasSuffix("WITHOUT ROWID"), "\(sql)")
             #expect(sql.contains("REFERENCES vqa_item(id) ON DELETE CASCADE"))
-            let links = try Row.fetchAll(db, sql: "SELECT vqa_id, region_id FROM vqa_target").map { [$0[0] as Int64, $0[1] as Int64] }
+            let links = try Row.fetchAll(db, sql: "SELECT vqa_id, region_id FROM vqa_target").map {
+                [$0[0] as Int64, $0[1] as Int64]
+            }
             #expect(links == [[1, 2]])
             let indexes = try String.fetchAll(
                 db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'vqa_target' AND sql IS NOT NULL")
@@ -119,8 +121,12 @@ struct MigrationTests {
                     """)
             let other = db.lastInsertedRowID
             // The primary key, the foreign keys and the same-image trigger still hold.
-            #expect(throws: DatabaseError.self) { try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 2)") }
-            #expect(throws: DatabaseError.self) { try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 99)") }
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 2)")
+            }
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 99)")
+            }
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, ?)", arguments: [other])
             }
