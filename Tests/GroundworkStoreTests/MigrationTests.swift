@@ -34,6 +34,20 @@ struct MigrationTests {
         return queue
     }
 
+    /// Adds a second image with one region on it (the database of ``v3Database()``, migrated);
+    /// returns the region's id.
+    static func regionOnASecondImage(_ db: Database) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO image (sha256, format, byte_size, width, height, channels, bit_depth, source_bit_depth,
+                    photometric, interlaced, exif_orientation, original_path, storage, batch_id)
+                VALUES ('\(String(repeating: "b", count: 64))', 'png', 10, 40, 30, 1, 8, 8, 'gray', 0, 1, '/b.png', 'copy', 1);
+                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, batch_id, created_at)
+                VALUES (2, 1, 'box', '{}', 1, 0, 0, 1, 1, 1, 1, 't');
+                """)
+        return db.lastInsertedRowID
+    }
+
     @Test("v5 rewrites the region and VQA checks without IN lists and keeps every row, id and counter")
     func checksWithoutInLists() throws {
         let queue = try Self.v3Database()
@@ -76,15 +90,7 @@ struct MigrationTests {
             #expect(throws: DatabaseError.self) { try db.execute(sql: insertVQA, arguments: ["open", "counting", 2]) }
             try db.execute(sql: insertVQA, arguments: ["open", "classification", 3])
             // The same-image trigger still guards VQA targets.
-            try db.execute(
-                sql: """
-                    INSERT INTO image (sha256, format, byte_size, width, height, channels, bit_depth, source_bit_depth,
-                        photometric, interlaced, exif_orientation, original_path, storage, batch_id)
-                    VALUES ('\(String(repeating: "b", count: 64))', 'png', 10, 40, 30, 1, 8, 8, 'gray', 0, 1, '/b.png', 'copy', 1);
-                    INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, batch_id, created_at)
-                    VALUES (2, 1, 'box', '{}', 1, 0, 0, 1, 1, 1, 1, 't');
-                    """)
-            let other = db.lastInsertedRowID
+            let other = try Self.regionOnASecondImage(db)
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, ?)", arguments: [other])
             }
@@ -111,15 +117,7 @@ struct MigrationTests {
         }
         try queue.write { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            try db.execute(
-                sql: """
-                    INSERT INTO image (sha256, format, byte_size, width, height, channels, bit_depth, source_bit_depth,
-                        photometric, interlaced, exif_orientation, original_path, storage, batch_id)
-                    VALUES ('\(String(repeating: "c", count: 64))', 'png', 10, 40, 30, 1, 8, 8, 'gray', 0, 1, '/c.png', 'copy', 1);
-                    INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, batch_id, created_at)
-                    VALUES (2, 1, 'box', '{}', 1, 0, 0, 1, 1, 1, 1, 't');
-                    """)
-            let other = db.lastInsertedRowID
+            let other = try Self.regionOnASecondImage(db)
             // The primary key, the foreign keys and the same-image trigger still hold.
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, 2)")
