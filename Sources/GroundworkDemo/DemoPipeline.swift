@@ -38,7 +38,7 @@ public struct DemoReport: Codable, Sendable {
 /// same code paths a curator uses.
 ///
 /// Steps: write the synthetic phantoms, their metadata CSV and their ground-truth targets to
-/// `DIR/samples/`; create (or reopen) the project in `DIR`; import the samples with the metadata;
+/// `DIR/samples/`; create (or reopen) the project in `DIR/project`; import the samples with the metadata;
 /// import two readers' boxes, measure their agreement and make a consensus; generate questions;
 /// validate; split by patient; cut release 1.0.0 and export it; write made-up attention from two
 /// synthetic models (one looks at the target, one elsewhere) into `DIR/attention/`, score both
@@ -51,8 +51,28 @@ public enum DemoPipeline {
     static let demoVersion = "1.0.0"
     static let demoExports: [ExportFormat] = [.jsonl, .hf]
 
+    /// The project's folder inside the demo folder.
+    public static let projectName = "project"
+
+    /// The demo folder, checked: new, empty, or a demo folder made before (it holds `project/`
+    /// with a project); never a project, or a folder inside a project, an export or results.
+    static func demoFolder(_ directory: String) throws -> String {
+        let absolute = FileIO.absolute(directory)
+        let root = try OutputGuard.checkPlacement(absolute, project: nil)
+        let kind = FileIO.kind(root)
+        guard kind.exists else { return root }
+        guard kind.isDirectory else { throw OutputFolderError(path: absolute, reason: "this exists and is not a folder") }
+        let isDemo = FileIO.kind("\(root)/\(projectName)/\(Project.databaseName)").isRegular
+        if !isDemo, !(try FileIO.listDirectory(root)).isEmpty {
+            throw OutputFolderError(
+                path: absolute,
+                reason: "this folder is not empty and is not a Groundwork demo folder: choose a new or empty folder")
+        }
+        return root
+    }
+
     public static func run(directory: String, showProgress: Bool) throws -> DemoReport {
-        let root = FileIO.absolute(directory)
+        let root = try demoFolder(directory)
         let samples = root + "/samples"
         try FileIO.makeDirectories(samples)
         let phantoms = try PhantomFactory.all()
@@ -69,10 +89,11 @@ public enum DemoPipeline {
         try FileIO.writeAtomically(samples + "/targets.json", bytes: Array((truthJSON + "\n").utf8))
 
         let project: Project
-        if FileIO.kind(root + "/" + Project.databaseName).isRegular {
-            project = try Project.open(at: root)
+        let projectFolder = root + "/" + projectName
+        if FileIO.kind(projectFolder + "/" + Project.databaseName).isRegular {
+            project = try Project.open(at: projectFolder)
         } else {
-            project = try Project.create(at: root)
+            project = try Project.create(at: projectFolder)
         }
         var options = ImageImportOptions(paths: phantoms.map { samples + "/" + $0.fileName })
         options.metadataCSV = samples + "/metadata.csv"
@@ -138,6 +159,7 @@ public enum DemoPipeline {
             var parameters = ScoreParameters(
                 release: releaseFolder.path, attention: folder, output: "\(root)/scores/\(model.rawValue)")
             parameters.showProgress = showProgress
+            parameters.force = true
             scores.append(try Scorer.run(parameters))
         }
         let comparison = try Comparison.run(

@@ -8,8 +8,13 @@ public struct ScoreParameters: Sendable {
     public var release: String
     /// The submission folder.
     public var attention: String
-    /// The results folder (created if needed).
+    /// The results folder: new or empty; with `force`, a results folder `score` wrote. Never a
+    /// project, an export, or a folder inside one (``OutputGuard``).
     public var output: String
+    /// Replace `output` if it is a results folder that `score` wrote (and holds nothing else).
+    public var force = false
+    /// Called with the leftovers of killed runs removed beside `output` before writing.
+    public var removedLeftovers: @Sendable ([String]) -> Void = { _ in }
     /// The metrics, in report order (default: all).
     public var metrics: [any GroundingMetric.Type] = Metrics.all
     /// Score every head separately (default: the mean map over heads, per layer).
@@ -122,6 +127,8 @@ public enum Scorer {
     /// - Throws: `DiagnosticsError` for an invalid release, submission or parameters (nothing
     ///   written); `FileIOError` when the results cannot be written.
     public static func run(_ parameters: ScoreParameters) throws -> ScoreSummary {
+        // Refuse a bad --out before the long first pass (checked again when the folder is made).
+        _ = try OutputGuard.check(parameters.output, writing: .results, force: parameters.force)
         let release = try ReleaseFolder.open(parameters.release).get()
         let source = try AttentionSource.open(folder: parameters.attention).get()
         let submission = source.submission
@@ -151,8 +158,28 @@ public enum Scorer {
                 diagnostics: validation.errors)
         }
 
-        try FileIO.makeDirectories(parameters.output)
-        let out = FileIO.absolute(parameters.output)
+        // Written into a staging folder beside --out and published by one rename: a failure or a
+        // kill leaves no half results at --out (and a killed run's leftover is removed next time).
+        let staged = try StagedFolder(target: parameters.output, kind: .results, force: parameters.force, project: nil)
+        parameters.removedLeftovers(staged.removedLeftovers)
+        do {
+            let summary = try score(
+                release: release, source: source, parameters: parameters, layers: layers, validation: validation,
+                into: staged.root)
+            try staged.publish()
+            return summary
+        } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    /// The second pass: scores every groundable question into `out`, then writes the summary.
+    static func score(
+        release: ReleaseFolder, source: AttentionSource, parameters: ScoreParameters, layers: [Int],
+        validation: Validation, into out: String
+    ) throws -> ScoreSummary {
+        let submission = source.submission
         let csv = try BufferedWriter(path: out + "/" + scoresCSV)
         let jsonl = try BufferedWriter(path: out + "/" + scoresJSONL)
         try csv.write(Array("question,layer,head,metric,value,note\n".utf8))
@@ -526,6 +553,7 @@ final class BufferedWriter {
     private let temporary: String
     private let handle: UnsafeMutablePointer<FILE>
     private var buffer: [UInt8] = []
+    private var closed = false
 
     init(path: String) throws(FileIOError) {
         self.path = path
@@ -547,9 +575,22 @@ final class BufferedWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// A writer dropped before `close` (scoring threw): its handle is closed and its partial file
+    /// removed.
+    deinit {
+        if !closed {
+            fclose(handle)
+            unlink(temporary)
+        }
+    }
+
     func close() throws(FileIOError) {
         try flush()
-        guard fclose(handle) == 0 else { throw FileIOError(path: temporary, operation: "close", code: errno) }
+        closed = true
+        guard fclose(handle) == 0 else {
+            unlink(temporary)
+            throw FileIOError(path: temporary, operation: "close", code: errno)
+        }
         guard rename(temporary, path) == 0 else { throw FileIOError(path: path, operation: "rename into place", code: errno) }
     }
 }

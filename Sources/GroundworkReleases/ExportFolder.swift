@@ -54,41 +54,29 @@ public struct ManifestEntry: Codable, Sendable, Equatable {
     }
 }
 
-/// The folder an export is written into: a hidden temporary sibling of the target, published by
-/// one rename at the end, so that a failure or a kill never leaves a half export at the target.
-/// It records every file written (path, SHA-256, size) for the manifest.
+/// The folder an export is written into: a ``StagedFolder`` (a hidden sibling of the target,
+/// published by one rename at the end, so that a failure or a kill never leaves a half export at
+/// the target). It records every file written (path, SHA-256, size) for the manifest.
 public final class ExportFolder: @unchecked Sendable {
+    private let staged: StagedFolder
     /// The temporary folder being written.
-    public let root: String
+    public var root: String { staged.root }
     /// The target the export is published to.
-    public let target: String
+    public var target: String { staged.target }
+    /// Leftovers of killed exports removed beside the target before this one started.
+    public var removedLeftovers: [String] { staged.removedLeftovers }
     private let lock = NSLock()
     private var entries: [String: ManifestEntry] = [:]
 
-    /// The prefix of temporary export folders (`groundwork check` does not look there; a stale one
-    /// left by a killed export is removed by the next export to the same target).
-    public static let temporaryPrefix = ".groundwork-export-"
+    /// The prefix of temporary export folders (a leftover of a killed export is removed by the next
+    /// export beside it, and reported by `groundwork check`).
+    public static let temporaryPrefix = StagedFolder.prefix + GroundworkFolderKind.export.rawValue + "-"
 
-    /// Creates the temporary folder next to `target`. A non-empty target is refused unless `force`.
-    init(target: String, force: Bool) throws {
-        let absolute = FileIO.absolute(target)
-        self.target = absolute
-        let kind = FileIO.kind(absolute)
-        if kind.exists {
-            guard kind.isDirectory else { throw ExportError.targetNotFolder(absolute) }
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? []
-            if !contents.isEmpty && !force { throw ExportError.targetNotEmpty(absolute) }
-        }
-        let parent = (absolute as NSString).deletingLastPathComponent
-        let name = (absolute as NSString).lastPathComponent
-        try FileIO.makeDirectories(parent)
-        // Stale temporaries of earlier, killed exports to this target.
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
-        where entry.hasPrefix("\(Self.temporaryPrefix)\(name)-") {
-            try? FileManager.default.removeItem(atPath: "\(parent)/\(entry)")
-        }
-        root = "\(parent)/\(Self.temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileIO.makeDirectories(root)
+    /// Creates the staging folder next to `target`, after ``OutputGuard`` has checked it: never a
+    /// project (`project`, or any other) or a folder inside one or inside another export; a
+    /// non-empty target only with `force`, and only an export Groundwork wrote.
+    init(target: String, force: Bool, project: String?) throws {
+        staged = try StagedFolder(target: target, kind: .export, force: force, project: project)
     }
 
     /// Writes a whole file and records it.
@@ -140,26 +128,11 @@ public final class ExportFolder: @unchecked Sendable {
         try FileIO.makeDirectories(directory)
     }
 
-    /// Moves the finished folder to the target: one rename (an existing target is first moved
-    /// aside and removed after the rename).
-    func publish() throws {
-        let kind = FileIO.kind(target)
-        var aside: String?
-        if kind.exists {
-            let moved = root + "-previous"
-            guard rename(target, moved) == 0 else { throw FileIOError(path: target, operation: "replace", code: errno) }
-            aside = moved
-        }
-        guard rename(root, target) == 0 else {
-            let code = errno
-            if let aside { _ = rename(aside, target) }
-            throw FileIOError(path: target, operation: "publish the export to", code: code)
-        }
-        if let aside { try? FileManager.default.removeItem(atPath: aside) }
-    }
+    /// Moves the finished folder to the target (one rename).
+    func publish() throws { try staged.publish() }
 
     /// Removes the temporary folder (after a failure).
-    func discard() { try? FileManager.default.removeItem(atPath: root) }
+    func discard() { staged.discard() }
 }
 
 /// A file being written into an export: buffered, hashed as it goes.
@@ -221,8 +194,6 @@ public final class ExportStream {
 
 /// Why an export could not be written.
 public enum ExportError: Error, Sendable, CustomStringConvertible {
-    case targetNotEmpty(String)
-    case targetNotFolder(String)
     case badPath(String)
     case corruptObject(image: String, path: String)
     case missingObject(image: String, path: String)
@@ -231,16 +202,18 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
     case needsPixels(format: String, restricted: Int)
     /// The release holds something the format cannot express.
     case formatCannotHold(format: String, reason: String)
+    /// `--keep-paths` asked for a release with restricted sources.
+    case keepPathsRestricted(sources: [String])
 
     public var description: String {
         switch self {
-        case .targetNotEmpty(let path): "\(path) is not empty: choose an empty folder or pass --force to replace it"
-        case .targetNotFolder(let path): "\(path) exists and is not a folder"
         case .badPath(let path): "internal: export path '\(path)' escapes the export folder"
         case .corruptObject(let image, let path):
             "image \(image): its object \(path) does not match its SHA-256 (run groundwork check)"
         case .missingObject(let image, let path): "image \(image): its object \(path) is missing (run groundwork check)"
         case .formatCannotHold(let format, let reason): "a \(format) export cannot hold this release: \(reason)"
+        case .keepPathsRestricted(let sources):
+            "--keep-paths is refused: the release holds images of restricted sources (\(sources.joined(separator: ", "))), whose paths never leave the project"
         case .needsPixels(let format, let restricted):
             "\(restricted) released image(s) come from restricted sources (by reference only, no pixels), and a \(format) export with pixels cannot leave them out: export with --images none (every image by reference), or cut a release of unrestricted sources only (--where source=NAME)"
         }

@@ -92,6 +92,9 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     /// The export's own parameters.
     public struct Parameters: Codable, Sendable, Equatable {
         public var images: ImageMode
+        /// Whether rows carry each image's original path (`--keep-paths`, an explicit opt-in;
+        /// absent in manifests written before it existed, which carried them).
+        public var keepPaths: Bool?
     }
 
     public var manifestVersion: Int
@@ -129,6 +132,10 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var rootHash: String
     /// The MD5 of the files whose format's readers check one (VLMEvalKit's TSV); empty otherwise.
     public var md5: [ManifestEntry.Checksum]
+    /// Whether rows carry original paths (`--keep-paths`).
+    public var keepPaths: Bool
+    /// Staging folders of killed exports found beside `out` and removed.
+    public var removedLeftovers: [String]
 }
 
 /// Writes a release in a format: images, the format's files, the manifest; atomically.
@@ -147,13 +154,20 @@ public enum Exporter {
     /// Exports release `version` of `project` to `out`.
     public static func export(
         _ project: Project, version: String, format: ExportFormat, out: String, images mode: ImageMode = .copy,
-        force: Bool = false, showProgress: Bool = false
+        force: Bool = false, keepPaths: Bool = false, showProgress: Bool = false
     ) throws -> ExportReport {
         var writer = writer(for: format)
-        let folder = try ExportFolder(target: out, force: force)
+        if keepPaths {
+            // Paths of restricted sources never leave the project, even by opt-in.
+            let restricted = try project.database.read { db in
+                try ReleaseContent(db: db, version: version).summary.sources.filter { $0.restricted }.map { $0.source ?? "(no source)" }
+            }
+            if !restricted.isEmpty { throw ExportError.keepPathsRestricted(sources: restricted) }
+        }
+        let folder = try ExportFolder(target: out, force: force, project: project.root)
         do {
             let report = try project.database.read { db -> ExportReport in
-                let release = try ReleaseContent(db: db, version: version)
+                let release = try ReleaseContent(db: db, version: version, keepPaths: keepPaths)
                 try writer.prepare(release, images: mode)
                 // 1. The image files, in parallel.
                 var toCopy: [(image: ReleasedImage, path: String)] = []
@@ -192,7 +206,7 @@ public enum Exporter {
                         version: summary.version, created: summary.created, notes: summary.notes,
                         contentHash: summary.contentHash, parameters: summary.parameters),
                     tool: .init(name: "groundwork", version: GroundworkVersion.current),
-                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode), counts: summary.splits,
+                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode, keepPaths: keepPaths), counts: summary.splits,
                     sources: summary.sources, leakage: summary.leakage, files: entries,
                     rootHash: ManifestEntry.rootHash(entries))
                 let text = try CanonicalJSON.string(manifest) + "\n"
@@ -203,7 +217,8 @@ public enum Exporter {
                     version: summary.version, format: format, out: folder.target, images: mode, files: entries.count,
                     bytes: entries.reduce(0) { $0 + $1.size }, imagesWritten: toCopy.count, imagesByReference: byReference,
                     rootHash: manifest.rootHash,
-                    md5: entries.compactMap { entry in entry.md5.map { .init(path: entry.path, md5: $0) } })
+                    md5: entries.compactMap { entry in entry.md5.map { .init(path: entry.path, md5: $0) } },
+                    keepPaths: keepPaths, removedLeftovers: folder.removedLeftovers)
             }
             try folder.publish()
             return report

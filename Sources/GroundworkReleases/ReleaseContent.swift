@@ -21,11 +21,21 @@ public struct ReleasedImage: Sendable, Equatable {
     public var license: String?
     /// True when the image's source is restricted: exported by reference only.
     public var restricted: Bool
-    public var originalPath: String
+    /// The path the image was imported from: nil unless the export keeps paths (`--keep-paths`),
+    /// since a curator's folder layout often names patients.
+    public var originalPath: String?
+    /// The path the image was imported from, always: only for recognising the names of public
+    /// datasets (VGMED's `xmlab<N>/source.jpg`, `COCO_val2014_<N>.jpg`), never written as such.
+    var importPath: String
     /// The image's attributes as a JSON object text (DICOM tags left out).
     public var attributes: String
     /// The render record of a DICOM import (JSON text), nil otherwise.
     public var render: String?
+
+    /// `original_path` as a JSON member when the export keeps paths; no member otherwise.
+    public var originalPathMember: [(key: String, value: JSONValue)] {
+        originalPath.map { [("original_path", .string($0))] } ?? []
+    }
 
     /// The file extension of the stored object: `png` or `jpg`.
     public var fileExtension: String { format == "jpeg" ? "jpg" : format }
@@ -104,10 +114,13 @@ public final class ReleaseContent {
     public let summary: ReleaseSummary
     let db: Database
     let releaseId: Int64
+    /// Whether images carry their original paths (`--keep-paths`).
+    let keepPaths: Bool
     private var labelNames: [Int64: String] = [:]
 
-    init(db: Database, version: String) throws {
+    init(db: Database, version: String, keepPaths: Bool = false) throws {
         self.db = db
+        self.keepPaths = keepPaths
         releaseId = try ReleaseCatalog.releaseId(db, version: version)
         summary = try ReleaseCatalog.show(db, version: version)
         for label in try labels() { labelNames[label.id] = label.name }
@@ -161,7 +174,7 @@ public final class ReleaseContent {
                 WHERE i.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY i.image_id
                 """,
             arguments: [releaseId, split])
-        while let row = try rows.next() { try body(Self.image(row, at: 0)) }
+        while let row = try rows.next() { try body(Self.image(row, at: 0, keepPaths: keepPaths)) }
     }
 
     /// Regions on the images of a part, by image then region id.
@@ -210,7 +223,7 @@ public final class ReleaseContent {
                 if let last = lastImage, last.id == question.imageId {
                     image = last
                 } else {
-                    image = Self.image(row, at: 15)
+                    image = Self.image(row, at: 15, keepPaths: keepPaths)
                     lastImage = image
                 }
                 current = ReleasedItem(question: question, image: image, regions: [])
@@ -237,11 +250,11 @@ public final class ReleaseContent {
     }
 
     /// An image from `imageColumns`, starting at column `i`.
-    static func image(_ row: Row, at i: Int) -> ReleasedImage {
+    static func image(_ row: Row, at i: Int, keepPaths: Bool) -> ReleasedImage {
         ReleasedImage(
             id: row[i], split: row[i + 1], sha256: row[i + 2], format: row[i + 3], byteSize: row[i + 4], width: row[i + 5],
             height: row[i + 6], modality: row[i + 7], bodyPart: row[i + 8], source: row[i + 9], license: row[i + 10],
-            restricted: row[i + 11], originalPath: row[i + 12], attributes: row[i + 13], render: row[i + 14])
+            restricted: row[i + 11], originalPath: keepPaths ? row[i + 12] : nil, importPath: row[i + 12], attributes: row[i + 13], render: row[i + 14])
     }
 
     /// A region from `regionColumns`, starting at column `i`.

@@ -160,8 +160,35 @@ public enum ProjectCheck {
                             : "not an object of this store ('check --fix' removes it)"))
             }
         }
+        // Staging folders of killed exports and score runs, beside the project or one folder down
+        // (where exports usually go): removed with --fix, as the next export or score there would.
+        for leftover in leftoverOutputs(near: project.root) {
+            if fix {
+                if (try? FileManager.default.removeItem(atPath: leftover)) != nil { removed.append(leftover) }
+            } else {
+                findings.append(
+                    Diagnostic(
+                        .warning, file: leftover, code: "interrupted_output",
+                        message:
+                            "the leftover of an interrupted export or score run ('check --fix', or the next export beside it, removes it)"
+                    ))
+            }
+        }
         return ProjectCheckReport(
             integrity: integrity, foreignKeyViolations: fkViolations, rowsChecked: rows.count,
             objectsChecked: objects.count, findings: findings, removed: removed)
+    }
+
+    /// Leftover staging folders of killed exports and score runs in the project's parent folder and
+    /// in its subfolders (never inside the project: outputs are refused there).
+    static func leftoverOutputs(near root: String) -> [String] {
+        let parent = (root as NSString).deletingLastPathComponent
+        var found = StagedFolder.leftovers(in: parent)
+        for name in ((try? FileIO.listDirectory(parent)) ?? []).sorted() where !name.hasPrefix(".") {
+            let folder = parent + "/" + name
+            guard folder != root, FileIO.kind(folder).isDirectory else { continue }
+            found += StagedFolder.leftovers(in: folder)
+        }
+        return found
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GroundworkCore
 import GroundworkDemo
 
 /// `groundwork demo [DIR]`
@@ -10,10 +11,11 @@ struct DemoCommand: ParsableCommand {
         discussion: """
             Writes seven synthetic phantoms (CT- and MR-like 16-bit PNGs, X-ray-like 8-bit PNGs, an ultrasound-like
             JPEG with an EXIF orientation, an endoscopy-like RGB JPEG), a metadata CSV and the phantoms' known
-            lesion boxes to DIR/samples, creates a project in DIR (or reuses the one there), imports the samples,
+            lesion boxes to DIR/samples, creates a project in DIR/project (or reuses it), imports the samples,
             loads the starter taxonomy, imports two readers' boxes (COCO JSON), measures their agreement, makes
             consensus boxes, generates localization questions with negatives, validates, checks the project,
-            splits it by patient, cuts release 1.0.0 and exports it to DIR/exports. Running it again adds nothing.
+            splits it by patient, cuts release 1.0.0 and exports it to DIR/exports (beside the project, never in
+            it). DIR must be new, empty or a demo folder made before. Running it again adds nothing.
             """)
 
     @Argument(help: "The folder for the demo project.")
@@ -25,6 +27,11 @@ struct DemoCommand: ParsableCommand {
         let report: DemoReport
         do {
             report = try DemoPipeline.run(directory: directory, showProgress: !output.json)
+        } catch let error as OutputFolderError {
+            try Output.fail(
+                "refused \(error.description)",
+                [Diagnostic(.error, file: directory, code: "output_folder", message: error.reason)], json: output.json,
+                code: ExitCodes.problems)
         } catch {
             Output.error("the demo failed: \(error)")
             throw ExitCode(ExitCodes.project)
@@ -81,7 +88,7 @@ struct DemoCommand: ParsableCommand {
                     "\(12 + report.scores.count). Compared \(comparison.b.model) with \(comparison.a.model) on \(comparison.questionsBoth) question(s): attention ratio differs by \(String(format: "%.2f", difference)) at layer \(row.layer) (\(p))"
                 )
             }
-            print("Next: cd \(report.project) && groundwork release show \(report.release.version); open scores/*/summary.svg")
+            print("Next: cd \(report.project) && groundwork release show \(report.release.version); open ../scores/*/summary.svg")
         }
         if report.check.hasErrors || !report.importReport.committed || report.validation.errors > 0 {
             throw ExitCode(ExitCodes.problems)

@@ -18,8 +18,15 @@ struct ExportCommand: ParsableCommand {
             every file, with a root hash over them. Exporting the same release twice gives byte-identical files.
 
             Writing is atomic: the export is written into a hidden folder next to --out and renamed at the end,
-            so a failure or a kill leaves no half export. A non-empty --out is refused without --force.
-            Images of restricted sources are exported by reference only (path and SHA-256, no pixels).
+            so a failure or a kill leaves no half export (a leftover of a killed export beside --out is
+            removed by the next export there, and reported by groundwork check). --out must lie outside
+            every project and outside other exports and results folders. A non-empty --out is refused;
+            --force replaces it only if it is an export Groundwork wrote and holds nothing else.
+
+            No export carries the images' original paths (a curator's folders often name patients) nor
+            patient or study IDs: rows name images by SHA-256. --keep-paths adds original_path (recorded in
+            the manifest; refused when the release has restricted sources).
+            Images of restricted sources are exported by reference only (SHA-256, no pixels).
 
             hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.jsonl and images);
             datasets.load_dataset(DIR) loads it. coco: annotations/instances_<split>.json (questions under "vqa")
@@ -28,7 +35,7 @@ struct ExportCommand: ParsableCommand {
             --images none they name images by path and SHA-256 instead, and a release with restricted sources
             is refused unless --images none.
 
-            Exit codes: 0 written; 1 an unknown release, a non-empty --out without --force, a release the format
+            Exit codes: 0 written; 1 an unknown release, an --out that is refused, a release the format
             cannot hold, or a missing or altered object in the project (nothing written); 2 project or output
             I/O error.
             """)
@@ -45,8 +52,11 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Image files: copy, link (hard links into the project's objects) or none.")
     var images: ImageMode = .copy
 
-    @Flag(help: "Replace a non-empty --out.")
+    @Flag(help: "Replace --out if it is an export Groundwork wrote (and holds nothing else).")
     var force = false
+
+    @Flag(help: "Add each image's original path to the rows (off by default: paths can identify patients).")
+    var keepPaths = false
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
@@ -57,7 +67,11 @@ struct ExportCommand: ParsableCommand {
             do {
                 return try Exporter.export(
                     project, version: version, format: format, out: out, images: images, force: force,
-                    showProgress: !output.json)
+                    keepPaths: keepPaths, showProgress: !output.json)
+            } catch let error as OutputFolderError {
+                throw DiagnosticsError(
+                    summary: "refused --out: nothing was written",
+                    diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
             } catch let error as ExportError {
                 // The target or the project's objects are not as they must be: a problem to fix, exit 1.
                 throw DiagnosticsError(
@@ -66,6 +80,9 @@ struct ExportCommand: ParsableCommand {
             }
         }
         try Output.report(report, json: output.json) {
+            for leftover in report.removedLeftovers {
+                Output.note("Removed \(leftover): the leftover of an interrupted export")
+            }
             print(
                 "Exported release \(report.version) as \(report.format.rawValue) to \(report.out): \(report.files) file(s), \(Output.bytes(report.bytes)), \(report.imagesWritten) image(s)\(report.imagesByReference > 0 ? ", \(report.imagesByReference) by reference (restricted)" : "")"
             )

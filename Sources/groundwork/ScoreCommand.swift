@@ -18,7 +18,9 @@ struct ScoreCommand: ParsableCommand {
             layer, head, metric, value, note), summary.json (per-layer mean and bootstrap 95% CI of every metric,
             breakdowns by modality, label, question type and split, chance levels, counts of scored, skipped and
             failed questions with reasons) and summary.svg (a per-layer curve of each metric with its CI band and
-            chance line). Same inputs and seed give byte-identical files.
+            chance line). Same inputs and seed give byte-identical files. The results are written into a hidden
+            folder beside --out and renamed at the end. --out must be new or empty, outside every project, export
+            and results folder; --force replaces a results folder that score wrote (and nothing else).
 
             Metrics: \(Metrics.all.map { $0.versionedID }.joined(separator: ", ")).
             Only groundable questions with at least one region are scored; the others are counted as skipped.
@@ -37,7 +39,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The submission folder (submission.json and tensors).", valueName: "dir"))
     var attention: String
 
-    @Option(help: ArgumentHelp("The results folder (created if needed; its four result files are replaced).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The results folder to write (new or empty, unless --force).", valueName: "dir"))
     var out: String
 
     @Option(help: ArgumentHelp("Comma-separated metric ids (default: all).", valueName: "ids"))
@@ -67,6 +69,9 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pointing-game tolerance in image pixels.", valueName: "px"))
     var tolerance: Double = 0
 
+    @Flag(help: "Replace --out if it is a results folder groundwork score wrote (and holds nothing else).")
+    var force = false
+
     @OptionGroup var output: JSONOption
 
     func validate() throws {
@@ -95,6 +100,10 @@ struct ScoreCommand: ParsableCommand {
         parameters.cellRule = CellRule(rawValue: cellRule) ?? .overlap
         parameters.tolerance = tolerance
         parameters.showProgress = !output.json
+        parameters.force = force
+        parameters.removedLeftovers = { leftovers in
+            for leftover in leftovers { Output.note("Removed \(leftover): the leftover of an interrupted score run") }
+        }
         if let layers {
             // The layer count is known once the submission is read; parse against a generous bound, the
             // scorer checks each layer against the submission.
@@ -102,7 +111,15 @@ struct ScoreCommand: ParsableCommand {
         }
         let summary: ScoreSummary
         do {
-            summary = try Output.attempt(json: output.json) { try Scorer.run(parameters) }
+            summary = try Output.attempt(json: output.json) {
+                do {
+                    return try Scorer.run(parameters)
+                } catch let error as OutputFolderError {
+                    throw DiagnosticsError(
+                        summary: "refused --out: nothing was written",
+                        diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
+                }
+            }
         } catch let error as FileIOError {
             try Output.fail(error.description, json: output.json, code: ExitCodes.project)
         }

@@ -79,8 +79,8 @@ public struct COCOWriter: ExportWriter {
                     ("license", image.license.flatMap { licenseIds[$0] }.map { .number(Double($0)) } ?? .null),
                     ("sha256", .string(image.sha256)), ("modality", .optional(image.modality)),
                     ("body_part", .optional(image.bodyPart)), ("source", .optional(image.source)),
-                    ("original_path", .string(image.originalPath)), ("date_captured", .string("")),
-                ])
+                    ("date_captured", .string("")),
+                ] + image.originalPathMember)
                 try stream.write((first ? "\n" : ",\n") + entry.canonicalText())
                 first = false
             }

@@ -87,20 +87,24 @@ public struct HFWriter: ExportWriter {
             ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
             ("license", .optional(image.license)), ("modality", .optional(image.modality)), ("objects", objects),
             ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
-            ("original_path", .string(image.originalPath)), ("question", .string(q.question)),
+            ("question", .string(q.question)),
             ("question_type", .string(q.questionType)), ("source", .optional(image.source)),
             ("template_id", .optional(q.templateId)), ("width", .number(Double(image.width))),
         ]
-        return .object(members)
+        return .object(members + image.originalPathMember)
     }
 
     /// The features, in the card's order: `(name, YAML lines of its type)`.
-    static func features(withImage: Bool) -> [(name: String, type: [String])] {
+    static func features(withImage: Bool, keepPaths: Bool) -> [(name: String, type: [String])] {
         let string = ["dtype: string"]
         let int = ["dtype: int64"]
         var features: [(name: String, type: [String])] = withImage ? [("image", ["dtype: image"])] : []
         features += [
-            ("id", string), ("image_sha256", string), ("original_path", string), ("width", int), ("height", int),
+            ("id", string), ("image_sha256", string),
+        ]
+        if keepPaths { features.append(("original_path", string)) }
+        features += [
+            ("width", int), ("height", int),
             ("modality", string), ("body_part", string), ("source", string), ("license", string), ("question", string),
             ("answer", string), ("answer_type", string), ("options", ["list: string"]), ("correct_option", int),
             ("question_type", string), ("label", string), ("groundable", ["dtype: bool"]), ("language", string),
@@ -145,7 +149,7 @@ public struct HFWriter: ExportWriter {
             out += "  - split: \(Self.yaml(Self.splitName(split)))\n    path: \(Self.yaml(path))\n"
         }
         out += "dataset_info:\n  features:\n"
-        for feature in Self.features(withImage: withImages) {
+        for feature in Self.features(withImage: withImages, keepPaths: release.keepPaths) {
             out += "  - name: \(feature.name)\n" + feature.type.map { "    \($0)\n" }.joined()
         }
         out += "---\n\n"
@@ -169,8 +173,8 @@ public struct HFWriter: ExportWriter {
             out += "`image` is the file as released (PNG or JPEG, decoded by Pillow). Boxes are in the frame of the image "
             out += "*as displayed*: for a JPEG with an EXIF orientation, apply `PIL.ImageOps.exif_transpose` first.\n"
         } else {
-            out += "This export holds no pixels (`--images none`): each row names its image by `image_sha256` and "
-            out += "`original_path`.\n"
+            out += "This export holds no pixels (`--images none`): each row names its image by `image_sha256`"
+            out += release.keepPaths ? " and `original_path`.\n" : ".\n"
         }
         out += "\n## Fields\n\n"
         out += "- `question`, `answer`, `answer_type` (`closed`: yes/no, `open`, `choice`: `options`, `correct_option` 0-based), "
@@ -178,7 +182,8 @@ public struct HFWriter: ExportWriter {
         out += "(true when the answer must be grounded in `objects`).\n"
         out += "- `objects`: the target regions (their union is the target): `id`, `category`, `bbox` as `[x, y, w, h]` "
         out += "in continuous pixel coordinates (origin at the top-left corner of the top-left pixel), `area` in square pixels.\n"
-        out += "- `width`, `height`: the image as displayed; `image_sha256`: the SHA-256 of the image file; `original_path`, "
+        out += "- `width`, `height`: the image as displayed; `image_sha256`: the SHA-256 of the image file (a stable "
+        out += "reference); \(release.keepPaths ? "`original_path` (kept with `--keep-paths`), " : "")"
         out += "`modality`, `body_part`, `source`, `license`: provenance.\n"
         out += "\n## Statistics\n\n" + statistics.markdown()
         out += "\n## Licences\n\n| source | licence | images | restricted |\n|---|---|---|---|\n"

@@ -59,11 +59,11 @@ public struct JSONLWriter: ExportWriter {
             ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
             ("license", .optional(image.license)), ("modality", .optional(image.modality)),
             ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
-            ("original_path", .string(image.originalPath)), ("question", .string(q.question)),
+            ("question", .string(q.question)),
             ("question_type", .string(q.questionType)), ("regions", .array(regions)), ("source", .optional(image.source)),
             ("split", .string(image.split)), ("status", .string(q.status)), ("template_id", .optional(q.templateId)),
             ("width", .number(Double(image.width))),
-        ])
+        ] + image.originalPathMember)
     }
 }
 

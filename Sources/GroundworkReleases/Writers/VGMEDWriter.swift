@@ -57,11 +57,12 @@ public struct VGMEDWriter: ExportWriter {
     /// The VGMED name an image's original path suggests, before uniqueness is checked.
     static func candidate(_ image: ReleasedImage) -> Reference? {
         guard image.format == "jpeg" else { return nil }
-        let parts = image.originalPath.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = image.importPath.split(separator: "/", omittingEmptySubsequences: true)
         guard let last = parts.last else { return nil }
         if last == "source.jpg", parts.count >= 2 {
             let folder = String(parts[parts.count - 2])
-            if folder.utf8.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "/") && $0 < 0x7F }) && !folder.hasPrefix(".") {
+            // Only SLAKE's own folder names (`xmlab<N>`): any other folder may name a patient.
+            if folder.hasPrefix("xmlab"), folder.count > 5, folder.dropFirst(5).allSatisfy({ $0.isASCII && $0.isNumber }) {
                 return .slake(folder)
             }
         }

@@ -21,8 +21,9 @@ import GroundworkCore
 /// - Fields are tab-separated; a field holding a tab, a line break or a `"` is quoted as in CSV
 ///   (`"…"`, inner `"` doubled), which pandas' `read_csv(sep="\t")` reads back.
 ///
-/// With `--images none` there is no `image` column: `image_path` holds each image's original
-/// path instead (VLMEvalKit reads `image_path` when there is no `image`). A release with images
+/// With `--images none` there is no `image` column: `image_path` holds `<sha256>.<png|jpg>` (the
+/// original path with `--keep-paths`) instead (VLMEvalKit reads `image_path` when there is no
+/// `image`). A release with images
 /// of restricted sources can only be exported with `--images none`.
 public struct VLMEvalKitWriter: ExportWriter {
     private var letters = 4
@@ -68,7 +69,7 @@ public struct VLMEvalKitWriter: ExportWriter {
             let image = item.image
             let imageField: String
             if !embed {
-                imageField = Self.field(image.originalPath)
+                imageField = Self.field(image.originalPath ?? "\(image.sha256).\(image.fileExtension)")
             } else if let first = firstRow[image.id] {
                 imageField = String(first)
             } else {
