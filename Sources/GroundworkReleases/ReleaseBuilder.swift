@@ -290,26 +290,77 @@ public enum ReleaseBuilder {
         for sql in statements { try db.execute(sql: sql, arguments: [releaseId]) }
     }
 
-    /// SHA-256 over every released row (without its release id), table by table in key order, each
-    /// value in a fixed text form.
+    /// The release's content hash: SHA-256 over what the release holds — images (pixels by SHA-256,
+    /// size, split, metadata, render record), labels, regions (geometry, label, annotator, status)
+    /// and questions (with their target regions) — and nothing that depends on the order of work or
+    /// the machine: no row ids, creation times or original paths. Each table is hashed as sorted
+    /// lines of canonical text, images and labels named by content (SHA-256, name) and regions by
+    /// the hash of their own line, so two projects built from the same files in any order, at any
+    /// time, anywhere, give the same hash.
     static func contentHash(_ db: Database, releaseId: Int64) throws -> String {
-        var hasher = SHA256()
-        let tables: [(String, String)] = [
-            ("release_image", "image_id"), ("release_label", "label_id"), ("release_region", "region_id"),
-            ("release_vqa", "vqa_id"),
-        ]
-        for (table, key) in tables {
-            hasher.update(data: Array("\(table)\n".utf8))
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT * FROM \(table) WHERE release_id = ? ORDER BY \(key)", arguments: [releaseId])
-            while let row = try rows.next() {
-                // The first column, release_id, is left out: the hash is of the content alone.
-                let line = row.databaseValues.dropFirst().map(canonicalText).joined(separator: "\t")
-                hasher.update(data: Array((line + "\n").utf8))
-            }
+        func lines(_ sql: String, _ transform: (Row) -> String = { row in
+            row.databaseValues.map(canonicalText).joined(separator: "\t")
+        }) throws -> [String] {
+            var out: [String] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: [releaseId])
+            while let row = try rows.next() { out.append(transform(row)) }
+            return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let images = try lines(
+            """
+            SELECT sha256, split, format, byte_size, width, height, modality, body_part, patient_id, study_id, source,
+                   license, restricted, attributes, render
+            FROM release_image WHERE release_id = ?
+            """)
+        let labels = try lines(
+            """
+            SELECT name, display_name, synonyms, parent, category, radlex, snomed
+            FROM release_label WHERE release_id = ?
+            """)
+        // Each region's line, and its key (the line's hash) by region id for the questions' targets.
+        var regionKeys: [Int64: String] = [:]
+        let regions = try lines(
+            """
+            SELECT r.region_id, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
+                   r.status, r.consensus_method
+            FROM release_region r
+            JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
+            JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id
+            WHERE r.release_id = ?
+            """
+        ) { row in
+            let line = row.databaseValues.dropFirst().map(canonicalText).joined(separator: "\t")
+            regionKeys[row[0]] = hexDigest(Array(line.utf8))
+            return line
+        }
+        let questions = try lines(
+            """
+            SELECT v.region_ids, i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
+                   v.question_type, l.name, v.groundable, v.language, v.template_id, v.annotator, v.status
+            FROM release_vqa v
+            JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
+            LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
+            WHERE v.release_id = ?
+            """
+        ) { row in
+            let ids = (try? JSONDecoder().decode([Int64].self, from: Data((row[0] as String).utf8))) ?? []
+            let targets = ids.map { regionKeys[$0] ?? "?" }.sorted().joined(separator: ",")
+            return (row.databaseValues.dropFirst().map(canonicalText) + [targets]).joined(separator: "\t")
+        }
+        var hasher = SHA256()
+        hasher.update(data: Array("groundwork release content v2\n".utf8))
+        for (name, table) in [("images", images), ("labels", labels), ("regions", regions), ("questions", questions)] {
+            hasher.update(data: Array("\(name) \(table.count)\n".utf8))
+            for line in table { hasher.update(data: Array((line + "\n").utf8)) }
+        }
+        return hexDigest(hasher.finalize())
     }
+
+    private static func hexDigest<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func hexDigest(_ bytes: [UInt8]) -> String { hexDigest(SHA256.hash(data: bytes)) }
 
     /// A value's text form for hashing: `\N` for NULL, decimal integers, doubles with 17
     /// significant digits, strings with `\`, tab and newline escaped.

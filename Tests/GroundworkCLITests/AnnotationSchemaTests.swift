@@ -68,8 +68,8 @@ struct AnnotationSchemaTests {
     @Test("the demo and every annotation command write JSON that matches its schema")
     func annotationReports() throws {
         let folder = TemporaryFolder()
-        let project = folder.path + "/demo"
-        let demo = try CLI.run(["demo", project, "--json"])
+        let project = folder.path + "/demo/project"
+        let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
         #expect(demo.status == 0, "demo: \(demo.stderr)")
         try validate("demo-report", demo.stdout)
         let report = try CLI.json(demo.stdout)

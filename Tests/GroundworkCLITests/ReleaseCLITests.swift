@@ -10,8 +10,8 @@ import Testing
 struct ReleaseCLITests {
     @Test func splitReleaseExportVerify() throws {
         let folder = TemporaryFolder()
-        let project = folder.path + "/demo"
-        let demo = try CLI.run(["demo", project, "--json"])
+        let project = folder.path + "/demo/project"
+        let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
         #expect(demo.status == 0, "\(demo.stderr)")
         try validateAgainstSchema("demo-report", demo.stdout)
         let p = ["--project", project]
@@ -80,8 +80,8 @@ struct ReleaseCLITests {
 
     @Test func everyFormatExportsFilesThatMatchTheirSchemasAndVerify() throws {
         let folder = TemporaryFolder()
-        let project = folder.path + "/demo"
-        #expect(try CLI.run(["demo", project]).status == 0)
+        let project = folder.path + "/demo/project"
+        #expect(try CLI.run(["demo", folder.path + "/demo"]).status == 0)
         let p = ["--project", project]
         func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
         for format in ["jsonl", "hf", "coco", "vlmevalkit", "vgmed"] {
