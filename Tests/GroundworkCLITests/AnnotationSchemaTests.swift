@@ -91,7 +91,7 @@ struct AnnotationSchemaTests {
         try command(["vqa", "list"], project: project, schema: "vqa-list")
 
         // A bad COCO file: the import reports every problem (as error diagnostics) and writes nothing.
-        let samples = project + "/samples"
+        let samples = folder.path + "/demo/samples"
         let good = try CLI.json(String(contentsOfFile: samples + "/regions-radiologist-1.coco.json", encoding: .utf8))
         let image = try #require((good["images"] as? [[String: Any]])?.first)
         let name = try #require(image["file_name"] as? String)
