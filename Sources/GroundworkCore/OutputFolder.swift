@@ -115,7 +115,9 @@ public enum OutputGuard {
             throw refuse("this is \(found), not \(kindName(kind)): choose another folder (nothing was changed)")
         }
         guard force else {
-            throw refuse("this folder is not empty: choose an empty or new folder, or pass --force to replace \(kindName(kind)) that Groundwork wrote")
+            throw refuse(
+                "this folder is not empty: choose an empty or new folder, or pass --force to replace \(kindName(kind)) that Groundwork wrote"
+            )
         }
         guard let found = GroundworkFolderKind.recognise(resolved), found == kind else {
             throw refuse(

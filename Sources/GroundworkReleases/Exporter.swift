@@ -160,7 +160,9 @@ public enum Exporter {
         if keepPaths {
             // Paths of restricted sources never leave the project, even by opt-in.
             let restricted = try project.database.read { db in
-                try ReleaseContent(db: db, version: version).summary.sources.filter { $0.restricted }.map { $0.source ?? "(no source)" }
+                try ReleaseContent(db: db, version: version).summary.sources.filter { $0.restricted }.map {
+                    $0.source ?? "(no source)"
+                }
             }
             if !restricted.isEmpty { throw ExportError.keepPathsRestricted(sources: restricted) }
         }
@@ -206,7 +208,8 @@ public enum Exporter {
                         version: summary.version, created: summary.created, notes: summary.notes,
                         contentHash: summary.contentHash, parameters: summary.parameters),
                     tool: .init(name: "groundwork", version: GroundworkVersion.current),
-                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode, keepPaths: keepPaths), counts: summary.splits,
+                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode, keepPaths: keepPaths),
+                    counts: summary.splits,
                     sources: summary.sources, leakage: summary.leakage, files: entries,
                     rootHash: ManifestEntry.rootHash(entries))
                 let text = try CanonicalJSON.string(manifest) + "\n"

@@ -298,9 +298,12 @@ public enum ReleaseBuilder {
     /// the hash of their own line, so two projects built from the same files in any order, at any
     /// time, anywhere, give the same hash.
     static func contentHash(_ db: Database, releaseId: Int64) throws -> String {
-        func lines(_ sql: String, _ transform: (Row) -> String = { row in
-            row.databaseValues.map(canonicalText).joined(separator: "\t")
-        }) throws -> [String] {
+        func lines(
+            _ sql: String,
+            _ transform: (Row) -> String = { row in
+                row.databaseValues.map(canonicalText).joined(separator: "\t")
+            }
+        ) throws -> [String] {
             var out: [String] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [releaseId])
             while let row = try rows.next() { out.append(transform(row)) }

@@ -254,7 +254,8 @@ public final class ReleaseContent {
         ReleasedImage(
             id: row[i], split: row[i + 1], sha256: row[i + 2], format: row[i + 3], byteSize: row[i + 4], width: row[i + 5],
             height: row[i + 6], modality: row[i + 7], bodyPart: row[i + 8], source: row[i + 9], license: row[i + 10],
-            restricted: row[i + 11], originalPath: keepPaths ? row[i + 12] : nil, importPath: row[i + 12], attributes: row[i + 13], render: row[i + 14])
+            restricted: row[i + 11], originalPath: keepPaths ? row[i + 12] : nil, importPath: row[i + 12],
+            attributes: row[i + 13], render: row[i + 14])
     }
 
     /// A region from `regionColumns`, starting at column `i`.

@@ -49,7 +49,8 @@ struct OutputSafetyTests {
         let p = ["--project", project]
         try FileManager.default.createDirectory(atPath: root + "/mine", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: root + "/mine/notes.txt", contents: Data("mine".utf8))
-        try FileManager.default.createSymbolicLink(atPath: folder.path + "/link-to-objects", withDestinationPath: project + "/objects")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.path + "/link-to-objects", withDestinationPath: project + "/objects")
         let before = fileHashes(root)
         let refused = [
             project, project + "/objects", project + "/objects/new", root, folder.path, "/", project + "/exports",
@@ -127,7 +128,10 @@ struct OutputSafetyTests {
         #expect(try CLI.run(score).status == 0)
         #expect(try CLI.run(score).status == 1)
         #expect(try CLI.run(score + ["--force"]).status == 0)
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: results)) == ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"])
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: results)) == [
+                "scores.csv", "scores.jsonl", "summary.json", "summary.svg",
+            ])
         _ = FileManager.default.createFile(atPath: results + "/analysis.ipynb", contents: Data("{}".utf8))
         #expect(try CLI.run(score + ["--force"]).status == 1)
         #expect(FileManager.default.fileExists(atPath: results + "/analysis.ipynb"))
@@ -152,7 +156,9 @@ struct OutputSafetyTests {
         for (path, pid) in [(dead, "4194305"), (live, "\(getpid())"), (alike, nil)] {
             try FileManager.default.createDirectory(atPath: path + "/data", withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: path + "/data/x.jsonl", contents: Data("{}\n".utf8))
-            if let pid { _ = FileManager.default.createFile(atPath: path + "/.groundwork-staging", contents: Data("\(pid)\n".utf8)) }
+            if let pid {
+                _ = FileManager.default.createFile(atPath: path + "/.groundwork-staging", contents: Data("\(pid)\n".utf8))
+            }
         }
         let check = try CLI.run(["check", "--json"] + p)
         #expect(check.stdout.contains("interrupted_output"))
@@ -189,7 +195,10 @@ struct OutputSafetyTests {
         let p = ["--project", project]
         #expect(try CLI.run(["init", project]).status == 0)
         let imported = try CLI.run(
-            ["import", "images", identifying, "--metadata", meta, "--modality", "CT", "--source", "clinic", "--license", "CC-BY-4.0"] + p)
+            [
+                "import", "images", identifying, "--metadata", meta, "--modality", "CT", "--source", "clinic", "--license",
+                "CC-BY-4.0",
+            ] + p)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try CLI.run(["labels", "import"] + p).status == 0)
         var regions = "image,label,x0,y0,x1,y1\n"
@@ -210,7 +219,8 @@ struct OutputSafetyTests {
                 for (file, _) in fileHashes(out) {
                     let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/" + file))
                     for secret in secrets {
-                        #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(format) --images \(images): \(file) holds \(secret)")
+                        #expect(
+                            bytes.range(of: Data(secret.utf8)) == nil, "\(format) --images \(images): \(file) holds \(secret)")
                     }
                     #expect(!file.contains("DOE_JANE") && !file.contains("scan"), "\(format): file name \(file)")
                 }
@@ -257,7 +267,10 @@ struct OutputSafetyTests {
                 let row = csvLines.first { $0.hasPrefix(file + ",") }!
                 let csv = folder.write("\(name)-\(file).csv", Array("\(csvLines[0])\n\(row)\n".utf8))
                 let imported = try CLI.run(
-                    ["import", "images", copies + "/" + file, "--metadata", csv, "--source", "groundwork-phantoms", "--license", "CC0-1.0"]
+                    [
+                        "import", "images", copies + "/" + file, "--metadata", csv, "--source", "groundwork-phantoms",
+                        "--license", "CC0-1.0",
+                    ]
                         + p)
                 #expect(imported.status == 0, "\(imported.stderr)")
             }
@@ -274,7 +287,8 @@ struct OutputSafetyTests {
             #expect(try CLI.run(["vqa", "generate", "--negatives", "1", "--seed", "0"] + p).status == 0)
             #expect(
                 try CLI.run(
-                    ["split", "--ratios", "train=0.5,test=0.5", "--group-by", "patient", "--stratify", "modality", "--seed", "0"] + p
+                    ["split", "--ratios", "train=0.5,test=0.5", "--group-by", "patient", "--stratify", "modality", "--seed", "0"]
+                        + p
                 ).status == 0)
             let release = try CLI.run(["release", "create", "1.0.0", "--json"] + p)
             #expect(release.status == 0, "\(release.stderr)")

@@ -73,14 +73,15 @@ public struct COCOWriter: ExportWriter {
             try stream.write("],\"images\":[")
             first = true
             try release.forEachImage(split: split) { image in
-                let entry: JSONValue = .object([
-                    ("id", .number(Double(image.id))), ("file_name", .string(Self.fileName(image))),
-                    ("width", .number(Double(image.width))), ("height", .number(Double(image.height))),
-                    ("license", image.license.flatMap { licenseIds[$0] }.map { .number(Double($0)) } ?? .null),
-                    ("sha256", .string(image.sha256)), ("modality", .optional(image.modality)),
-                    ("body_part", .optional(image.bodyPart)), ("source", .optional(image.source)),
-                    ("date_captured", .string("")),
-                ] + image.originalPathMember)
+                let entry: JSONValue = .object(
+                    [
+                        ("id", .number(Double(image.id))), ("file_name", .string(Self.fileName(image))),
+                        ("width", .number(Double(image.width))), ("height", .number(Double(image.height))),
+                        ("license", image.license.flatMap { licenseIds[$0] }.map { .number(Double($0)) } ?? .null),
+                        ("sha256", .string(image.sha256)), ("modality", .optional(image.modality)),
+                        ("body_part", .optional(image.bodyPart)), ("source", .optional(image.source)),
+                        ("date_captured", .string("")),
+                    ] + image.originalPathMember)
                 try stream.write((first ? "\n" : ",\n") + entry.canonicalText())
                 first = false
             }

@@ -52,18 +52,19 @@ public struct JSONLWriter: ExportWriter {
                 ("kind", .string(region.kind)), ("label", .string(region.label)), ("status", .string(region.status)),
             ])
         }
-        return .object([
-            ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("body_part", .optional(image.bodyPart)),
-            ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null), ("groundable", .bool(q.groundable)),
-            ("height", .number(Double(image.height))), ("id", .string(String(q.id))), ("image", .optional(imagePath)),
-            ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
-            ("license", .optional(image.license)), ("modality", .optional(image.modality)),
-            ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
-            ("question", .string(q.question)),
-            ("question_type", .string(q.questionType)), ("regions", .array(regions)), ("source", .optional(image.source)),
-            ("split", .string(image.split)), ("status", .string(q.status)), ("template_id", .optional(q.templateId)),
-            ("width", .number(Double(image.width))),
-        ] + image.originalPathMember)
+        return .object(
+            [
+                ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("body_part", .optional(image.bodyPart)),
+                ("correct_option", q.correctOption.map { .number(Double($0)) } ?? .null), ("groundable", .bool(q.groundable)),
+                ("height", .number(Double(image.height))), ("id", .string(String(q.id))), ("image", .optional(imagePath)),
+                ("image_sha256", .string(image.sha256)), ("label", .optional(q.label)), ("language", .string(q.language)),
+                ("license", .optional(image.license)), ("modality", .optional(image.modality)),
+                ("options", q.options.map { .array($0.map(JSONValue.string)) } ?? .null),
+                ("question", .string(q.question)),
+                ("question_type", .string(q.questionType)), ("regions", .array(regions)), ("source", .optional(image.source)),
+                ("split", .string(image.split)), ("status", .string(q.status)), ("template_id", .optional(q.templateId)),
+                ("width", .number(Double(image.width))),
+            ] + image.originalPathMember)
     }
 }
 
