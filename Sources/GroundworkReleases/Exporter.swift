@@ -32,18 +32,13 @@ public struct ExportedImages: Sendable {
     public var mode: ImageMode
     /// Where the project's objects are (writers that embed pixels, like VLMEvalKit's, read them).
     public var objects: ObjectStore
+    /// The pixel mode, and the renderer of `--pixels model`.
+    let pixels: ExportPixels
 
-    /// The bytes of an image's object, checked against its SHA-256 (for writers that embed pixels).
+    /// The bytes of an image's file as the export holds it (for writers that embed pixels): the
+    /// stored object, checked against its SHA-256, rendered under `--pixels model` when needed.
     public func bytes(of image: ReleasedImage) throws -> [UInt8] {
-        let source = objects.path(for: image.sha256)
-        let bytes: [UInt8]
-        do { bytes = try FileIO.readAll(source) } catch {
-            throw ExportError.missingObject(image: image.sha256, path: source)
-        }
-        guard ManifestEntry.hex(SHA256.hash(data: bytes)) == image.sha256 else {
-            throw ExportError.corruptObject(image: image.sha256, path: source)
-        }
-        return bytes
+        try pixels.bytes(of: image, objects: objects)
     }
 }
 
@@ -92,6 +87,9 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     /// The export's own parameters.
     public struct Parameters: Codable, Sendable, Equatable {
         public var images: ImageMode
+        /// What the image files hold (`--pixels`; absent in manifests made before it existed,
+        /// which held the stored files).
+        public var pixels: PixelMode?
         /// Whether rows carry each image's original path (`--keep-paths`, an explicit opt-in;
         /// absent in manifests written before it existed, which carried them).
         public var keepPaths: Bool?
@@ -107,6 +105,9 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     public var counts: [PartCounts]
     public var sources: [ReleaseSummary.Source]
     public var leakage: LeakageReport
+    /// The images written other than as stored (`--pixels model`: oriented, 8-bit), by image
+    /// SHA-256, with what was done to each; absent under `--pixels original`.
+    public var pixelTransforms: [PixelTransformEntry]?
     /// Every file of the export but the manifest, by path.
     public var files: [ManifestEntry]
     /// `ManifestEntry.rootHash(files)`.
@@ -134,6 +135,10 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var md5: [ManifestEntry.Checksum]
     /// Whether rows carry original paths (`--keep-paths`).
     public var keepPaths: Bool
+    /// What the image files hold (`--pixels`).
+    public var pixels: PixelMode
+    /// Images written rendered (oriented, 8-bit) under `--pixels model`.
+    public var imagesRendered: Int
     /// Staging folders of killed exports found beside `out` and removed.
     public var removedLeftovers: [String]
 }
@@ -154,8 +159,9 @@ public enum Exporter {
     /// Exports release `version` of `project` to `out`.
     public static func export(
         _ project: Project, version: String, format: ExportFormat, out: String, images mode: ImageMode = .copy,
-        force: Bool = false, keepPaths: Bool = false, showProgress: Bool = false
+        force: Bool = false, keepPaths: Bool = false, pixels pixelMode: PixelMode? = nil, showProgress: Bool = false
     ) throws -> ExportReport {
+        let pixelMode = pixelMode ?? .defaultMode(for: format)
         var writer = writer(for: format)
         if keepPaths {
             // Paths of restricted sources never leave the project, even by opt-in.
@@ -170,6 +176,9 @@ public enum Exporter {
         do {
             let report = try project.database.read { db -> ExportReport in
                 let release = try ReleaseContent(db: db, version: version, keepPaths: keepPaths)
+                let pixels = try ExportPixels(
+                    mode: pixelMode, release: release, objects: project.objects, writesPixels: mode != .none)
+                release.exportedFormats = pixels.renderedFormats
                 try writer.prepare(release, images: mode)
                 // 1. The image files, in parallel.
                 var toCopy: [(image: ReleasedImage, path: String)] = []
@@ -189,11 +198,13 @@ public enum Exporter {
                     try FileIO.makeDirectories(directory)
                 }
                 let copying = BackgroundTask { [toCopy, objects = project.objects] in
-                    try copyImages(toCopy, mode: mode, objects: objects, folder: folder, showProgress: showProgress)
+                    try copyImages(
+                        toCopy, mode: mode, pixels: pixels, objects: objects, folder: folder, showProgress: showProgress)
                 }
                 do {
                     try writer.write(
-                        release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects), to: folder)
+                        release, images: ExportedImages(paths: paths, mode: mode, objects: project.objects, pixels: pixels),
+                        to: folder)
                 } catch {
                     _ = try? copying.wait()
                     throw error
@@ -208,9 +219,10 @@ public enum Exporter {
                         version: summary.version, created: summary.created, notes: summary.notes,
                         contentHash: summary.contentHash, parameters: summary.parameters),
                     tool: .init(name: "groundwork", version: GroundworkVersion.current),
-                    schemaVersion: ReleaseBuilder.schemaVersion, parameters: .init(images: mode, keepPaths: keepPaths),
-                    counts: summary.splits,
-                    sources: summary.sources, leakage: summary.leakage, files: entries,
+                    schemaVersion: ReleaseBuilder.schemaVersion,
+                    parameters: .init(images: mode, pixels: pixelMode, keepPaths: keepPaths),
+                    counts: summary.splits, sources: summary.sources, leakage: summary.leakage,
+                    pixelTransforms: pixels.manifestEntries, files: entries,
                     rootHash: ManifestEntry.rootHash(entries))
                 let text = try CanonicalJSON.string(manifest) + "\n"
                 try Array(text.utf8).withUnsafeBytes {
@@ -221,7 +233,8 @@ public enum Exporter {
                     bytes: entries.reduce(0) { $0 + $1.size }, imagesWritten: toCopy.count, imagesByReference: byReference,
                     rootHash: manifest.rootHash,
                     md5: entries.compactMap { entry in entry.md5.map { .init(path: entry.path, md5: $0) } },
-                    keepPaths: keepPaths, removedLeftovers: folder.removedLeftovers)
+                    keepPaths: keepPaths, pixels: pixelMode, imagesRendered: pixels.manifestEntries?.count ?? 0,
+                    removedLeftovers: folder.removedLeftovers)
             }
             try folder.publish()
             return report
@@ -231,10 +244,11 @@ public enum Exporter {
         }
     }
 
-    /// Copies (verifying each object's SHA-256 on the way) or hard-links the image files, on all cores.
+    /// Copies (verifying each object's SHA-256 on the way, rendering it under `--pixels model`
+    /// when needed) or hard-links the image files, on all cores. A rendered image is never linked.
     static func copyImages(
-        _ images: [(image: ReleasedImage, path: String)], mode: ImageMode, objects: ObjectStore, folder: ExportFolder,
-        showProgress: Bool
+        _ images: [(image: ReleasedImage, path: String)], mode: ImageMode, pixels: ExportPixels, objects: ObjectStore,
+        folder: ExportFolder, showProgress: Bool
     ) throws {
         let progress = ProgressBar(total: images.count, label: "exporting images", enabled: showProgress)
         defer { progress.finish() }
@@ -242,21 +256,18 @@ public enum Exporter {
             let (image, path) = images[index]
             let source = objects.path(for: image.sha256)
             do {
-                if mode == .link {
+                if mode == .link && !pixels.renders(image) {
                     guard FileIO.kind(source).isRegular else {
                         throw ExportError.missingObject(image: image.sha256, path: source)
                     }
                     try folder.link(path, from: source, sha256: image.sha256, size: image.byteSize)
                 } else {
-                    let bytes: [UInt8]
-                    do { bytes = try FileIO.readAll(source) } catch {
-                        throw ExportError.missingObject(image: image.sha256, path: source)
-                    }
-                    let digest = ManifestEntry.hex(SHA256.hash(data: bytes))
-                    guard digest == image.sha256 else { throw ExportError.corruptObject(image: image.sha256, path: source) }
+                    let bytes = try pixels.bytes(of: image, objects: objects)
                     let target = "\(folder.root)/\(path)"
                     try FileIO.makeDirectories((target as NSString).deletingLastPathComponent)
                     try bytes.withUnsafeBytes { try FileIO.writeNew(target, bytes: $0) }
+                    // The stored object was checked against its SHA-256; only a rendering needs hashing.
+                    let digest = pixels.renders(image) ? ManifestEntry.hex(SHA256.hash(data: bytes)) : image.sha256
                     folder.record(ManifestEntry(path: path, sha256: digest, size: bytes.count))
                 }
                 return nil

@@ -9,7 +9,8 @@ public struct ReleasedImage: Sendable, Equatable {
     public var id: Int64
     public var split: String
     public var sha256: String
-    /// `png` or `jpeg` (DICOM imports are stored rendered as PNG).
+    /// `png` or `jpeg` (DICOM imports are stored rendered as PNG): the format of the file an
+    /// export writes (`png` for an image rendered under `--pixels model`).
     public var format: String
     public var byteSize: Int
     /// Width and height as displayed (EXIF orientation applied): the frame of every region.
@@ -116,6 +117,9 @@ public final class ReleaseContent {
     let releaseId: Int64
     /// Whether images carry their original paths (`--keep-paths`).
     let keepPaths: Bool
+    /// The format of the file an export writes for an image, where it is not the stored one
+    /// (`--pixels model` renders to PNG), by image id.
+    var exportedFormats: [Int64: String] = [:]
     private var labelNames: [Int64: String] = [:]
 
     init(db: Database, version: String, keepPaths: Bool = false) throws {
@@ -174,7 +178,7 @@ public final class ReleaseContent {
                 WHERE i.release_id = ?1 AND (?2 IS NULL OR i.split = ?2) ORDER BY i.image_id
                 """,
             arguments: [releaseId, split])
-        while let row = try rows.next() { try body(Self.image(row, at: 0, keepPaths: keepPaths)) }
+        while let row = try rows.next() { try body(exported(Self.image(row, at: 0, keepPaths: keepPaths))) }
     }
 
     /// Regions on the images of a part, by image then region id.
@@ -223,7 +227,7 @@ public final class ReleaseContent {
                 if let last = lastImage, last.id == question.imageId {
                     image = last
                 } else {
-                    image = Self.image(row, at: 15, keepPaths: keepPaths)
+                    image = exported(Self.image(row, at: 15, keepPaths: keepPaths))
                     lastImage = image
                 }
                 current = ReleasedItem(question: question, image: image, regions: [])
@@ -247,6 +251,14 @@ public final class ReleaseContent {
     /// The number of questions in a part (every part when nil).
     public func questionCount(split: String?) -> Int {
         summary.splits.filter { split == nil || $0.split == split }.reduce(0) { $0 + $1.questions }
+    }
+
+    /// The image with the format of the file the export writes for it.
+    private func exported(_ image: ReleasedImage) -> ReleasedImage {
+        guard let format = exportedFormats[image.id] else { return image }
+        var image = image
+        image.format = format
+        return image
     }
 
     /// An image from `imageColumns`, starting at column `i`.

@@ -5,6 +5,7 @@ import GroundworkStore
 
 extension ExportFormat: ExpressibleByArgument {}
 extension ImageMode: ExpressibleByArgument {}
+extension PixelMode: ExpressibleByArgument {}
 
 /// `groundwork export`
 struct ExportCommand: ParsableCommand {
@@ -27,6 +28,13 @@ struct ExportCommand: ParsableCommand {
             patient or study IDs: rows name images by SHA-256. --keep-paths adds original_path (recorded in
             the manifest; refused when the release has restricted sources).
             Images of restricted sources are exported by reference only (SHA-256, no pixels).
+
+            Pixels: harnesses decode each image and re-encode it (Pillow's convert("RGB")), which ignores a
+            JPEG's EXIF orientation and clips 16-bit samples. With --pixels model (the default of hf, coco,
+            vlmevalkit and vgmed) the files are the images as displayed and 8-bit: orientation applied,
+            16-bit mapped through the DICOM window (a DICOM rendering) or the 0.5-99.5 percentile window,
+            written as PNG and recorded per image in the manifest (pixel_transforms); 8-bit upright images
+            are written as stored. --pixels original writes the stored files (jsonl's default: lossless).
 
             hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.jsonl and images);
             datasets.load_dataset(DIR) loads it. coco: annotations/instances_<split>.json (questions under "vqa")
@@ -55,6 +63,12 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace --out if it is an export Groundwork wrote (and holds nothing else).")
     var force = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What image files hold: model (upright, 8-bit: what the boxes describe; the default but for jsonl) or original (the stored files; jsonl's default).",
+            valueName: "pixels"))
+    var pixels: PixelMode?
+
     @Flag(help: "Add each image's original path to the rows (off by default: paths can identify patients).")
     var keepPaths = false
 
@@ -67,7 +81,7 @@ struct ExportCommand: ParsableCommand {
             do {
                 return try Exporter.export(
                     project, version: version, format: format, out: out, images: images, force: force,
-                    keepPaths: keepPaths, showProgress: !output.json)
+                    keepPaths: keepPaths, pixels: pixels, showProgress: !output.json)
             } catch let error as OutputFolderError {
                 throw DiagnosticsError(
                     summary: "refused --out: nothing was written",
@@ -84,7 +98,7 @@ struct ExportCommand: ParsableCommand {
                 Output.note("Removed \(leftover): the leftover of an interrupted export")
             }
             print(
-                "Exported release \(report.version) as \(report.format.rawValue) to \(report.out): \(report.files) file(s), \(Output.bytes(report.bytes)), \(report.imagesWritten) image(s)\(report.imagesByReference > 0 ? ", \(report.imagesByReference) by reference (restricted)" : "")"
+                "Exported release \(report.version) as \(report.format.rawValue) to \(report.out): \(report.files) file(s), \(Output.bytes(report.bytes)), \(report.imagesWritten) image(s)\(report.imagesRendered > 0 ? " (\(report.imagesRendered) rendered upright and 8-bit)" : "")\(report.imagesByReference > 0 ? ", \(report.imagesByReference) by reference (restricted)" : "")"
             )
             print("  root hash \(report.rootHash)")
         }
