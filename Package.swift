@@ -144,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkImagingTests",
-            dependencies: ["GroundworkImaging", "GroundworkCore"],
+            dependencies: ["GroundworkImaging", "GroundworkCore", "GroundworkTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

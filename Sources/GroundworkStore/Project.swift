@@ -33,6 +33,8 @@ public final class Project: Sendable {
         if FileIO.kind(dbPath).exists { throw .alreadyExists(root) }
         let kind = FileIO.kind(root)
         if kind.exists && !kind.isDirectory { throw .notAFolder(root) }
+        // Never inside another project (its objects/ included) or inside an export or results folder.
+        do { _ = try OutputGuard.checkPlacement(root, project: nil) } catch { throw .misplaced(error.description) }
         do {
             try FileIO.makeDirectories(root)
             try FileIO.makeDirectories((root as NSString).appendingPathComponent(objectsName))
@@ -88,6 +90,8 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
     case notFound(String)
     case alreadyExists(String)
     case notAFolder(String)
+    /// The folder lies inside another project, an export or a results folder.
+    case misplaced(String)
     case io(String)
     case database(String)
 
@@ -98,6 +102,7 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
                 "no Groundwork project at \(path) or any folder above it (create one with 'groundwork init', or pass --project DIR)"
         case .alreadyExists(let path): return "\(path) already holds a Groundwork project"
         case .notAFolder(let path): return "\(path) exists and is not a folder"
+        case .misplaced(let message): return message
         case .io(let message): return message
         case .database(let message): return "database error: \(message)"
         }

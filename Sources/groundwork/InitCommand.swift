@@ -16,6 +16,8 @@ struct InitCommand: ParsableCommand {
         let project: Project
         do {
             project = try Project.create(at: directory)
+        } catch .misplaced(let message) {
+            try Output.fail(message, json: output.json, code: ExitCodes.problems)
         } catch {
             try Output.fail(error.description, json: output.json, code: ExitCodes.project)
         }

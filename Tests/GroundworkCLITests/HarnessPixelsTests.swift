@@ -11,16 +11,7 @@ import Testing
     .enabled(if: pythonAvailable, "set GROUNDWORK_PYTHON (tools/test does)"))
 struct HarnessPixelsTests {
     static func check(_ folder: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
-        process.arguments = [repositoryRoot.appendingPathComponent("tools/check-harness-pixels.py").path, folder]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try runPythonFile(repositoryRoot.appendingPathComponent("tools/check-harness-pixels.py").path, [folder])
     }
 
     @Test("every format's default pixels agree with its rows; stored 16-bit or rotated files would not")

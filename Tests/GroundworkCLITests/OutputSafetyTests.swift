@@ -85,7 +85,15 @@ struct OutputSafetyTests {
             let result = try CLI.run(["demo", out, "--json"])
             #expect(result.status == 1, "demo \(out): \(result.stderr)")
         }
-        #expect(changedFiles(before, fileHashes(root)) == [], "a refused demo changed files")
+        // init never makes a project inside another project (its store included) or an output.
+        for out in [
+            project + "/objects/nested", project + "/sub", root + "/exports/jsonl-1.0.0/p", root + "/scores/attends-to-target/p",
+        ] {
+            let result = try CLI.run(["init", out, "--json"])
+            #expect(result.status == 1, "init \(out): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        #expect(changedFiles(before, fileHashes(root)) == [], "a refused demo or init changed files")
     }
 
     @Test("--force replaces only an output Groundwork wrote, of the same kind, holding nothing else")

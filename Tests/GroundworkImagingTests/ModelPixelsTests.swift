@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkImaging
+import GroundworkTestSupport
 import Testing
 
 /// `ModelPixels` against Pillow: orientation as `ImageOps.exif_transpose` applies it, for every
@@ -8,19 +9,6 @@ import Testing
 @Suite("Model pixels")
 struct ModelPixelsTests {
     static let python = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
-
-    static func runPython(_ script: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python!)
-        process.arguments = ["-c", script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
 
     @Test("an 8-bit upright image is left as it is")
     func uprightEightBitIsUnchanged() throws {
@@ -32,9 +20,8 @@ struct ModelPixelsTests {
     @Test("orientations 1-8 match Pillow's exif_transpose; 16-bit windows match numpy's percentiles")
     func matchesPillow() throws {
         try #require(Self.python != nil, "set GROUNDWORK_PYTHON (tools/test does)")
-        let folder = NSTemporaryDirectory() + "/groundwork-model-pixels-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder()
+        let folder = temporary.path
         // Pillow writes PNGs with an eXIf orientation; Swift renders them; Pillow compares.
         let make = """
             import sys, numpy as np
@@ -47,7 +34,7 @@ struct ModelPixelsTests {
                 gray[0, 0] = 65535
                 Image.fromarray(gray).save(f"{sys.argv[1]}/gray{n}.png", exif=exif)
             """
-        let (made, madeOutput) = try Self.runPython(make, [folder])
+        let (made, madeOutput) = try runPython(make, [folder])
         try #require(made == 0, "\(madeOutput)")
         for n in 1...8 {
             for name in ["rgb\(n)", "gray\(n)"] {
@@ -94,7 +81,7 @@ struct ModelPixelsTests {
             print("\\n".join(bad))
             sys.exit(1 if bad else 0)
             """
-        let (status, output) = try Self.runPython(compare, [folder])
+        let (status, output) = try runPython(compare, [folder])
         #expect(status == 0, "\(output)")
     }
 }

@@ -238,26 +238,6 @@ func jsonLines(_ path: String) throws -> [JSONValue] {
     return try text.split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)) }
 }
 
-/// Runs a Python script (the cross-check venv's interpreter) with arguments; returns its exit status and output.
-func runPython(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
-    status: Int32, output: String
-) {
-    let python = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", script] + arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] != nil
 
 @Suite struct ExportFormatTests {

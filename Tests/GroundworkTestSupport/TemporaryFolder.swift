@@ -39,3 +39,34 @@ public final class TemporaryFolder: @unchecked Sendable {
         (try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8)) ?? ""
     }
 }
+
+/// Runs Python code (the cross-check venv's interpreter, `GROUNDWORK_PYTHON`) with arguments, with
+/// extra environment variables; returns its exit status and its output (stdout and stderr).
+public func runPython(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
+    status: Int32, output: String
+) {
+    try runPythonProcess(["-c", script] + arguments, environment: environment)
+}
+
+/// Runs a Python script file of the repository (e.g. `tools/…`) with arguments, like ``runPython(_:_:environment:)``.
+public func runPythonFile(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    try runPythonProcess([path] + arguments, environment: [:])
+}
+
+private func runPythonProcess(_ arguments: [String], environment: [String: String]) throws -> (
+    status: Int32, output: String
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] ?? "python3")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
