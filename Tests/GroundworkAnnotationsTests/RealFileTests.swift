@@ -295,7 +295,8 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
           {"id": 10, "completed_by": 1, "reviews": [{"id": 5, "accepted": false, "created_at": "2024-05-01T10:00:00Z"}],
            "last_action": "rejected",
            "result": [{"id": "r1", "type": "rectanglelabels", "original_width": 40, "original_height": 20,
-                       "value": {"x": 0, "y": 0, "width": 50, "height": 50, "rectanglelabels": ["Nodule"]}}]},
+                       "value": {"x": 0, "y": 0, "width": 50, "height": 50, "rectanglelabels": ["Nodule"]}},
+                      {"id": "c1", "type": "choices", "value": {"choices": ["Nodule"]}}]},
           {"id": 11, "completed_by": 2, "last_action": "rejected",
            "result": [{"id": "r2", "type": "rectanglelabels", "original_width": 40, "original_height": 20,
                        "value": {"x": 10, "y": 0, "width": 50, "height": 50, "rectanglelabels": ["Nodule"]}}]},
@@ -321,9 +322,11 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
         // Rejected by its review, rejected by its last action, accepted by its latest review,
         // never reviewed; the cancelled (skipped) annotation is not imported.
         #expect(try storedRegions(fixture).map(\.status) == ["rejected", "rejected", "reviewed", "draft"])
+        // The rejected annotation's choice is not an image label.
+        #expect(try fixture.count("image_label") == 0)
         #expect(
             report.diagnostics.map(\.code).filter { $0.hasPrefix("review_") || $0 == "cancelled" } == [
-                "cancelled", "review_rejected", "review_reviewed",
+                "cancelled", "review_rejected", "review_reviewed", "review_rejected",
             ])
     }
 
@@ -437,7 +440,10 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
 
     @Test func aDatasetRootImports() throws {
         let fixture = try ProjectFixture(images: ["2007_000001.jpg": (20, 10)])
-        let report = try fixture.importAnnotations(Fixtures.path("real/voc/VOC2007"), format: .voc) { $0.addLabels = true }
+        // Detected as VOC without --format.
+        #expect(detectFormat(path: Fixtures.path("real/voc/VOC2007")).format == .voc)
+        #expect(detectFormat(path: Fixtures.path("real/voc/VOCdevkit")).format == .voc)
+        let report = try fixture.importAnnotations(Fixtures.path("real/voc/VOC2007")) { $0.addLabels = true }
         #expect(report.committed, "\(report.diagnostics)")
         #expect(
             try storedRegions(fixture).map(\.sourceLocation) == [
@@ -471,5 +477,123 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
         let run = try runReader(VOCReader(), folder)
         #expect(run.found == ["val.txt: error bad_image_set @ line 2"])
         #expect(run.regions.first?.location == .xmlElement("annotation/object[1] (occluded; image sets: val)"))
+    }
+}
+
+// MARK: - The same files read by Python's standard library
+
+/// Runs a script in `GROUNDWORK_PYTHON` (Python's own `xml.etree` and `json`), returning the
+/// JSON it prints.
+private enum PythonReading {
+    static var python: String? { ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] }
+
+    static func run(_ script: String, _ arguments: [String]) throws -> Any {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(python))
+        process.arguments = ["-c", script] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python failed")
+        return try JSONSerialization.jsonObject(with: data)
+    }
+}
+
+@Suite(.enabled(if: PythonReading.python != nil, "set GROUNDWORK_PYTHON to a python3 to run the cross-readings"))
+struct RealFilesReadByPythonTests {
+    @Test func vocBoxesAreTheInclusiveCornersLessOne() throws {
+        let root = Fixtures.path("real/voc/VOC2007")
+        let script = """
+            import json, sys, glob, os
+            import xml.etree.ElementTree as ET
+            out = []
+            for path in sorted(glob.glob(os.path.join(sys.argv[1], "Annotations", "*.xml"))):
+                for obj in ET.parse(path).getroot().findall("object"):
+                    b = obj.find("bndbox")
+                    v = [float(b.find(k).text) for k in ("xmin", "ymin", "xmax", "ymax")]
+                    out.append([obj.find("name").text, v[0] - 1, v[1] - 1, v[2], v[3]])
+            print(json.dumps(out))
+            """
+        let expected = try #require(try PythonReading.run(script, [root]) as? [[Any]])
+        let run = try runReader(VOCReader(), root)
+        try #require(run.regions.count == expected.count)
+        for (region, row) in zip(run.regions, expected) {
+            #expect(region.label == row[0] as? String)
+            #expect(isBox(region.geometry, row[1] as! Double, row[2] as! Double, row[3] as! Double, row[4] as! Double))
+        }
+    }
+
+    @Test func cvatShapesAreTheAttributesAsWritten() throws {
+        let path = Fixtures.path("real/cvat/cvat_docs_images.xml")
+        let script = """
+            import json, sys
+            import xml.etree.ElementTree as ET
+            out = []
+            for image in ET.parse(sys.argv[1]).getroot().iter("image"):
+                for shape in image:
+                    if shape.tag == "box":
+                        out.append(["box"] + [float(shape.get(k)) for k in ("xtl", "ytl", "xbr", "ybr")])
+                    elif shape.tag == "polygon":
+                        out.append(["polygon"] + [float(v) for p in shape.get("points").split(";") for v in p.split(",")])
+                    elif shape.tag == "mask":
+                        runs = [int(r) for r in shape.get("rle").split(",")]
+                        left, top, w = int(shape.get("left")), int(shape.get("top")), int(shape.get("width"))
+                        pixels, offset = [], 0
+                        for k, n in enumerate(runs):
+                            if k % 2 == 1:
+                                pixels += [[left + i % w, top + i // w] for i in range(offset, offset + n)]
+                            offset += n
+                        out.append(["mask", pixels])
+            print(json.dumps(out))
+            """
+        let expected = try #require(try PythonReading.run(script, [path]) as? [[Any]])
+        let run = try runReader(CVATReader(), path)
+        try #require(run.regions.count == expected.count)
+        for (region, row) in zip(run.regions, expected) {
+            switch (row[0] as! String, region.geometry) {
+            case ("box", _):
+                let v = row.dropFirst().map { $0 as! Double }
+                #expect(isBox(region.geometry, v[0], v[1], v[2], v[3]))
+            case ("polygon", _):
+                #expect(isPolygon(region.geometry, row.dropFirst().map { $0 as! Double }))
+            case ("mask", .mask(let rle)):
+                let mask = rle.mask()
+                var found: [[Int]] = []
+                for y in 0..<mask.height {
+                    for x in 0..<mask.width where mask[x, y] { found.append([x, y]) }
+                }
+                let pixels = (row[1] as! [[Int]]).sorted { ($0[1], $0[0]) < ($1[1], $1[0]) }
+                #expect(found == pixels)
+            default:
+                Issue.record("\(row[0]) read as \(region.geometry.kind)")
+            }
+        }
+    }
+
+    @Test func labelStudioRotatedRectanglesAreTheConvertersCorners() throws {
+        let path = Fixtures.path("real/labelstudio/rotated_rectangles.json")
+        // label-studio-converter's convert_annotation_to_yolo_obb, in pixels (not normalised).
+        let script = """
+            import json, sys, math
+            out = []
+            for task in json.load(open(sys.argv[1])):
+                for ann in task["annotations"]:
+                    for r in ann["result"]:
+                        W, H, v = r["original_width"], r["original_height"], r["value"]
+                        x, y = v["x"] / 100 * W, v["y"] / 100 * H
+                        w, h = v["width"] / 100 * W, v["height"] / 100 * H
+                        a = math.radians(v.get("rotation", 0))
+                        c, s = math.cos(a), math.sin(a)
+                        out.append([x, y, x + w * c, y + w * s, x + w * c - h * s, y + w * s + h * c, x - h * s, y + h * c])
+            print(json.dumps(out))
+            """
+        let expected = try #require(try PythonReading.run(script, [path]) as? [[Double]])
+        let run = try runReader(LabelStudioReader(), path)
+        try #require(run.regions.count == expected.count)
+        for (region, corners) in zip(run.regions, expected) {
+            #expect(isPolygon(region.geometry, corners), "\(region.location)")
+        }
     }
 }

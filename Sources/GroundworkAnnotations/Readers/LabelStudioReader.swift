@@ -40,7 +40,8 @@ import GroundworkGeometry
 ///   `created_at`, else by position) decides; without it, `last_action` `rejected` means
 ///   rejected and `accepted` or `fixed_and_accepted` means accepted. Rejected annotations are
 ///   imported with status `rejected` (kept, never released); accepted ones with status
-///   `reviewed`; the others as drafts. One info per file counts them.
+///   `reviewed`; the others as drafts. One info per file counts them. Image labels have no
+///   status: the `choices` of a rejected annotation are left out (one info per file).
 /// - Annotations with `was_cancelled: true` are skipped tasks (the annotator pressed Skip): not
 ///   imported (one info each). `predictions` (model output) are not read, only `annotations`
 ///   (one info per file). `ground_truth` is not read.
@@ -64,6 +65,8 @@ public struct LabelStudioReader: AnnotationReader {
         var firstPrediction: String?
         /// Annotations by review outcome, with the first of each.
         var reviewed: [RegionStatus: (count: Int, first: String)] = [:]
+        /// Choices of rejected annotations, left out.
+        var rejectedChoices: (count: Int, first: String)?
     }
 
     /// The largest image (in pixels) whose brush masks are read: 2^28, e.g. 16384 × 16384.
@@ -103,6 +106,11 @@ public struct LabelStudioReader: AnnotationReader {
             context.report(
                 .info, .jsonPointer(found.first), code: "review_\(status.rawValue)",
                 "\(found.count) annotation(s) \(what): their regions are imported as \(status.rawValue)")
+        }
+        if let found = tally.rejectedChoices {
+            context.report(
+                .info, .jsonPointer(found.first), code: "review_rejected",
+                "\(found.count) choice(s) of rejected annotations are not imported: image labels have no review status")
         }
         for (type, found) in tally.skippedTypes.sorted(by: { $0.key < $1.key }) {
             context.report(
@@ -241,6 +249,12 @@ public struct LabelStudioReader: AnnotationReader {
                 }
             }
             if failed { return }
+            // Image labels carry no review status: a rejected annotation's choices are left out.
+            if status == .rejected {
+                let entry = tally.rejectedChoices ?? (0, pointer)
+                tally.rejectedChoices = (entry.count + labels.count, entry.first)
+                return
+            }
             for label in labels {
                 try emit(.imageLabel(ImageLabelDraft(image: reference, label: label, annotator: annotator, location: here)))
             }
