@@ -173,6 +173,28 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
         #expect(try fixture.count("region") == 0)
     }
 
+    @Test func aTaskOrJobExportsSubsetSettlesTheNameToo() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let images = [imageEntry(1, "/data/export/train/x.png", 8, 8), imageEntry(2, "/data/export/test/x.png", 8, 8)]
+        for (meta, expected) in [
+            ("<task><id>7</id><name>ct</name><subset>Test</subset></task>", "(subset 'Test', task 7 'ct')"),
+            ("<job><id>31</id><subset>Test</subset></job>", "(subset 'Test')"),
+        ] {
+            let text = """
+                <annotations><version>1.1</version><meta>\(meta)</meta>
+                <image id="0" name="x.png" width="8" height="8"><box label="a" xtl="0" ytl="0" xbr="2" ybr="2"/></image>
+                </annotations>
+                """
+            try FileIO.writeAtomically(folder + "/export.xml", bytes: Array(text.utf8))
+            let run = try runReader(CVATReader(), folder + "/export.xml", images: images)
+            #expect(run.diagnostics.isEmpty)
+            let region = try #require(run.regions.first)
+            #expect(region.image.path == "/data/export/test/x.png")
+            #expect(region.location == .xmlElement("annotations/image[1]/box[1] \(expected)"))
+        }
+    }
+
     @Test func rotatedCornersTurnClockwiseAroundTheCentre() {
         let box = Box(x0: 0, y0: 0, x1: 4, y1: 2)
         #expect(close(CVATReader.rotatedCorners(box, degrees: 0), [0, 0, 4, 0, 4, 2, 0, 2]))
@@ -464,6 +486,27 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
         #expect(isBox(region.geometry, 1.0 - 1, 2.0 - 1, 4.0, 6.0))
         #expect(region.location == .xmlElement("annotation/object[1] (occluded)"))
         #expect(region.image == ImageReference(fileName: "a.jpg"))
+    }
+
+    @Test func difficultTruncatedAndOccludedAreRecorded() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let text = """
+            <annotation><filename>b.jpg</filename>
+            <object><name>cat</name><difficult>1</difficult><truncated>1</truncated><occluded>1</occluded>
+            <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object>
+            <object><name>dog</name><difficult>0</difficult>
+            <bndbox><xmin>2</xmin><ymin>2</ymin><xmax>3</xmax><ymax>3</ymax></bndbox></object>
+            </annotation>
+            """
+        try FileIO.writeAtomically(folder + "/b.xml", bytes: Array(text.utf8))
+        let run = try runReader(VOCReader(), folder + "/b.xml")
+        #expect(
+            run.regions.map(\.location) == [
+                .xmlElement("annotation/object[1] (difficult, truncated, occluded)"), .xmlElement("annotation/object[2]"),
+            ])
+        // The pixel (1, 1), 1-based and inclusive, is [0, 0, 1, 1).
+        #expect(isBox(try #require(run.regions.first).geometry, 0, 0, 1, 1))
     }
 
     @Test func aMalformedImageSetLineIsReportedWhereItIs() throws {

@@ -131,11 +131,13 @@ public struct CVATReader: AnnotationReader {
                     id: node.child("id")?.trimmedText.nonEmpty, name: node.child("name")?.trimmedText.nonEmpty,
                     subset: node.child("subset")?.trimmedText.nonEmpty)
             }
-            if let single = node.child("task") ?? node.child("job") {
-                var found = task(single)
-                // A job names its task by `task_id`.
-                if single.name == "job", let taskId = single.child("task_id")?.trimmedText.nonEmpty { found.id = taskId }
-                if single.name == "job" { found.name = nil }
+            if let single = node.child("task") {
+                self.single = task(single)
+            } else if let job = node.child("job") {
+                // A job export: its own id is the job's; its task is `task_id` when given.
+                var found = task(job)
+                found.id = job.child("task_id")?.trimmedText.nonEmpty
+                found.name = nil
                 self.single = found
             }
             for item in node.child("project")?.child("tasks")?.children(named: "task") ?? [] {
