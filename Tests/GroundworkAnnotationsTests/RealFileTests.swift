@@ -195,6 +195,11 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
         }
     }
 
+    @Test func neverCrashesOnATruncatedProjectExport() throws {
+        try checkEveryPrefix(
+            of: Fixtures.path("cvat/project.xml"), as: "project.xml", reader: CVATReader(), complete: "</annotations>")
+    }
+
     @Test func rotatedCornersTurnClockwiseAroundTheCentre() {
         let box = Box(x0: 0, y0: 0, x1: 4, y1: 2)
         #expect(close(CVATReader.rotatedCorners(box, degrees: 0), [0, 0, 4, 0, 4, 2, 0, 2]))

@@ -292,17 +292,17 @@ public struct LabelStudioReader: AnnotationReader {
                         "/value/rotation", "not_a_number",
                         "'value.rotation' must be a number of degrees, found \(rotation.canonicalText())")
                 }
+                guard numbers[2] > 0, numbers[3] > 0 else {
+                    return fail(
+                        "/value", "bad_box",
+                        "the rotated rectangle's width and height must be positive, found \(numbers[2]) × \(numbers[3]) %")
+                }
                 guard !failed,
                     let (width, height) = imageSize(reference, context: context, what: "rotated rectangle", fail: fail)
                 else { return }
                 let corners = Self.rotatedCorners(
                     x: numbers[0] / 100 * Double(width), y: numbers[1] / 100 * Double(height),
                     width: numbers[2] / 100 * Double(width), height: numbers[3] / 100 * Double(height), degrees: degrees)
-                guard numbers[2] > 0, numbers[3] > 0 else {
-                    return fail(
-                        "/value", "bad_box",
-                        "the rotated rectangle's width and height must be positive, found \(numbers[2]) × \(numbers[3]) %")
-                }
                 do {
                     geometry = .polygon([try Polygon(flat: corners)])
                 } catch {
