@@ -308,6 +308,24 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
                 .fileName == "example.png")
     }
 
+    @Test func aBrushMaskWrittenByTheConvertersEncoder() throws {
+        let run = try runReader(LabelStudioReader(), Fixtures.path("real/labelstudio/brush_converter.json"))
+        #expect(run.diagnostics.isEmpty)
+        let region = try #require(run.regions.first)
+        #expect(region.image.fileName == "test.png" && region.label == "Airplane")
+        guard case .mask(let rle) = region.geometry else {
+            Issue.record("not a mask")
+            return
+        }
+        let expected = try #require(
+            try foundationJSON(Fixtures.path("real/labelstudio/brush_converter.expected.json")) as? [String: Any])
+        let rows = try #require(expected["rows"] as? [String])
+        let mask = rle.mask()
+        #expect(mask.width == 64 && mask.height == 48 && rows.count == 48)
+        let decoded = (0..<mask.height).map { y in String((0..<mask.width).map { mask[$0, y] ? "1" : "0" }) }
+        #expect(decoded == rows)
+    }
+
     @Test func anEnterpriseTextTaskIsRefusedAndSaysWhy() throws {
         let run = try runReader(LabelStudioReader(), Fixtures.path("real/labelstudio/enterprise_text_task.json"))
         #expect(run.drafts.isEmpty)
