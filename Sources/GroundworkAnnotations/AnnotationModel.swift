@@ -67,6 +67,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The review status of a region (the `status` column): a reader sets it when the source
+/// records a review (Label Studio's reviews); otherwise regions are imported as drafts.
+public enum RegionStatus: String, Sendable, Codable, CaseIterable {
+    case draft, reviewed, rejected
+}
+
 /// A region as a reader found it, already converted to Groundwork's frame.
 public struct RegionDraft: Sendable {
     public var image: ImageReference
@@ -80,12 +86,15 @@ public struct RegionDraft: Sendable {
     public var key: String?
     /// The file inside a folder-shaped input (VOC, YOLO, SLAKE) it came from; nil: the input itself.
     public var file: String?
+    /// The status it is imported with (``RegionStatus/draft`` unless the source records a review).
+    public var status: RegionStatus
 
     public init(
         image: ImageReference, label: String, geometry: Geometry, annotator: String? = nil, externalId: String? = nil,
-        location: SourceLocation, key: String? = nil, file: String? = nil
+        location: SourceLocation, key: String? = nil, file: String? = nil, status: RegionStatus = .draft
     ) {
         self.file = file
+        self.status = status
         self.image = image
         self.label = label
         self.geometry = geometry

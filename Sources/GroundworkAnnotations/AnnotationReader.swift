@@ -171,6 +171,9 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
             return (.yolo, "a folder of YOLO .txt files with classes.txt")
         }
         if entries.contains(where: { $0.hasSuffix(".xml") }) { return (.voc, "a folder of Pascal VOC .xml files") }
+        if VOCReader.isDatasetRoot(path) || entries.contains(where: { VOCReader.isDatasetRoot("\(path)/\($0)") }) {
+            return (.voc, "a Pascal VOC dataset root (Annotations/)")
+        }
         return (nil, "cannot tell the format of folder \(path); pass --format")
     }
     let head: [UInt8]

@@ -47,7 +47,7 @@ struct DraftWriter {
             sql: """
                 INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
                     batch_id, status, external_id, source_location, clipped, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """)
         insertVQA = try InsertStatement(
@@ -133,10 +133,11 @@ struct DraftWriter {
         insert.bind(10, region.area)
         insert.bind(11, annotatorId)
         insert.bind(12, batchId)
-        insert.bind(13, region.externalId)
-        insert.bind(14, region.location.description)
-        insert.bind(15, region.clipped)
-        insert.bind(16, createdAt)
+        insert.bind(13, region.status.rawValue)
+        insert.bind(14, region.externalId)
+        insert.bind(15, region.location.description)
+        insert.bind(16, region.clipped)
+        insert.bind(17, createdAt)
         let id: Int64
         if try insert.run() == 0 {
             duplicates += 1

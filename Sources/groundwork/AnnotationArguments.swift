@@ -11,7 +11,7 @@ extension ConsensusMethod: ExpressibleByArgument {}
 
 /// The options shared by `import regions` and `import vqa`.
 struct AnnotationImportArguments: ParsableArguments {
-    @Argument(help: "The annotation file (or folder, for SLAKE, YOLO and Pascal VOC folders).")
+    @Argument(help: "The annotation file (or folder, for SLAKE, YOLO and Pascal VOC folders and dataset roots).")
     var file: String
 
     @Option(help: "The format (detected from the name and content where that is unambiguous).")

@@ -224,7 +224,8 @@ func checkEveryPrefix(of file: String, as name: String, reader: some AnnotationR
         // xbr = width and ybr = height: touching the right and bottom edges, continuous corners.
         #expect(isBox(regions[0].geometry, 10.5, 20, 100, 50))
         #expect(regions[0].image == ImageReference(path: "scans/a.png", declaredWidth: 100, declaredHeight: 50))
-        #expect(regions[0].location == .xmlElement("annotations/image[1]/box[1]"))
+        // The task of the export (its id and name) is recorded on the region.
+        #expect(regions[0].location == .xmlElement("annotations/image[1]/box[1] (task 1 'chest')"))
         #expect(regions[0].externalId == "0:box[1]")
         #expect(isPolygon(regions[1].geometry, [1, 2, 30, 4, 5, 40]))
         guard case .mask(let rle) = regions[2].geometry else {
@@ -236,8 +237,9 @@ func checkEveryPrefix(of file: String, as name: String, reader: some AnnotationR
         #expect(rle.bounds == Box(x0: 11, y0: 5, x1: 13, y1: 6))
         #expect(rle.mask()[11, 5] && rle.mask()[12, 5] && !rle.mask()[10, 5])
         #expect(isBox(regions[3].geometry, 0, 0, 64, 64))
+        #expect(regions[3].location == .xmlElement("annotations/image[2]/box[1] (task 1 'chest'; occluded)"))
         #expect(run.imageLabels.map(\.label) == ["abnormal"])
-        #expect(run.imageLabels.first?.location == .xmlElement("annotations/image[1]/tag[1]"))
+        #expect(run.imageLabels.first?.location == .xmlElement("annotations/image[1]/tag[1] (task 1 'chest')"))
     }
 
     @Test func reportsEveryProblem() throws {
@@ -247,7 +249,7 @@ func checkEveryPrefix(of file: String, as name: String, reader: some AnnotationR
             run.found == [
                 "warning cvat_version @ element annotations/version",
                 "error not_a_number @ element annotations/image[1]/box[1]",
-                "error rotated_box @ element annotations/image[1]/box[2]",
+                "error not_a_number @ element annotations/image[1]/box[2]",
                 "error missing_field @ element annotations/image[1]/box[3]",
                 "error bad_polygon @ element annotations/image[1]/polygon[1]",
                 "error too_few_points @ element annotations/image[1]/polygon[2]",

@@ -9,7 +9,7 @@ import GroundworkGeometry
     import FoundationXML
 #endif
 
-/// Pascal VOC XML: one `<annotation>` file per image, or a folder of them.
+/// Pascal VOC XML: one `<annotation>` file per image, a folder of them, or a VOC dataset root.
 ///
 /// Conventions:
 /// - `<bndbox>` holds `<xmin> <ymin> <xmax> <ymax>`: 1-based, inclusive pixel indices
@@ -19,10 +19,22 @@ import GroundworkGeometry
 ///   no `<path>` (a relative path, matched as a suffix of an imported path), and `<filename>` (a
 ///   file name). `<size><width>`/`<height>` are the declared dimensions, checked against the
 ///   image; a declared size of 0 (written by tools that do not know it) is ignored with a warning.
-/// - `<object><name>` is the label. `<difficult>`, `<truncated>`, `<occluded>` and `<pose>` are
-///   not stored. `<part>` sub-boxes (VOC person layout) are not read (an info per file says so).
+/// - `<object><name>` is the label. `<difficult>1`, `<truncated>1` and `<occluded>1` are recorded
+///   on the region, in its source location: `element annotation/object[2] (difficult,
+///   truncated; image sets: train, trainval)`. `<pose>` is not stored. `<part>` sub-boxes (VOC
+///   person layout) are not read (an info per file says so).
 /// - A folder is read file by file: every `*.xml` directly in it (not in subfolders, hidden files
 ///   skipped), sorted by name. Problems name the XML file they are in.
+/// - A dataset root (`VOC2007/`, `VOC2012/`: a folder with an `Annotations/` folder) reads
+///   `Annotations/*.xml` as above, and each image is first looked for at
+///   `<root>/JPEGImages/<filename>` (then by name). The image sets of `ImageSets/Main/` are
+///   recorded on each region (in its source location, as above): `<set>.txt` (one image id a
+///   line: `train`, `val`, `trainval`, `test`, …) and `<class>_<set>.txt` (an id and a flag a
+///   line) both put their images in `<set>` (blank lines and `#` comments are skipped); the flags (1: the class is present, 0: only
+///   difficult objects of it, -1: absent) restate the objects and are not recorded. Other
+///   `ImageSets/` folders (Segmentation, Layout, Action) and `SegmentationClass/`,
+///   `SegmentationObject/` are not read. A folder of dataset roots (`VOCdevkit/` holding
+///   `VOC2007/` and `VOC2012/`) reads each root, in name order.
 /// - Locations are element paths such as `annotation/object[2]/bndbox/xmin`: repeated elements
 ///   (`object`, `part`) always carry their 1-based index among same-named siblings; any other
 ///   element carries it only when it is not the first of its name. Messages end with the line.
@@ -43,40 +55,124 @@ public struct VOCReader: AnnotationReader {
         let kind = FileIO.kind(context.file)
         guard kind.exists else { throw FileIOError(path: context.file, operation: "open", code: ENOENT) }
         guard kind.isDirectory else {
-            try readFile(context.file, reportAs: nil, context: context, emit: emit)
+            try readFile(context.file, reportAs: nil, dataset: nil, context: context, emit: emit)
             return
         }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: context.file)
-        } catch {
-            throw FileIOError(path: context.file, operation: "list", code: EACCES)
+        if Self.isDatasetRoot(context.file) {
+            try readDatasetRoot(context.file, context: context, emit: emit)
+            return
         }
+        let names = try Self.list(context.file)
         let files = names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
-        guard !files.isEmpty else {
-            context.report(.error, .file, code: "no_files", "the folder holds no Pascal VOC .xml files")
+        if files.isEmpty {
+            // A folder of dataset roots (VOCdevkit/ with VOC2007/, VOC2012/).
+            let roots = names.filter { !$0.hasPrefix(".") }.sorted().map { (context.file as NSString).appendingPathComponent($0) }
+                .filter { FileIO.kind($0).isDirectory && Self.isDatasetRoot($0) }
+            if !roots.isEmpty {
+                for root in roots { try readDatasetRoot(root, context: context, emit: emit) }
+                return
+            }
+            context.report(
+                .error, .file, code: "no_files",
+                "the folder holds no Pascal VOC .xml files and no dataset root (a folder with Annotations/)")
             return
         }
-        for name in files {
-            let path = (context.file as NSString).appendingPathComponent(name)
+        try readFolder(context.file, dataset: nil, context: context, emit: emit)
+    }
+
+    /// What a dataset root gives every file read from it.
+    struct Dataset {
+        var root: String
+        /// Image id (the annotation file's name without `.xml`) → the image sets that list it.
+        var imageSets: [String: [String]]
+    }
+
+    /// Whether a folder is a VOC dataset root (it has an `Annotations/` folder).
+    static func isDatasetRoot(_ folder: String) -> Bool {
+        FileIO.kind((folder as NSString).appendingPathComponent("Annotations")).isDirectory
+    }
+
+    private static func list(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw FileIOError(path: folder, operation: "list", code: EACCES)
+        }
+    }
+
+    /// Reads `root/Annotations/*.xml` with the image sets of `root/ImageSets/Main/`.
+    private func readDatasetRoot(_ root: String, context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
+        let dataset = Dataset(root: root, imageSets: try Self.imageSets(root, context: context))
+        let annotations = (root as NSString).appendingPathComponent("Annotations")
+        let files = try Self.list(annotations).filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }
+        guard !files.isEmpty else {
+            context.report(
+                .error, .file, code: "no_files", "\(annotations) holds no Pascal VOC .xml files", file: annotations)
+            return
+        }
+        try readFolder(annotations, dataset: dataset, context: context, emit: emit)
+    }
+
+    /// The image sets of a dataset root's `ImageSets/Main/` (see the type's documentation);
+    /// malformed lines are reported against their file.
+    static func imageSets(_ root: String, context: ReaderContext) throws -> [String: [String]] {
+        let folder = (root as NSString).appendingPathComponent("ImageSets/Main")
+        guard FileIO.kind(folder).isDirectory else { return [:] }
+        var sets: [String: Set<String>] = [:]
+        for name in try list(folder).filter({ !$0.hasPrefix(".") && $0.hasSuffix(".txt") }).sorted() {
+            let path = (folder as NSString).appendingPathComponent(name)
             guard FileIO.kind(path).isRegular else { continue }
-            try readFile(path, reportAs: path, context: context, emit: emit)
+            let stem = String(name.dropLast(4))
+            let text = String(decoding: try FileIO.readAll(path), as: UTF8.self)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+                if fields.first?.hasPrefix("#") == true { continue }
+                switch fields.count {
+                case 0:
+                    continue
+                case 1:
+                    sets[String(fields[0]), default: []].insert(stem)
+                case 2 where ["-1", "0", "1"].contains(fields[1]) && stem.contains("_"):
+                    // <class>_<set>.txt: the set is what follows the last underscore.
+                    let set = stem[stem.index(after: stem.lastIndex(of: "_")!)...]
+                    sets[String(fields[0]), default: []].insert(String(set))
+                default:
+                    context.report(
+                        .error, .line(number + 1), code: "bad_image_set",
+                        "an image set line is an image id, or an id and a flag (-1, 0 or 1) in <class>_<set>.txt; "
+                            + "found '\(line.trimmingCharacters(in: .whitespacesAndNewlines))'",
+                        file: path)
+                }
+            }
+        }
+        return sets.mapValues { $0.sorted() }
+    }
+
+    /// Reads every `*.xml` directly in a folder, in name order.
+    private func readFolder(
+        _ folder: String, dataset: Dataset?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
+    ) throws {
+        let files = try Self.list(folder).filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
+        for name in files {
+            let path = (folder as NSString).appendingPathComponent(name)
+            guard FileIO.kind(path).isRegular else { continue }
+            try readFile(path, reportAs: path, dataset: dataset, context: context, emit: emit)
         }
     }
 
     /// Reads one VOC file; `reportAs` names it in diagnostics (nil: the context's file).
     private func readFile(
-        _ path: String, reportAs: String?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
+        _ path: String, reportAs: String?, dataset: Dataset?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
     ) throws {
         let xmlName = (path as NSString).lastPathComponent
         let scanner = XMLRecordScanner(repeated: ["object", "part"], recordDepth: 1)
         try scanner.scan(path: path, context: context, reportAs: reportAs) { root in
-            try annotation(root, xmlName: xmlName, reportAs: reportAs, context: context, emit: emit)
+            try annotation(root, xmlName: xmlName, reportAs: reportAs, dataset: dataset, context: context, emit: emit)
         }
     }
 
     private func annotation(
-        _ root: XMLNode, xmlName: String, reportAs file: String?, context: ReaderContext,
+        _ root: XMLNode, xmlName: String, reportAs file: String?, dataset: Dataset?, context: ReaderContext,
         emit: (AnnotationDraft) throws -> Void
     ) throws {
         func report(_ severity: Severity, _ node: XMLNode, code: String, _ message: String) {
@@ -91,11 +187,15 @@ public struct VOCReader: AnnotationReader {
         let givenPath = root.child("path")?.trimmedText.nonEmpty
         let folder = root.child("folder")?.trimmedText.nonEmpty
         var reference = ImageReference(fileName: fileName ?? givenPath.map { ($0 as NSString).lastPathComponent })
-        if let givenPath {
+        if let dataset, let fileName {
+            reference.path = ((dataset.root as NSString).appendingPathComponent("JPEGImages") as NSString)
+                .appendingPathComponent(fileName)
+        } else if let givenPath {
             reference.path = givenPath
         } else if let folder, let fileName {
             reference.path = "\(folder)/\(fileName)"
         }
+        let imageSets = dataset?.imageSets[String(xmlName.dropLast(4))] ?? []
         if fileName == nil && givenPath == nil {
             report(.error, root, code: "missing_field", "the file names no image: it needs a <filename> (or a <path>)")
             usable = false
@@ -150,11 +250,16 @@ public struct VOCReader: AnnotationReader {
                 let box = context.box(numbers, .vocInclusive, image: reference, at: .xmlElement(bndbox.path), file: file),
                 let label, !label.isEmpty, usable
             else { continue }
+            var notes = ["difficult", "truncated", "occluded"].filter { object.child($0)?.trimmedText == "1" }
+                .joined(separator: ", ")
+            if !imageSets.isEmpty {
+                notes += (notes.isEmpty ? "" : "; ") + "image sets: " + imageSets.joined(separator: ", ")
+            }
             try emit(
                 .region(
                     RegionDraft(
                         image: reference, label: label, geometry: .box(box), externalId: "\(xmlName):\(object.path)",
-                        location: .xmlElement(object.path), file: file)))
+                        location: .xmlElement(object.path + (notes.isEmpty ? "" : " (\(notes))")), file: file)))
         }
     }
 
