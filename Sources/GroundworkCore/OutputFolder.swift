@@ -24,7 +24,9 @@ public enum GroundworkFolderKind: String, Sendable, Codable, CustomStringConvert
     }
 
     /// The files a results folder holds (`groundwork score`).
-    public static let resultsFiles: Set<String> = ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"]
+    public static let resultsFiles: Set<String> = [
+        "scores.csv", "scores.jsonl", "summary.json", "summary.svg", "shard.jsonl",
+    ]
     /// The database file that marks a project folder.
     public static let projectMarker = "groundwork.sqlite"
 

@@ -13,6 +13,9 @@ public struct ScoreParameters: Sendable {
     public var output: String
     /// Replace `output` if it is a results folder that `score` wrote (and holds nothing else).
     public var force = false
+    /// Score only this share of the questions (`--shard K/N`): a contiguous run of the release's
+    /// questions in file order, with its state for `score merge`.
+    public var shard: ScoreShard?
     /// Called with the leftovers of killed runs removed beside `output` before writing.
     public var removedLeftovers: @Sendable ([String]) -> Void = { _ in }
     /// The metrics, in report order (default: all).
@@ -184,22 +187,38 @@ public enum Scorer {
         let jsonl = try BufferedWriter(path: out + "/" + scoresJSONL)
         try csv.write(Array("question,layer,head,metric,value,note\n".utf8))
 
+        let metricIDs = parameters.metrics.map { $0.versionedID }
         var accumulator = SummaryAccumulator(
-            metrics: parameters.metrics.map { $0.versionedID }, layers: layers, bootstrap: parameters.bootstrap,
-            seed: parameters.seed)
+            metrics: metricIDs, layers: layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
         let context = ItemContext(
             source: source, metrics: parameters.metrics, layers: layers, perHead: parameters.perHead,
             rule: parameters.cellRule, tolerance: parameters.tolerance, allowMissing: parameters.allowMissing,
             pool: WorkspacePool())
-        let progress = ProgressBar(total: validation.items, label: "scoring", enabled: parameters.showProgress)
+        // The share of the questions (all of them without --shard), by position in the release.
+        let share = parameters.shard?.range(of: validation.items) ?? 0..<validation.items
+        let recorded = SummaryAccumulator.recordedParameters(
+            submission: submission, parameters: parameters, metrics: metricIDs, layers: layers)
+        let releaseID = ScoreSummary.Release(version: release.version, rootHash: release.rootHash)
+        let state = try parameters.shard.map { shard in
+            try ShardStateWriter(
+                path: out + "/" + ScoreShard.stateFile,
+                header: ShardHeader(
+                    shard: shard, first: share.lowerBound, end: share.upperBound, total: validation.items,
+                    model: submission.model, release: releaseID, submission: source.submissionText,
+                    parameters: recorded, warnings: validation.warnings))
+        }
+        let progress = ProgressBar(total: share.count, label: "scoring", enabled: parameters.showProgress)
         var iterator = release.items().makeIterator()
+        var position = 0
         var batch: [ReleaseItem] = []
         let batchSize = 256
         var done = false
         while !done {
             batch.removeAll(keepingCapacity: true)
-            while batch.count < batchSize, let next = iterator.next() {
-                if case .success(let item) = next { batch.append(item) }
+            while batch.count < batchSize, position < share.upperBound, let next = iterator.next() {
+                guard case .success(let item) = next else { continue }
+                if share.contains(position) { batch.append(item) }
+                position += 1
             }
             if batch.count < batchSize { done = true }
             let items = batch
@@ -211,20 +230,28 @@ public enum Scorer {
                         try csv.write(scored.csv)
                         try jsonl.write(scored.jsonl)
                     }
-                    accumulator.add(outcome, item: items[index])
+                    try state?.write(outcome)
+                    accumulator.add(outcome)
                     progress.advance()
                 })
         }
         progress.finish()
         try csv.close()
         try jsonl.close()
+        try state?.close()
         accumulator.warnings = validation.warnings
-        let summary = accumulator.summary(
-            release: release, submission: submission, parameters: parameters, layers: layers)
+        var files = [scoresCSV, scoresJSONL, summaryJSON, summarySVG]
+        if parameters.shard != nil { files.append(ScoreShard.stateFile) }
+        let summary = accumulator.summary(model: submission.model, release: releaseID, parameters: recorded, files: files)
+        try writeSummary(summary, into: out)
+        return summary
+    }
+
+    /// Writes `summary.json` and `summary.svg`.
+    static func writeSummary(_ summary: ScoreSummary, into out: String) throws {
         let json = try CanonicalJSON.encoder(pretty: true).encode(summary)
         try FileIO.writeAtomically(out + "/" + summaryJSON, bytes: Array(json) + [0x0A])
         try FileIO.writeAtomically(out + "/" + summarySVG, bytes: Array(SummaryPlot.svg(summary).utf8))
-        return summary
     }
 
     /// What the first pass found.

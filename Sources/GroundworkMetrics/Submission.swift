@@ -296,6 +296,9 @@ public struct AttentionSource: Sendable {
     public let folder: String
     /// The parsed submission.json.
     public let submission: Submission
+    /// submission.json as canonical JSON text: what identifies the submission (shards of one run
+    /// must agree on it).
+    public let submissionText: String
     private let maps: [String: TensorRef]
     private let baselines: [String: TensorRef]
     /// For npy/png: files are opened as questions are scored.
@@ -376,7 +379,9 @@ public struct AttentionSource: Sendable {
                 DiagnosticsError(summary: "the submission's tensors have \(problems.count) problem(s)", diagnostics: problems))
         }
         return .success(
-            AttentionSource(folder: root, submission: submission, maps: maps, baselines: baselines, lazyFolder: lazy))
+            AttentionSource(
+                folder: root, submission: submission, submissionText: value.canonicalText(), maps: maps,
+                baselines: baselines, lazyFolder: lazy))
     }
 
     /// Every safetensors key that names a map (not a baseline), for finding keys no question uses.

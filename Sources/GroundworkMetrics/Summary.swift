@@ -143,7 +143,7 @@ struct SummaryAccumulator {
         undefinedReasons = Array(repeating: [:], count: metrics.count)
     }
 
-    mutating func add(_ outcome: ItemOutcome, item: ReleaseItem) {
+    mutating func add(_ outcome: ItemOutcome) {
         questions += 1
         switch outcome {
         case .skipped(let reason): skippedReasons[reason, default: 0] += 1
@@ -209,7 +209,28 @@ struct SummaryAccumulator {
         }
     }
 
-    func summary(release: ReleaseFolder, submission: Submission, parameters: ScoreParameters, layers: [Int]) -> ScoreSummary {
+    /// The run's parameters as a summary records them.
+    static func recordedParameters(
+        submission: Submission, parameters: ScoreParameters, metrics: [String], layers: [Int]
+    ) -> ScoreSummary.Parameters {
+        let p = submission.preprocessing
+        var pre = p.kind.rawValue
+        switch p.kind {
+        case .padToSquare, .resize, .centerCrop: pre += " \(p.inputWidth)x\(p.inputHeight), cell \(p.cellSide)"
+        case .smartResize: pre += " \(p.minPixels)...\(p.maxPixels) px, cell \(p.cellSide)"
+        case .none: break
+        }
+        return ScoreSummary.Parameters(
+            metrics: metrics, cellRule: parameters.cellRule.rawValue, perHead: parameters.perHead, layers: layers,
+            bootstrap: parameters.bootstrap, seed: parameters.seed, tolerance: parameters.tolerance,
+            epsilon: MapWorkspace.epsilon, allowMissing: parameters.allowMissing, preprocessing: pre,
+            layout: submission.layout.rawValue, heads: submission.heads)
+    }
+
+    /// The summary of what was accumulated, for `model` on `release` with the recorded parameters.
+    func summary(
+        model: String, release: ScoreSummary.Release, parameters: ScoreSummary.Parameters, files: [String]
+    ) -> ScoreSummary {
         let m = metrics.count
         var metricSummaries: [ScoreSummary.MetricSummary] = []
         var replicate: [Double] = []
@@ -255,25 +276,13 @@ struct SummaryAccumulator {
         }
         let skipped = skippedReasons.values.reduce(0, +)
         let failed = failedReasons.values.reduce(0, +)
-        let p = submission.preprocessing
-        var pre = p.kind.rawValue
-        switch p.kind {
-        case .padToSquare, .resize, .centerCrop: pre += " \(p.inputWidth)x\(p.inputHeight), cell \(p.cellSide)"
-        case .smartResize: pre += " \(p.minPixels)...\(p.maxPixels) px, cell \(p.cellSide)"
-        case .none: break
-        }
         return ScoreSummary(
-            model: submission.model, release: .init(version: release.version, rootHash: release.rootHash),
-            parameters: .init(
-                metrics: metrics, cellRule: parameters.cellRule.rawValue, perHead: parameters.perHead, layers: layers,
-                bootstrap: bootstrap, seed: seed, tolerance: parameters.tolerance, epsilon: MapWorkspace.epsilon,
-                allowMissing: parameters.allowMissing, preprocessing: pre, layout: submission.layout.rawValue,
-                heads: submission.heads),
+            model: model, release: release, parameters: parameters,
             counts: .init(
                 questions: questions, scored: scored, skipped: skipped, failed: failed, skippedReasons: skippedReasons,
                 failedReasons: failedReasons),
             metrics: metricSummaries, breakdowns: breakdowns, cropLoss: cropLoss, failures: failures, warnings: warnings,
-            files: [Scorer.scoresCSV, Scorer.scoresJSONL, Scorer.summaryJSON, Scorer.summarySVG])
+            files: files)
     }
 }
 

@@ -3,10 +3,20 @@ import Foundation
 import GroundworkCore
 import GroundworkMetrics
 
-/// `groundwork score`
+/// `groundwork score`: scoring (the default) and merging shards.
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
+        abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
+        discussion: "`groundwork score RELEASE_DIR ...` is `groundwork score run RELEASE_DIR ...`.",
+        subcommands: [ScoreRunCommand.self, ScoreMergeCommand.self],
+        defaultSubcommand: ScoreRunCommand.self)
+}
+
+/// `groundwork score [run]`
+struct ScoreRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
         discussion: """
             RELEASE_DIR is a release exported with `groundwork export VERSION --format jsonl`; --attention names a
@@ -24,6 +34,10 @@ struct ScoreCommand: ParsableCommand {
 
             Metrics: \(Metrics.all.map { $0.versionedID }.joined(separator: ", ")).
             Only groundable questions with at least one region are scored; the others are counted as skipped.
+
+            On a cluster: --shard K/N (K from 0) scores the K-th of N contiguous shares of the questions and
+            writes shard.jsonl beside its rows; `groundwork score merge SHARD_DIR... --out DIR` puts the N
+            shards together, byte-identical to one unsharded run (tools/score-slurm.sh, tools/score-k8s-job.yaml).
 
             Exit codes:
               0   every groundable question was scored
@@ -69,6 +83,12 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pointing-game tolerance in image pixels.", valueName: "px"))
     var tolerance: Double = 0
 
+    @Option(
+        help: ArgumentHelp(
+            "Score only share K of N (K from 0): contiguous runs of the release's questions, for a cluster's array job; put them together with `score merge`.",
+            valueName: "K/N"))
+    var shard: ScoreShard?
+
     @Flag(help: "Replace --out if it is a results folder groundwork score wrote (and holds nothing else).")
     var force = false
 
@@ -101,6 +121,7 @@ struct ScoreCommand: ParsableCommand {
         parameters.tolerance = tolerance
         parameters.showProgress = !output.json
         parameters.force = force
+        parameters.shard = shard
         parameters.removedLeftovers = { leftovers in
             for leftover in leftovers { Output.note("Removed \(leftover): the leftover of an interrupted score run") }
         }
@@ -148,5 +169,59 @@ struct ScoreCommand: ParsableCommand {
     static func reasons(_ reasons: [String: Int]) -> String {
         reasons.isEmpty
             ? "" : " (" + reasons.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+    }
+}
+
+extension ScoreShard: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let shard = ScoreShard.parse(argument) else { return nil }
+        self = shard
+    }
+}
+
+/// `groundwork score merge`
+struct ScoreMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Put the shards of one scoring run (score --shard K/N) together into one results folder.",
+        discussion: """
+            Every shard of the run must be given once: a missing, duplicated or mismatched shard (another release,
+            submission, scoring options or shard count) is refused by name and nothing is written. The merged
+            scores.csv, scores.jsonl, summary.json (bootstrap CIs included) and summary.svg are byte-identical to
+            one unsharded run's.
+
+            Exit codes: 0 merged; 1 the shards cannot be merged or --out is refused; 2 a file could not be read or
+            written; 64 usage error.
+            """)
+
+    @Argument(help: ArgumentHelp("The shards' results folders, in any order.", valueName: "shard-dir"))
+    var shards: [String]
+
+    @Option(help: ArgumentHelp("The results folder to write (new or empty, unless --force).", valueName: "dir"))
+    var out: String
+
+    @Flag(help: "Replace --out if it is a results folder groundwork score wrote (and holds nothing else).")
+    var force = false
+
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let summary = try Output.attempt(json: output.json) {
+            do {
+                return try Scorer.merge(shards: shards, output: out, force: force, showProgress: !output.json)
+            } catch let error as OutputFolderError {
+                throw DiagnosticsError(
+                    summary: "refused --out: nothing was written",
+                    diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
+            }
+        }
+        try Output.report(summary, json: output.json) {
+            let c = summary.counts
+            print(
+                "Merged \(shards.count) shard(s) of \(summary.model): \(c.scored) of \(c.questions) question(s) scored, \(c.skipped) skipped, \(c.failed) failed"
+            )
+            print("Wrote \(summary.files.map { out + "/" + $0 }.joined(separator: ", "))")
+        }
+        if summary.counts.failed > 0 { throw ExitCode(ExitCodes.problems) }
     }
 }

@@ -125,4 +125,61 @@ struct ScoreCLITests {
         }
         #expect(try CLI.run(["probe-health", folder.path + "/missing.csv"]).status == 2)
     }
+
+    @Test("4 shards scored by 4 processes merge into results byte-identical to one run; bad shard sets are refused")
+    func shardsMergeToTheUnshardedRun() throws {
+        let folder = TemporaryFolder()
+        let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let release = folder.path + "/demo/exports/jsonl-1.0.0"
+        let attention = folder.path + "/demo/attention/attends-elsewhere"
+        let common = ["score", release, "--attention", attention, "--bootstrap", "250", "--per-head", "--seed", "9"]
+        #expect(try CLI.run(common + ["--out", folder.path + "/full"]).status == 0)
+        // Four processes at once, as an array job runs them.
+        var processes: [Process] = []
+        for k in 0..<4 {
+            let process = CLI.start(common + ["--out", "\(folder.path)/shards/\(k)", "--shard", "\(k)/4", "--json"])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let shards = (0..<4).map { "\(folder.path)/shards/\($0)" }
+        let merged = try CLI.run(["score", "merge"] + shards.reversed() + ["--out", folder.path + "/merged", "--json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        try validateAgainstSchema("score-summary", merged.stdout)
+        for file in ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/full/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/merged/" + file))
+            #expect(!a.isEmpty && a == b, "\(file) differs between the merge and the unsharded run")
+        }
+        // Every share is scored once: the shards' rows add up to the whole.
+        let rows = try shards.map {
+            try String(contentsOfFile: $0 + "/scores.jsonl", encoding: .utf8).split(separator: "\n").count
+        }
+        let whole = try String(contentsOfFile: folder.path + "/full/scores.jsonl", encoding: .utf8).split(separator: "\n").count
+        #expect(rows.reduce(0, +) == whole)
+
+        // A missing, a duplicated and a mismatched shard: refused by name, nothing written.
+        let missing = try CLI.run(["score", "merge"] + shards.dropLast() + ["--out", folder.path + "/m1", "--json"])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("shard_missing") && missing.stdout.contains("3/4"))
+        try validateAgainstSchema("error-report", missing.stdout)
+        let duplicated = try CLI.run(["score", "merge"] + shards + [shards[1], "--out", folder.path + "/m2"])
+        #expect(duplicated.status == 1)
+        #expect(duplicated.stderr.contains("given twice"))
+        let other = folder.path + "/other-2"
+        #expect(try CLI.run(common.dropLast(2) + ["--seed", "10", "--out", other, "--shard", "2/4"]).status == 0)
+        let mismatched = try CLI.run(["score", "merge", shards[0], shards[1], other, shards[3], "--out", folder.path + "/m3"])
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderr.contains("other-2") && mismatched.stderr.contains("other scoring options"))
+        let notAShard = try CLI.run(["score", "merge", folder.path + "/full", "--out", folder.path + "/m4"])
+        #expect(notAShard.status == 1)
+        for out in ["m1", "m2", "m3", "m4"] { #expect(!FileManager.default.fileExists(atPath: folder.path + "/" + out)) }
+        #expect(try CLI.run(common + ["--out", folder.path + "/bad", "--shard", "4/4"]).status == 64)
+    }
 }
