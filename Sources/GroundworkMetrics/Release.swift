@@ -78,6 +78,15 @@ public struct ReleaseItem: Sendable, Hashable {
     public var groundable: Bool
     /// The target's regions.
     public var regions: [Geometry]
+    /// The expected answer, its type (`closed`, `open`, `choice`), and a choice question's options
+    /// with the correct one (0-based): what a model's answer is judged against.
+    public var answer: String = ""
+    public var answerType: String = "open"
+    public var options: [String]? = nil
+    public var correctOption: Int? = nil
+
+    /// Its groups for the answers' tallies: question type, answer type, modality, label, split.
+    var answerGroups: [String?] { [questionType, answerType, modality, label, split] }
     /// Where it was read: the split file and line.
     public var file: String
     /// Its line.
@@ -177,7 +186,10 @@ extension ReleaseItem {
             ReleaseItem(
                 id: id, split: split, width: width, height: height, modality: value["modality"]?.stringValue,
                 questionType: value["question_type"]?.stringValue ?? "other", label: value["label"]?.stringValue,
-                groundable: groundable, regions: regions, file: file, line: line))
+                groundable: groundable, regions: regions, answer: value["answer"]?.stringValue ?? "",
+                answerType: value["answer_type"]?.stringValue ?? "open",
+                options: value["options"]?.arrayValue?.compactMap(\.stringValue),
+                correctOption: value["correct_option"]?.intValue, file: file, line: line))
     }
 
     /// A `Geometry` from its JSON form (box, polygon or mask), validated as `Geometry`'s decoder does.

@@ -134,6 +134,7 @@ public enum Scorer {
         _ = try OutputGuard.check(parameters.output, writing: .results, force: parameters.force)
         let release = try ReleaseFolder.open(parameters.release).get()
         let source = try AttentionSource.open(folder: parameters.attention).get()
+        let answers = try ModelAnswers.load(folder: parameters.attention).get()
         let submission = source.submission
         var problems: [Diagnostic] = []
         if submission.releaseRootHash != release.rootHash || submission.releaseVersion != release.version {
@@ -154,7 +155,7 @@ public enum Scorer {
             throw DiagnosticsError(summary: "the submission does not fit the release", diagnostics: problems)
         }
         let layers = parameters.layers ?? Array(0..<submission.layers)
-        let validation = validate(release: release, source: source, parameters: parameters)
+        let validation = validate(release: release, source: source, answers: answers, parameters: parameters)
         if !validation.errors.isEmpty {
             throw DiagnosticsError(
                 summary: "\(validation.errors.count) problem(s) in the release or the submission; nothing was scored",
@@ -167,8 +168,8 @@ public enum Scorer {
         parameters.removedLeftovers(staged.removedLeftovers)
         do {
             let summary = try score(
-                release: release, source: source, parameters: parameters, layers: layers, validation: validation,
-                into: staged.root)
+                release: release, source: source, answers: answers, parameters: parameters, layers: layers,
+                validation: validation, into: staged.root)
             try staged.publish()
             return summary
         } catch {
@@ -179,8 +180,8 @@ public enum Scorer {
 
     /// The second pass: scores every groundable question into `out`, then writes the summary.
     static func score(
-        release: ReleaseFolder, source: AttentionSource, parameters: ScoreParameters, layers: [Int],
-        validation: Validation, into out: String
+        release: ReleaseFolder, source: AttentionSource, answers: ModelAnswers?, parameters: ScoreParameters,
+        layers: [Int], validation: Validation, into out: String
     ) throws -> ScoreSummary {
         let submission = source.submission
         let csv = try BufferedWriter(path: out + "/" + scoresCSV)
@@ -190,6 +191,7 @@ public enum Scorer {
         let metricIDs = parameters.metrics.map { $0.versionedID }
         var accumulator = SummaryAccumulator(
             metrics: metricIDs, layers: layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
+        if answers != nil { accumulator.answers = AnswerTally() }
         let context = ItemContext(
             source: source, metrics: parameters.metrics, layers: layers, perHead: parameters.perHead,
             rule: parameters.cellRule, tolerance: parameters.tolerance, allowMissing: parameters.allowMissing,
@@ -205,7 +207,7 @@ public enum Scorer {
                 header: ShardHeader(
                     shard: shard, first: share.lowerBound, end: share.upperBound, total: validation.items,
                     model: submission.model, release: releaseID, submission: source.submissionText,
-                    parameters: recorded, warnings: validation.warnings))
+                    parameters: recorded, warnings: validation.warnings, answers: answers?.digest))
         }
         let progress = ProgressBar(total: share.count, label: "scoring", enabled: parameters.showProgress)
         var iterator = release.items().makeIterator()
@@ -230,8 +232,11 @@ public enum Scorer {
                         try csv.write(scored.csv)
                         try jsonl.write(scored.jsonl)
                     }
-                    try state?.write(outcome)
-                    accumulator.add(outcome)
+                    let item = items[index]
+                    let correct = answers.flatMap { $0.byID[item.id] }.map { AnswerJudge.isCorrect($0, for: item) }
+                    let answerGroups = answers == nil ? [] : item.answerGroups
+                    try state?.write(outcome, answer: correct, answerGroups: answerGroups)
+                    accumulator.add(outcome, answer: correct, answerGroups: answerGroups)
                     progress.advance()
                 })
         }
@@ -264,7 +269,9 @@ public enum Scorer {
     /// The first pass: every line of the release parses, ids are unique, every groundable
     /// question has a tensor of the right shape (and a baseline if declared), and no tensor is
     /// left unused. Reads headers only.
-    static func validate(release: ReleaseFolder, source: AttentionSource, parameters: ScoreParameters) -> Validation {
+    static func validate(
+        release: ReleaseFolder, source: AttentionSource, answers: ModelAnswers? = nil, parameters: ScoreParameters
+    ) -> Validation {
         var result = Validation()
         var seen = Set<String>()
         let submission = source.submission
@@ -337,6 +344,12 @@ public enum Scorer {
                 Diagnostic(
                     .warning, file: "submission", code: "unknown_question",
                     message: "tensor \"\(id)\" names no question of the release; it is not scored"))
+        }
+        for id in (answers?.byID.keys).map(Array.init)?.sorted() ?? [] where !seen.contains(id) {
+            result.warnings.append(
+                Diagnostic(
+                    .warning, file: ModelAnswers.fileName, code: "unknown_question",
+                    message: "the answer to \"\(id)\" names no question of the release; it is not judged"))
         }
         for id in source.indexedBaselineIDs where !seen.contains(id) && !source.indexedQuestionIDs.contains(id) {
             result.warnings.append(

@@ -56,11 +56,14 @@ struct ShardHeader: Codable, Equatable {
     var submission: String
     var parameters: ScoreSummary.Parameters
     var warnings: [Diagnostic]
+    /// The digest of the submission's answers.jsonl (nil without answers).
+    var answers: String?
 
     /// Whether two shards belong to one run (everything but the share agrees).
     func sameRun(as other: ShardHeader) -> Bool {
         total == other.total && model == other.model && release == other.release && submission == other.submission
             && parameters == other.parameters && shard.count == other.shard.count && warnings == other.warnings
+            && answers == other.answers
     }
 }
 
@@ -76,13 +79,19 @@ struct ShardLine: Codable {
     /// doubles, little-endian, base64.
     var numbers: String?
     var undefined: [Undefined]?
+    /// With answers: whether this question was answered right (absent: not answered), and its
+    /// groups for the answers' tallies.
+    var answer: Bool?
+    var answerGroups: [String?]?
 
     struct Undefined: Codable {
         var metric: Int
         var reason: String
     }
 
-    init(_ outcome: ItemOutcome) {
+    init(_ outcome: ItemOutcome, answer: Bool?, answerGroups: [String?]) {
+        self.answer = answer
+        self.answerGroups = answerGroups.isEmpty ? nil : answerGroups
         switch outcome {
         case .skipped(let reason):
             self.outcome = "skipped"
@@ -144,8 +153,8 @@ final class ShardStateWriter {
         try writer.write(Array(try encoder.encode(header)) + [0x0A])
     }
 
-    func write(_ outcome: ItemOutcome) throws {
-        try writer.write(Array(try encoder.encode(ShardLine(outcome))) + [0x0A])
+    func write(_ outcome: ItemOutcome, answer: Bool?, answerGroups: [String?]) throws {
+        try writer.write(Array(try encoder.encode(ShardLine(outcome, answer: answer, answerGroups: answerGroups))) + [0x0A])
     }
 
     func close() throws { try writer.close() }
@@ -230,6 +239,7 @@ extension Scorer {
         let parameters = run.parameters
         var accumulator = SummaryAccumulator(
             metrics: parameters.metrics, layers: parameters.layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
+        if run.answers != nil { accumulator.answers = AnswerTally() }
         let cells = parameters.metrics.count * parameters.layers.count
         let csv = try BufferedWriter(path: out + "/" + scoresCSV)
         let jsonl = try BufferedWriter(path: out + "/" + scoresJSONL)
@@ -257,7 +267,7 @@ extension Scorer {
                                 message: "not a question's outcome")
                         ])
                 }
-                accumulator.add(outcome)
+                accumulator.add(outcome, answer: decoded.answer, answerGroups: decoded.answerGroups ?? [])
                 count += 1
                 progress.advance()
             }
@@ -294,6 +304,7 @@ extension Scorer {
         }
         if a.submission != b.submission || a.model != b.model { parts.append("another submission (\(a.model) vs \(b.model))") }
         if a.parameters != b.parameters { parts.append("other scoring options") }
+        if a.answers != b.answers { parts.append("other answers.jsonl") }
         if a.shard.count != b.shard.count { parts.append("\(a.shard.count) shards vs \(b.shard.count)") }
         if a.total != b.total { parts.append("\(a.total) questions vs \(b.total)") }
         if a.warnings != b.warnings { parts.append("other first-pass warnings") }

@@ -95,6 +95,80 @@ public struct ScoreSummary: Codable, Sendable, Equatable {
     public var warnings: [Diagnostic]
     /// Output files.
     public var files: [String]
+    /// The model's answers (when the submission has answers.jsonl): accuracy overall and by
+    /// question type, answer type, modality, label and split. With answers, `breakdowns` also has
+    /// `answer`: every metric's per-layer mean over the questions answered `right`, `wrong`, or
+    /// not answered.
+    public var answers: AnswerSummary?
+}
+
+/// How a model answered (`AnswerJudge`'s rule).
+public struct AnswerSummary: Codable, Sendable, Equatable {
+    /// One group's tally.
+    public struct Group: Codable, Sendable, Equatable {
+        public var group: String
+        public var questions: Int
+        public var answered: Int
+        public var correct: Int
+        /// correct / answered (null when none was answered).
+        public var accuracy: Double?
+    }
+
+    /// The judging rule's versioned id (`answer-match@1`).
+    public var rule: String
+    public var questions: Int
+    public var answered: Int
+    public var correct: Int
+    public var accuracy: Double?
+    /// By `question_type`, `answer_type`, `modality`, `label`, `split`.
+    public var breakdowns: [String: [Group]]
+}
+
+/// The running tally of answers.
+struct AnswerTally {
+    static let dimensions = ["question_type", "answer_type", "modality", "label", "split"]
+    private var total = (questions: 0, answered: 0, correct: 0)
+    private var groups: [[String: (questions: Int, answered: Int, correct: Int)]] = Array(
+        repeating: [:], count: dimensions.count)
+
+    /// The grounding breakdown's key for an answer: right, wrong or not answered.
+    static func key(_ correct: Bool?) -> String {
+        switch correct {
+        case true?: "right"
+        case false?: "wrong"
+        case nil: "(not answered)"
+        }
+    }
+
+    mutating func add(_ correct: Bool?, groups keys: [String?]) {
+        func bump(_ tally: inout (questions: Int, answered: Int, correct: Int)) {
+            tally.questions += 1
+            if let correct {
+                tally.answered += 1
+                if correct { tally.correct += 1 }
+            }
+        }
+        bump(&total)
+        for (dimension, key) in keys.enumerated() where dimension < groups.count {
+            bump(&groups[dimension][key ?? "(none)", default: (0, 0, 0)])
+        }
+    }
+
+    var summary: AnswerSummary {
+        func accuracy(_ correct: Int, _ answered: Int) -> Double? { answered > 0 ? Double(correct) / Double(answered) : nil }
+        var breakdowns: [String: [AnswerSummary.Group]] = [:]
+        for (dimension, name) in Self.dimensions.enumerated() {
+            breakdowns[name] = groups[dimension].keys.sorted().map { key in
+                let t = groups[dimension][key]!
+                return AnswerSummary.Group(
+                    group: key, questions: t.questions, answered: t.answered, correct: t.correct,
+                    accuracy: accuracy(t.correct, t.answered))
+            }
+        }
+        return AnswerSummary(
+            rule: AnswerJudge.rule, questions: total.questions, answered: total.answered, correct: total.correct,
+            accuracy: accuracy(total.correct, total.answered), breakdowns: breakdowns)
+    }
 }
 
 /// Whether higher is better, per metric id.
@@ -118,7 +192,10 @@ struct SummaryAccumulator {
     private var chanceCount: [Int]
     private var undefinedByCell: [Int]
     private var undefinedReasons: [[String: Int]]
-    private var groups: [[String: (n: Int, sum: [Double], count: [Int])]] = Array(repeating: [:], count: 4)
+    /// Modality, label, question type, split, and (with answers) whether the answer was right.
+    private var groups: [[String: (n: Int, sum: [Double], count: [Int])]] = Array(repeating: [:], count: 5)
+    /// The answers' tallies (with answers.jsonl): per dimension, group → (questions, answered, correct).
+    var answers: AnswerTally?
     var questions = 0
     var scored = 0
     var skippedReasons: [String: Int] = [:]
@@ -143,18 +220,21 @@ struct SummaryAccumulator {
         undefinedReasons = Array(repeating: [:], count: metrics.count)
     }
 
-    mutating func add(_ outcome: ItemOutcome) {
+    /// Adds one question's outcome; with answers, `answer` is whether it was answered right (nil:
+    /// not answered) and `answerGroups` its question type, answer type, modality, label and split.
+    mutating func add(_ outcome: ItemOutcome, answer: Bool? = nil, answerGroups: [String?] = []) {
+        if answers != nil { answers!.add(answer, groups: answerGroups) }
         questions += 1
         switch outcome {
         case .skipped(let reason): skippedReasons[reason, default: 0] += 1
         case .failed(let reason, let diagnostics):
             failedReasons[reason, default: 0] += 1
             failures += diagnostics
-        case .scored(let s): add(s)
+        case .scored(let s): add(s, answerKey: answers == nil ? nil : AnswerTally.key(answer))
         }
     }
 
-    private mutating func add(_ s: ScoredItem) {
+    private mutating func add(_ s: ScoredItem, answerKey: String?) {
         scored += 1
         let m = metrics.count
         for (index, reason) in s.undefined { undefinedReasons[index][reason, default: 0] += 1 }
@@ -192,7 +272,7 @@ struct SummaryAccumulator {
                 }
             }
         }
-        for (dimension, key) in s.groups.enumerated() {
+        for (dimension, key) in (s.groups + (answerKey.map { [$0] } ?? [])).enumerated() {
             let name = key ?? "(none)"
             var entry = groups[dimension][name] ?? (0, Array(repeating: 0, count: cells), Array(repeating: 0, count: cells))
             entry.n += 1
@@ -261,7 +341,8 @@ struct SummaryAccumulator {
                     undefinedReasons: undefinedReasons[mi]))
         }
         var breakdowns: [String: [ScoreSummary.Group]] = [:]
-        for (dimension, name) in ["modality", "label", "question_type", "split"].enumerated() {
+        for (dimension, name) in ["modality", "label", "question_type", "split", "answer"].enumerated()
+        where dimension < 4 || answers != nil {
             breakdowns[name] = groups[dimension].keys.sorted().map { key in
                 let entry = groups[dimension][key]!
                 var means: [String: [Double?]] = [:]
@@ -282,7 +363,7 @@ struct SummaryAccumulator {
                 questions: questions, scored: scored, skipped: skipped, failed: failed, skippedReasons: skippedReasons,
                 failedReasons: failedReasons),
             metrics: metricSummaries, breakdowns: breakdowns, cropLoss: cropLoss, failures: failures, warnings: warnings,
-            files: files)
+            files: files, answers: answers?.summary)
     }
 }
 

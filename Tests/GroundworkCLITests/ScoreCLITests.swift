@@ -182,4 +182,87 @@ struct ScoreCLITests {
         for out in ["m1", "m2", "m3", "m4"] { #expect(!FileManager.default.fileExists(atPath: folder.path + "/" + out)) }
         #expect(try CLI.run(common + ["--out", folder.path + "/bad", "--shard", "4/4"]).status == 64)
     }
+
+    @Test("answers.jsonl beside the maps: accuracy by group, grounding split by right and wrong, kept by shards")
+    func answersAreJudgedAndSplitTheGrounding() throws {
+        let folder = TemporaryFolder()
+        let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let release = folder.path + "/demo/exports/jsonl-1.0.0"
+        let submission = folder.path + "/with-answers"
+        try FileManager.default.copyItem(atPath: folder.path + "/demo/attention/attends-to-target", toPath: submission)
+        // Every third question answered wrong (the other yes/no), the rest right; one unanswered.
+        var rows: [[String: Any]] = []
+        for split in ["test", "train"] {
+            for line in try String(contentsOfFile: "\(release)/\(split).jsonl", encoding: .utf8).split(separator: "\n") {
+                rows.append(try CLI.json(String(line)))
+            }
+        }
+        rows.sort { ($0["id"] as! String) < ($1["id"] as! String) }
+        var answers = ""
+        var right = 0, wrong = 0
+        var rightIDs = Set<String>(), wrongIDs = Set<String>()
+        for (index, row) in rows.enumerated() where index > 0 {
+            let id = row["id"] as! String
+            let expected = (row["answer"] as! String).lowercased()
+            let isWrong = index % 3 == 0
+            let given = isWrong ? (expected == "yes" ? "No." : "Yes.") : expected.capitalized + "."
+            answers += "{\"id\": \"\(id)\", \"answer\": \"\(given)\", \"normalized\": null}\n"
+            if isWrong { wrong += 1; wrongIDs.insert(id) } else { right += 1; rightIDs.insert(id) }
+        }
+        _ = FileManager.default.createFile(atPath: submission + "/answers.jsonl", contents: Data(answers.utf8))
+        let scored = try CLI.run([
+            "score", release, "--attention", submission, "--out", folder.path + "/r", "--bootstrap", "50", "--json",
+        ])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        try validateAgainstSchema("score-summary", scored.stdout)
+        let summary = try CLI.json(scored.stdout)
+        let tally = try #require(summary["answers"] as? [String: Any])
+        #expect(tally["questions"] as? Int == rows.count)
+        #expect(tally["answered"] as? Int == right + wrong)
+        #expect(tally["correct"] as? Int == right)
+        #expect(tally["rule"] as? String == "answer-match@1")
+        // The grounding split: the attention ratio's per-layer mean over the right answers is the
+        // mean of those questions' rows.
+        let breakdown = try #require((summary["breakdowns"] as? [String: Any])?["answer"] as? [[String: Any]])
+        let rightGroup = try #require(breakdown.first { $0["group"] as? String == "right" })
+        let metric = try #require((summary["metrics"] as? [[String: Any]])?.first?["id"] as? String)
+        let firstLayer = try #require(((summary["parameters"] as? [String: Any])?["layers"] as? [Int])?.first)
+        var values: [Double] = []
+        for line in try String(contentsOfFile: folder.path + "/r/scores.jsonl", encoding: .utf8).split(separator: "\n") {
+            let row = try CLI.json(String(line))
+            if rightIDs.contains(row["question"] as? String ?? ""), row["metric"] as? String == metric,
+                row["layer"] as? Int == firstLayer, let value = row["value"] as? Double
+            {
+                values.append(value)
+            }
+        }
+        let expectedMean = values.reduce(0, +) / Double(values.count)
+        let mean = try #require(((rightGroup["means"] as? [String: Any])?[metric] as? [Any])?.first as? Double)
+        #expect(abs(mean - expectedMean) < 1e-9 * max(1, abs(expectedMean)))
+        #expect(rightGroup["n"] as? Int == values.count)
+        // Sharded, the answers survive the merge byte for byte.
+        for k in 0..<3 {
+            let shard = try CLI.run(
+                [
+                    "score", release, "--attention", submission, "--out", "\(folder.path)/s\(k)", "--bootstrap", "50", "--shard",
+                    "\(k)/3",
+                ])
+            #expect(shard.status == 0, "\(shard.stderr)")
+        }
+        #expect(
+            try CLI.run([
+                "score", "merge", folder.path + "/s0", folder.path + "/s1", folder.path + "/s2", "--out", folder.path + "/m",
+            ])
+            .status == 0)
+        let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/r/summary.json"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/summary.json"))
+        #expect(a == b)
+        // A damaged answers.jsonl: exit 1, named line, nothing written.
+        _ = FileManager.default.createFile(atPath: submission + "/answers.jsonl", contents: Data("{\"id\": 1}\n".utf8))
+        let bad = try CLI.run(["score", release, "--attention", submission, "--out", folder.path + "/bad"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("answers.jsonl: line 1"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/bad"))
+    }
 }

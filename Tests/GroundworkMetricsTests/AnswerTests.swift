@@ -1,0 +1,72 @@
+import Foundation
+import GroundworkCore
+import GroundworkGeometry
+import Testing
+
+@testable import GroundworkMetrics
+
+/// `AnswerJudge` (answer-match@1) and `ModelAnswers`' reading of answers.jsonl.
+struct AnswerTests {
+    func item(_ answerType: String, _ answer: String, options: [String]? = nil, correct: Int? = nil) -> ReleaseItem {
+        ReleaseItem(
+            id: "q", split: "test", width: 10, height: 10, modality: nil, questionType: "localization", label: nil,
+            groundable: false, regions: [], answer: answer, answerType: answerType, options: options, correctOption: correct,
+            file: "test.jsonl", line: 1)
+    }
+
+    @Test func closedAnswersAreReadAsYesOrNo() {
+        let yes = item("closed", "Yes")
+        #expect(AnswerJudge.isCorrect(ModelAnswer(answer: "yes."), for: yes))
+        #expect(AnswerJudge.isCorrect(ModelAnswer(answer: "  \"Yes, the liver is visible.\" "), for: yes))
+        #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "No"), for: yes))
+        #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "yesterday"), for: yes), "a word that starts with yes is not yes")
+        #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "The liver"), for: yes))
+        // The kit's normalised form wins over the text.
+        #expect(AnswerJudge.isCorrect(ModelAnswer(answer: "I think so", normalized: "yes"), for: yes))
+        #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "yes", normalized: "no"), for: yes))
+    }
+
+    @Test func choiceAnswersAreReadAsLetterOrOption() {
+        let choice = item("choice", "Liver", options: ["Lung", "Liver", "Heart"], correct: 1)
+        for text in ["B", "b.", "(B)", "B) Liver", "b: liver", "Liver", "liver."] {
+            #expect(AnswerJudge.isCorrect(ModelAnswer(answer: text), for: choice), "\(text)")
+        }
+        for text in ["A", "C) Heart", "Heart", "BB", "the liver, I think"] {
+            #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: text), for: choice), "\(text)")
+        }
+        #expect(AnswerJudge.isCorrect(ModelAnswer(answer: "??", normalized: "B"), for: choice))
+    }
+
+    @Test func openAnswersMatchAfterNormalisation() {
+        let open = item("open", "Left lower lobe")
+        #expect(AnswerJudge.isCorrect(ModelAnswer(answer: "left  lower lobe."), for: open))
+        #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "left lobe"), for: open))
+        #expect(AnswerJudge.normalize("  'Hello,   World!' ") == "hello, world")
+    }
+
+    @Test func answersFileProblemsAreAllReported() throws {
+        let folder = TemporaryFolder()
+        #expect(try ModelAnswers.load(folder: folder.path).get() == nil, "no answers.jsonl: no answers")
+        _ = folder.write(
+            "answers.jsonl",
+            Array(
+                """
+                {"id": "1", "answer": "yes"}
+                {"id": "2"}
+                not json
+                {"id": "1", "answer": "no"}
+                {"id": 3, "answer": "no", "normalized": 5}
+
+                """.utf8))
+        guard case .failure(let error) = ModelAnswers.load(folder: folder.path) else {
+            Issue.record("a bad answers.jsonl was read")
+            return
+        }
+        let lines = error.diagnostics.compactMap { diagnostic -> Int? in
+            if case .line(let line, _) = diagnostic.location { return line }
+            return nil
+        }
+        #expect(lines.sorted() == [2, 3, 4, 5], "\(error.diagnostics)")
+        #expect(error.diagnostics.contains { $0.message.contains("answered twice (also line 1)") })
+    }
+}
