@@ -46,14 +46,9 @@ public struct VOCReader: AnnotationReader {
             try readFile(context.file, reportAs: nil, context: context, emit: emit)
             return
         }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: context.file)
-        } catch {
-            throw FileIOError(path: context.file, operation: "list", code: EACCES)
-        }
-        let files = names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
-        guard !files.isEmpty else {
+        let files = try inputFolderEntries(context.file, context: context) { nameHasSuffix($0, ".xml") }
+            .filter { !$0.isDirectory }.map(\.name).sorted()
+        guard !files.isEmpty || context.diagnostics.contains(where: { $0.severity == .error }) else {
             context.report(.error, .file, code: "no_files", "the folder holds no Pascal VOC .xml files")
             return
         }
@@ -308,10 +303,7 @@ final class XMLRecordScanner: NSObject, XMLParserDelegate {
     /// - Throws: a `FileIOError` when the file cannot be opened, and whatever `record` throws.
     func scan(path: String, context: ReaderContext, reportAs: String?, record: (XMLNode) throws -> Void) throws {
         // Open it ourselves first: the parser reports an unreadable file as a parse error.
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
-        close(fd)
-        guard FileIO.kind(path).isRegular else { throw FileIOError(path: path, operation: "read", code: EISDIR) }
+        close(try FileIO.openRegularFile(path))
         guard let parser = XMLParser(contentsOf: URL(fileURLWithPath: path)) else {
             throw FileIOError(path: path, operation: "open", code: EIO)
         }
