@@ -187,6 +187,44 @@ public enum FileIO {
         return entries.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
     }
 
+    /// One entry found under a folder by ``listTree(_:)``.
+    public struct TreeEntry: Sendable, Hashable {
+        /// The path relative to the root, `/`-separated, bytes that are not UTF-8 escaped `\xNN`.
+        public var path: String
+        /// Whether every component of the name is valid UTF-8 (else `path` cannot be opened).
+        public var isValidName: Bool
+        /// Whether it is a regular file (following links).
+        public var isRegular: Bool
+    }
+
+    /// Every entry under `root` (hidden ones too; folders are descended, symbolic links to
+    /// folders are not), sorted by path. Unlike `FileManager.enumerator`, an entry whose name is
+    /// not valid UTF-8 is returned (with ``TreeEntry/isValidName`` false), never dropped; a folder
+    /// with such a name is returned but not descended.
+    public static func listTree(_ root: String) throws(FileIOError) -> [TreeEntry] {
+        var result: [TreeEntry] = []
+        func walk(_ folder: String, _ prefix: String) throws(FileIOError) {
+            for entry in try listFolder(folder) {
+                let relative = prefix.isEmpty ? entry.displayName : prefix + "/" + entry.displayName
+                guard let name = entry.name else {
+                    result.append(TreeEntry(path: relative, isValidName: false, isRegular: false))
+                    continue
+                }
+                let full = folder + "/" + name
+                var st = stat()
+                let isLink = lstat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+                let kind = kind(full)
+                if kind.isDirectory && !isLink {
+                    try walk(full, relative)
+                } else {
+                    result.append(TreeEntry(path: relative, isValidName: true, isRegular: kind.isRegular))
+                }
+            }
+        }
+        try walk(root, "")
+        return result.sorted { $0.path < $1.path }
+    }
+
     /// Bytes as text for messages: valid UTF-8 sequences as they are, every other byte (and
     /// control characters) as `\xNN`, so a name with invalid bytes can be shown and told apart.
     public static func escaped(_ bytes: [UInt8]) -> String {

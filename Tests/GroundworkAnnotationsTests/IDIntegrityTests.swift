@@ -185,7 +185,9 @@ struct IDIntegrityTests {
             try insert.run()
         }
         let rows = try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT a, b FROM t ORDER BY rowid").map { "\($0["a"] as Int64? ?? -1):\($0["b"] as String? ?? "NULL")" }
+            try Row.fetchAll(db, sql: "SELECT a, b FROM t ORDER BY rowid").map {
+                "\($0["a"] as Int64? ?? -1):\($0["b"] as String? ?? "NULL")"
+            }
         }
         #expect(rows == ["1:first", "3:third", "4:NULL"])
     }

@@ -102,7 +102,10 @@ struct YOLOFidelityTests {
             return try runReader(YOLOReader(), folder + "/a.txt", images: images, options: options)
         }
         // The lines of a data.yaml are not names: a mapping without 'names' is refused.
-        #expect(try read("train: ../train/images\nval: ../valid/images\nnc: 2\n").found == ["data.yaml: error missing_field @ line 1, column 1"])
+        #expect(
+            try read("train: ../train/images\nval: ../valid/images\nnc: 2\n").found == [
+                "data.yaml: error missing_field @ line 1, column 1"
+            ])
         #expect(try read("nc: 3\nnames: [a, b]\n").found == ["data.yaml: error class_count @ line 1, column 5"])
         #expect(try read("names: {0: a, 2: c}\nnc: 2\n").errors.map(\.code) == ["class_count"])
         #expect(try read("names: a b c\n").errors.map(\.code) == ["bad_value"])

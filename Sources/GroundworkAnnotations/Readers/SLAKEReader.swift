@@ -60,7 +60,7 @@ public struct SLAKEReader: AnnotationReader {
         if FileIO.kind(nested).isDirectory { root = nested }
         // Every entry is wanted: a name that is not UTF-8 is reported (the import is refused).
         let folders = try inputFolderEntries(root, context: context) { _ in true }.filter(\.isDirectory).map(\.name)
-        .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+            .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
         var masks = 0
         var imageFolders = 0
         for name in folders {
