@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GroundworkCore
+import GroundworkGeometry
 import Testing
 
 @testable import GroundworkAnnotations
@@ -190,5 +191,34 @@ struct IDIntegrityTests {
             }
         }
         #expect(rows == ["1:first", "3:third", "4:NULL"])
+    }
+}
+
+@Suite("Repeated region keys: a question never links to whichever came last")
+struct RepeatedKeyTests {
+    @Test("any reader: a question targeting a key defined twice is an error naming both places")
+    func preparerRefusesAmbiguousTargets() throws {
+        let fixture = try ProjectFixture(images: ["a.png": (40, 30)])
+        let images = try ImageIndex(project: fixture.project)
+        let context = ReaderContext(file: fixture.folder + "/x.json", imagesRoot: nil, images: images, options: ReaderOptions())
+        var options = AnnotationImportOptions(file: context.file)
+        options.addLabels = true
+        let labels = try fixture.project.database.read { try LabelIndex($0) }
+        let preparer = DraftPreparer(labels: labels, options: options, context: context)
+        let image = ImageReference(fileName: "a.png")
+        for (k, box) in [Box(x0: 0, y0: 0, x1: 4, y1: 4), Box(x0: 10, y0: 10, x1: 14, y1: 14)].enumerated() {
+            let region = RegionDraft(
+                image: image, label: "liver", geometry: .box(box), location: .jsonPointer("/annotations/\(k)"), key: "ann:11")
+            #expect(preparer.prepare(.region(region), reporting: context) != nil)
+        }
+        let question = VQADraft(
+            image: image, question: "Where is the liver?", answer: "yes", answerType: .closed, questionType: .localization,
+            targetKeys: ["ann:11"], location: .jsonPointer("/vqa/0"))
+        #expect(preparer.prepare(.vqa(question), reporting: context) == nil)
+        let errors = context.diagnostics.filter { $0.severity == .error }
+        #expect(errors.map(\.code) == ["ambiguous_target"])
+        #expect(
+            errors.first?.message
+                == "target region 'ann:11' is defined twice in this file (at /annotations/0 and at /annotations/1)")
     }
 }
