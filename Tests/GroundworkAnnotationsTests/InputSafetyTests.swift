@@ -116,6 +116,22 @@ struct InputSafetyTests {
         createFile(in: voc, rawName: [0xC0, 0x2E, 0x78, 0x6D, 0x6C], "<annotation/>")
         let vocRun = try runReader(VOCReader(), voc)
         #expect(vocRun.found.contains("\\xC0.xml: error bad_file_name @ "))
+
+        // DICOM SEG / overlay folders read every file; SLAKE every image folder.
+        let dicom = fixture.folder + "/seg"
+        try FileManager.default.createDirectory(atPath: dicom, withIntermediateDirectories: true)
+        createFile(in: dicom, rawName: [0x73, 0x65, 0x67, 0xE9], "not DICOM")
+        #expect(try runReader(DICOMSegReader(), dicom).found.contains("seg\\xE9: error bad_file_name @ "))
+        #expect(try runReader(DICOMOverlayReader(), dicom).found.contains("seg\\xE9: error bad_file_name @ "))
+        let slake = fixture.folder + "/slake/imgs"
+        try FileManager.default.createDirectory(atPath: slake + "/xmlab1", withIntermediateDirectories: true)
+        fixture.write("slake/imgs/xmlab1/question.json", "[]")
+        let raw = Array(slake.utf8) + [0x2F, 0x78, 0x9F, 0x00]
+        #expect(
+            raw.withUnsafeBufferPointer {
+                $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { mkdir($0, 0o755) }
+            } == 0)
+        #expect(try runReader(SLAKEReader(), slake).found.contains("x\\x9F: error bad_file_name @ "))
     }
 
     @Test("a named pipe inside a label folder is reported, not skipped and not opened")

@@ -133,6 +133,8 @@ struct YOLOFidelityTests {
         #expect(abs(YOLOReader.halfUnit("1.25E-3") - 0.5e-5) < 1e-20)
         #expect(YOLOReader.halfUnit("1") == 0)
         #expect(YOLOReader.halfUnit("0") == 0)
+        #expect(YOLOReader.halfUnit("1e0") == 0)
+        #expect(YOLOReader.halfUnit("1.") == 0)
     }
 
     @Test("a box touching the left edge, written with six decimals (CVAT's real export), imports on the edge")

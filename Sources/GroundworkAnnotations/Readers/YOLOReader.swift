@@ -191,7 +191,7 @@ public struct YOLOReader: AnnotationReader {
 
     /// Half a unit in the last decimal place a number was written with: how far the true value
     /// may lie from the written one. `0.123456` → 5e-7, `5e-07` → 5e-8, `0.5` → 0.05. A number
-    /// written without a decimal point or exponent (`0`, `1`) is taken as exact.
+    /// written without digits after the point (`0`, `1`, `1e0`) is taken as exact.
     static func halfUnit(_ text: String) -> Double {
         var decimals = 0
         var exponent = 0
@@ -210,7 +210,8 @@ public struct YOLOReader: AnnotationReader {
             }
         }
         if inExponent { exponent = Int(exponentText) ?? 0 }
-        guard seenPoint || inExponent else { return 0 }
+        // Only digits after the point count: `1`, `1e0` and `1.5e1` are taken as exact.
+        guard decimals - exponent > 0 else { return 0 }
         return 0.5 * pow(10, Double(-(decimals - exponent)))
     }
 
