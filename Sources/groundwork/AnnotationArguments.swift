@@ -39,7 +39,7 @@ struct AnnotationImportArguments: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "YOLO class names: a data.yaml (names: list or map) or a .names/classes.txt list, one name a line "
-                + "(default: classes.txt or data.yaml beside the labels).", valueName: "file"))
+                + "(default: classes.txt, obj.names or data.yaml beside the labels).", valueName: "file"))
     var classes: String?
 
     @Option(help: ArgumentHelp("CSV columns as image,label,BOX1,BOX2,BOX3,BOX4[,annotator].", valueName: "columns"))

@@ -63,6 +63,11 @@ struct YOLOFidelityTests {
             options: options)
         #expect(run.errors.isEmpty, "\(run.found)")
         #expect(run.regions.map(\.label) == ["label_2", "label_4"])
+        // CVAT's export unzipped as it is: obj.names one folder up is found without --classes.
+        let found = try runReader(
+            YOLOReader(), RealYOLO.path("datumaro-darknet/obj_train_data"), images: [RealYOLO.darknetImage])
+        #expect(found.errors.isEmpty, "\(found.found)")
+        #expect(found.regions.map(\.label) == ["label_2", "label_4"])
     }
 
     @Test("a blank line in a class list is an error naming it, never a shift; a final newline (LF or CRLF) is fine")

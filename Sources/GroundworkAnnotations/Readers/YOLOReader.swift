@@ -22,10 +22,12 @@ import Yams
 ///   left edge written with six decimals (CVAT, most tools) lands a few micro-pixels left of 0.
 ///   A coordinate further out is left as it is, and the importer refuses it as outside the image
 ///   (or clips it, with a warning, under `--clip`).
-/// - Class names come from ``ReaderOptions/classNames`` when given, else from the first of
-///   `classes.txt` (one name a line, line k names class k − 1), `data.yaml` or `data.yml`
-///   (Ultralytics: `names:` as a list, or a map from index to name) found in the labels folder,
-///   its parent or its grandparent (so `dataset/data.yaml` serves `dataset/labels/train/`).
+/// - Class names come from ``ReaderOptions/classNames`` or ``ReaderOptions/classesFile`` when
+///   given, else from the first of `classes.txt` or `obj.names` (Darknet, CVAT's YOLO 1.1: one
+///   name a line, line k names class k − 1; a blank line before a name is an error), `data.yaml`
+///   or `data.yml` (Ultralytics, Roboflow: `names:` as a list, or a map from index to name; `nc`
+///   must agree) found in the labels folder, its parent or its grandparent (so
+///   `dataset/data.yaml` serves `dataset/labels/train/`, `obj.names` serves `obj_train_data/`).
 /// - The input is a folder (every `*.txt` directly in it except `classes.txt`, hidden files
 ///   skipped, sorted by name) or one `.txt` file.
 /// - Images: YOLO names no image, only a base name, and its numbers need the image's size, so
@@ -261,7 +263,7 @@ public struct YOLOReader: AnnotationReader {
     static func loadClassNames(near folder: String, context: ReaderContext) -> [Int: String]? {
         var directory = FileIO.absolute(folder)
         for _ in 0..<3 {
-            for name in ["classes.txt", "data.yaml", "data.yml"] {
+            for name in ["classes.txt", "obj.names", "data.yaml", "data.yml"] {
                 let path = (directory as NSString).appendingPathComponent(name)
                 guard FileIO.kind(path).isRegular else { continue }
                 return loadClassFile(path, context: context)
@@ -272,7 +274,8 @@ public struct YOLOReader: AnnotationReader {
         }
         context.report(
             .error, .file, code: "no_class_names",
-            "no classes.txt or data.yaml beside the labels (or one or two folders up): the class indexes cannot be named")
+            "no classes.txt, obj.names or data.yaml beside the labels (or one or two folders up): "
+                + "the class indexes cannot be named (pass --classes)")
         return nil
     }
 
