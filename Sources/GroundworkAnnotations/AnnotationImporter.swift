@@ -67,6 +67,12 @@ public enum AnnotationImporter {
                 summary: "\(options.file): no such file or folder",
                 diagnostics: [Diagnostic(.error, file: options.file, code: "not_found", message: "no such file or folder")])
         }
+        // A named pipe, socket or device is refused before anything opens it (a pipe would block).
+        do { try FileIO.requireFileOrFolder(options.file) } catch {
+            throw DiagnosticsError(
+                summary: "\(options.file): \(error.reason)",
+                diagnostics: [Diagnostic(.error, file: options.file, code: "not_a_file", message: error.reason)])
+        }
         let format: AnnotationFormat
         if let given = options.format {
             format = given
@@ -131,7 +137,7 @@ public enum AnnotationImporter {
         } catch let error as FileIOError {
             throw DiagnosticsError(
                 summary: error.description,
-                diagnostics: [Diagnostic(.error, file: options.file, code: "unreadable", message: error.reason)])
+                diagnostics: [Diagnostic(.error, file: error.path, code: "unreadable", message: error.reason)])
         }
         report.diagnostics = context.diagnostics
         report.errors = report.diagnostics.filter { $0.severity == .error }.count

@@ -22,6 +22,9 @@ public struct ReaderOptions: Sendable {
     public var questionType: QuestionType?
     /// For YOLO: the class names by index (`classes.txt` or `data.yaml` names).
     public var classNames: [String]?
+    /// For YOLO: the file naming the classes (`--classes`): a Darknet `.names`/`classes.txt` list
+    /// or an Ultralytics/Roboflow `data.yaml`; read by the reader, which reports its problems.
+    public var classesFile: String? = nil
     /// For CSV: which column holds what (see ``CSVColumns``).
     public var csvColumns: CSVColumns
     /// For DICOM overlays: the label of the regions (nil: `overlay`).
@@ -137,6 +140,50 @@ public final class ReaderContext: @unchecked Sendable {
     }
 }
 
+/// The entries of an input folder that a reader wants, hidden entries (names starting with a
+/// dot) left out, sorted by the bytes of their names.
+///
+/// Every wanted entry whose name is not valid UTF-8 is reported (error `bad_file_name`, naming
+/// it with its invalid bytes escaped as `\xNN`) and left out, so the import refuses the folder
+/// instead of silently importing the rest; so is every wanted entry that is neither a regular
+/// file nor a folder (`not_a_file`: a named pipe would block the read).
+/// - Parameter wanted: whether the reader reads an entry, from its raw name bytes.
+/// - Throws: `FileIOError` when the folder cannot be listed.
+func inputFolderEntries(
+    _ folder: String, context: ReaderContext, wanted: ([UInt8]) -> Bool
+) throws(FileIOError) -> [(name: String, path: String, isDirectory: Bool)] {
+    var result: [(name: String, path: String, isDirectory: Bool)] = []
+    for entry in try FileIO.listFolder(folder) where !entry.isHidden && wanted(entry.bytes) {
+        let shown = (folder as NSString).appendingPathComponent(entry.displayName)
+        guard let name = entry.name else {
+            context.report(
+                .error, .file, code: "bad_file_name",
+                "the file name is not valid UTF-8 (invalid bytes shown as \\xNN): rename it to import this folder",
+                file: shown)
+            continue
+        }
+        let path = (folder as NSString).appendingPathComponent(name)
+        let kind = FileIO.kind(path)
+        if kind.isRegular || kind.isDirectory {
+            result.append((name, path, kind.isDirectory))
+        } else if kind.exists {
+            var st = stat()
+            let what = stat(path, &st) == 0 ? FileIO.describe(mode: st.st_mode) : "not a regular file"
+            context.report(.error, .file, code: "not_a_file", "it is \(what), not a regular file", file: path)
+        }
+    }
+    return result
+}
+
+/// Whether raw file-name bytes end with an ASCII suffix, ignoring ASCII case.
+func nameHasSuffix(_ bytes: [UInt8], _ suffix: String) -> Bool {
+    let tail = Array(suffix.utf8)
+    guard bytes.count >= tail.count else { return false }
+    return zip(bytes.suffix(tail.count), tail).allSatisfy { a, b in
+        (a >= 65 && a <= 90 ? a + 32 : a) == (b >= 65 && b <= 90 ? b + 32 : b)
+    }
+}
+
 /// The reader for a format.
 public func reader(for format: AnnotationFormat) -> any AnnotationReader {
     switch format {
@@ -176,12 +223,14 @@ public func detectFormat(path: String) -> (format: AnnotationFormat?, reason: St
         }
         return (nil, "cannot tell the format of folder \(path); pass --format")
     }
-    let head: [UInt8]
-    if let handle = FileHandle(forReadingAtPath: path) {
-        head = Array(handle.readData(ofLength: 4096))
-        try? handle.close()
-    } else {
-        return (nil, "cannot read \(path)")
+    var head = [UInt8](repeating: 0, count: 4096)
+    do {
+        let fd = try FileIO.openRegularFile(path)
+        defer { close(fd) }
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        head = Array(head.prefix(max(n, 0)))
+    } catch {
+        return (nil, "cannot read \(path): \(error.reason)")
     }
     if head.count >= 132, Array(head[128..<132]) == Array("DICM".utf8) {
         if metaSOPClassUID(head) == DICOMSegReader.sopClassUID {

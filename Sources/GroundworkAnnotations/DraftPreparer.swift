@@ -96,6 +96,10 @@ final class DraftPreparer: @unchecked Sendable {
     private var lastRefused: (name: String, location: SourceLocation)?
     /// The image of each keyed region prepared so far.
     private var keyedImages: [String: Int64] = [:]
+    /// Where each keyed region was first defined, and the keys defined more than once (a
+    /// question naming one would link to whichever came last).
+    private var keyedPlaces: [String: SourceLocation] = [:]
+    private var repeatedKeys: [String: (first: SourceLocation, again: SourceLocation)] = [:]
     /// Entries left out with `--skip-missing`.
     private(set) var skippedMissing = 0
 
@@ -206,7 +210,14 @@ final class DraftPreparer: @unchecked Sendable {
         for finding in check.diagnostics { report(finding.severity, draft.location, code: finding.code, finding.message) }
         guard let (geometry, clipped) = check.result, let box = geometry.tightBox else { return nil }
         let json = GeometryCheck.canonicalJSON(geometry)
-        if let key = draft.key { keyedImages[key] = entry.id }
+        if let key = draft.key {
+            if let first = keyedPlaces[key] {
+                if repeatedKeys[key] == nil { repeatedKeys[key] = (first, draft.location) }
+            } else {
+                keyedPlaces[key] = draft.location
+            }
+            keyedImages[key] = entry.id
+        }
         return PreparedRegion(
             imageId: entry.id, label: label, kind: geometry.kind, geometry: json, geometryKey: IdentityKey.of(json), box: box,
             area: geometry.area, clipped: clipped, annotator: draft.annotator, externalId: draft.externalId,
@@ -272,6 +283,13 @@ final class DraftPreparer: @unchecked Sendable {
         }
         var keys: [String] = []
         for key in draft.targetKeys {
+            if let repeated = repeatedKeys[key] {
+                report(
+                    .error, draft.location, code: "ambiguous_target",
+                    "target region '\(key)' is defined twice in this file (\(repeated.first) and \(repeated.again))")
+                failed = true
+                continue
+            }
             guard let imageId = keyedImages[key] else {
                 report(.error, draft.location, code: "unknown_region", "target region '\(key)' is not defined in this file")
                 failed = true

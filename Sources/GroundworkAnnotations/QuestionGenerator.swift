@@ -34,7 +34,7 @@ public struct TemplateFile: Codable, Sendable, Equatable {
                 diagnostics: [Diagnostic(.error, file: path, location: location, code: code, message: message)])
         }
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw fail(.file, "unreadable", "\(error)") }
+        do { text = try FileIO.readText(path) } catch { throw fail(.file, "unreadable", "cannot read: \(error.reason)") }
         let file: TemplateFile
         do {
             file = try YAMLDecoder().decode(TemplateFile.self, from: text)

@@ -90,11 +90,11 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
     public static func load(path: String) throws(DiagnosticsError) -> TaxonomyFile {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try FileIO.readText(path)
         } catch {
             throw DiagnosticsError(
                 summary: "cannot read the taxonomy",
-                diagnostics: [Diagnostic(.error, file: path, code: "unreadable", message: "\(error)")])
+                diagnostics: [Diagnostic(.error, file: path, code: "unreadable", message: "cannot read: \(error.reason)")])
         }
         do {
             let file = try YAMLDecoder().decode(TaxonomyFile.self, from: text)

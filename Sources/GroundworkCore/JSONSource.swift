@@ -12,20 +12,7 @@ final class JSONFileDescriptor: Sendable {
 
     /// Opens `path` for reading; refuses directories and other files that are not regular.
     init(path: String) throws(FileIOError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let code = errno
-            close(fd)
-            throw FileIOError(path: path, operation: "stat", code: code)
-        }
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFREG else {
-            close(fd)
-            throw FileIOError(path: path, operation: "read", code: type == S_IFDIR ? EISDIR : ESPIPE)
-        }
-        self.fd = fd
+        self.fd = try FileIO.openRegularFile(path)
         self.path = path
     }
 

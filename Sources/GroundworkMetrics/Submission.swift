@@ -335,8 +335,15 @@ public struct AttentionSource: Sendable {
         case .safetensors:
             var names = submission.files
             if names.isEmpty {
-                let listing = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-                names = listing.filter { $0.hasSuffix(".safetensors") }.sorted()
+                // Listed by raw names: one that is not UTF-8 is reported, not silently left out.
+                let listing = (try? FileIO.listFolder(root)) ?? []
+                for entry in listing where entry.name == nil && entry.displayName.hasSuffix(".safetensors") {
+                    problems.append(
+                        Diagnostic(
+                            .error, file: root + "/" + entry.displayName, code: "bad_file_name",
+                            message: "the file name is not valid UTF-8 (invalid bytes shown as \\xNN): rename it"))
+                }
+                names = listing.compactMap(\.name).filter { $0.hasSuffix(".safetensors") }.sorted()
                 if names.isEmpty {
                     problems.append(
                         Diagnostic(

@@ -37,12 +37,10 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Maps `path`.
     public init(path: String) throws(FileIOError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
+        let fd = try FileIO.openRegularFile(path)
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileIOError(path: path, operation: "stat", code: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileIOError(path: path, operation: "read", code: EISDIR) }
         self.path = path
         size = Int(st.st_size)
         if size == 0 {

@@ -60,11 +60,10 @@ public enum Verify {
                     message: "the root hash does not match the manifest's own file list (the manifest was edited)"))
         }
         // Files on disk.
+        // Listed by raw names: a file whose name is not UTF-8 is an extra file, never unseen.
         var onDisk = Set<String>()
-        if let enumerator = FileManager.default.enumerator(atPath: root) {
-            while let path = enumerator.nextObject() as? String {
-                if FileIO.kind("\(root)/\(path)").isRegular && path != ExportManifest.fileName { onDisk.insert(path) }
-            }
+        for entry in (try? FileIO.listTree(root)) ?? [] where entry.isRegular || !entry.isValidName {
+            if entry.path != ExportManifest.fileName { onDisk.insert(entry.path) }
         }
         let listed = Set(manifest.files.map(\.path))
         let missing = manifest.files.map(\.path).filter { !onDisk.contains($0) }.sorted()

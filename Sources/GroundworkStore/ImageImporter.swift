@@ -100,7 +100,7 @@ public enum ImageImporter {
     /// Runs an import. Returns the report also when files were rejected and nothing was written.
     public static func run(_ options: ImageImportOptions, into project: Project) throws(ImageImportError) -> ImageImportReport {
         let started = Date()
-        let (files, problems) = expand(options.paths, recursive: options.recursive, excluding: project)
+        let (files, problems, refused) = expand(options.paths, recursive: options.recursive, excluding: project)
         if !problems.isEmpty {
             throw .invalidInput(DiagnosticsError(summary: "\(problems.count) path(s) cannot be imported", diagnostics: problems))
         }
@@ -125,19 +125,24 @@ public enum ImageImporter {
 
         let worker = FileWorker(
             project: project, files: files, metadata: metadata, options: options)
+        if !refused.isEmpty && !options.skipInvalid { worker.abandon() }
         let progress = ProgressBar(total: files.count, label: "importing", enabled: options.showProgress)
         defer { progress.finish() }
 
         var report = ImageImportReport(
             batchId: nil, committed: false, filesSeen: files.count, imported: 0, duplicates: [], rejected: [],
             bytes: 0, pixels: 0)
+        // Folder entries that cannot be imported (a name that is not UTF-8, a pipe) are bad files
+        // like any other: listed, and nothing is imported unless `skipInvalid`.
+        report.rejected = refused.map { .init(path: $0.path, kind: $0.kind, reason: $0.reason) }
+        report.filesSeen += refused.count
         var createdObjects: [String] = []
         let identity = Provenance.current()
         var batch = ImportBatch(
             id: nil, kind: "images", startedAt: Provenance.timestamp(started), finishedAt: Provenance.timestamp(started),
             user: identity.user, host: identity.host, toolVersion: GroundworkVersion.current,
             arguments: Provenance.json(options.arguments), inputs: Provenance.json(options.paths.map { FileIO.absolute($0) }),
-            metadataPath: metadataPath, metadataSha256: metadataSha, filesSeen: files.count, imported: 0, duplicates: 0,
+            metadataPath: metadataPath, metadataSha256: metadataSha, filesSeen: report.filesSeen, imported: 0, duplicates: 0,
             rejected: 0, outcome: "completed")
 
         do {
@@ -221,14 +226,29 @@ public enum ImageImporter {
 
     private struct Rollback: Error {}
 
+    /// A folder entry that cannot be imported, found while listing.
+    struct RefusedEntry: Equatable {
+        /// The path, with bytes that are not UTF-8 escaped as `\xNN`.
+        var path: String
+        var kind: String
+        var reason: String
+    }
+
     /// Expands files and folders into a sorted list of absolute file paths.
     ///
     /// Folders give their regular files in byte order of name, recursing only when asked;
     /// hidden entries (names starting with a dot) are skipped, and so is the project's own folder.
-    static func expand(_ paths: [String], recursive: Bool, excluding project: Project) -> ([String], [Diagnostic]) {
+    /// Entries that cannot be imported are returned as refused, never dropped: a name that is not
+    /// valid UTF-8 (`bad_file_name`: it cannot be opened or recorded byte-exactly) and a named
+    /// pipe, socket or device (`not_a_file`). Given paths that are missing or not a file or
+    /// folder are problems (the import does not start).
+    static func expand(
+        _ paths: [String], recursive: Bool, excluding project: Project
+    ) -> (files: [String], problems: [Diagnostic], refused: [RefusedEntry]) {
         var files: [String] = []
         var seen: Set<String> = []
         var problems: [Diagnostic] = []
+        var refused: [RefusedEntry] = []
         let objectsRoot = project.objects.root
         let databaseFiles = Set(["", "-wal", "-shm", "-journal"].map { "\(project.root)/\(Project.databaseName)\($0)" })
         func isProjectInternal(_ path: String) -> Bool {
@@ -238,19 +258,34 @@ public enum ImageImporter {
             if seen.insert(path).inserted { files.append(path) }
         }
         func walk(_ folder: String) {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
-                problems.append(Diagnostic(.error, file: folder, code: "unreadable", message: "cannot list this folder"))
+            let entries: [FileIO.FolderEntry]
+            do { entries = try FileIO.listFolder(folder) } catch {
+                problems.append(
+                    Diagnostic(.error, file: folder, code: "unreadable", message: "cannot list this folder: \(error.reason)"))
                 return
             }
-            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".")
-            {
+            for entry in entries where !entry.isHidden {
+                guard let name = entry.name else {
+                    refused.append(
+                        RefusedEntry(
+                            path: folder + "/" + entry.displayName, kind: "bad_file_name",
+                            reason: "the file name is not valid UTF-8 (invalid bytes shown as \\xNN): rename it to import it"))
+                    continue
+                }
                 let path = folder + "/" + name
                 if isProjectInternal(path) { continue }
+                var st = stat()
+                guard stat(path, &st) == 0 else { continue }  // a dangling link
                 let kind = FileIO.kind(path)
                 if kind.isRegular {
                     add(path)
-                } else if kind.isDirectory && recursive && !isSymlink(path) {
-                    walk(path)
+                } else if kind.isDirectory {
+                    if recursive && !isSymlink(path) { walk(path) }
+                } else if seen.insert(path).inserted {
+                    refused.append(
+                        RefusedEntry(
+                            path: path, kind: "not_a_file",
+                            reason: "it is \(FileIO.describe(mode: st.st_mode)), not a regular file"))
                 }
             }
         }
@@ -270,7 +305,7 @@ public enum ImageImporter {
                 problems.append(Diagnostic(.error, file: given, code: "not_a_file", message: "not a regular file or folder"))
             }
         }
-        return (files, problems)
+        return (files, problems, refused)
     }
 
     private static func isSymlink(_ path: String) -> Bool {

@@ -115,8 +115,7 @@ public struct ObjectStore: Sendable {
 
     /// The lowercase hex SHA-256 of a file's bytes, streamed in 1 MiB blocks.
     public static func sha256(ofFile path: String) throws(FileIOError) -> (sha256: String, size: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
+        let fd = try FileIO.openRegularFile(path)
         defer { close(fd) }
         var hasher = SHA256()
         var size = 0

@@ -38,7 +38,8 @@ struct AnnotationImportArguments: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "YOLO class names, one per line (default: classes.txt or data.yaml beside the labels).", valueName: "file"))
+            "YOLO class names: a data.yaml (names: list or map) or a .names/classes.txt list, one name a line "
+                + "(default: classes.txt, obj.names or data.yaml beside the labels).", valueName: "file"))
     var classes: String?
 
     @Option(help: ArgumentHelp("CSV columns as image,label,BOX1,BOX2,BOX3,BOX4[,annotator].", valueName: "columns"))
@@ -75,11 +76,8 @@ struct AnnotationImportArguments: ParsableArguments {
         options.reader.boxFormat = boxFormat
         options.reader.questionType = questionType
         options.reader.overlayLabel = overlayLabel
-        if let classes {
-            let text = try String(contentsOfFile: classes, encoding: .utf8)
-            options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-        }
+        // Read by the YOLO reader, which tells a data.yaml from a list and reports problems.
+        options.reader.classesFile = classes
         if let csvColumns {
             let parts = csvColumns.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             options.reader.csvColumns = CSVColumns(

@@ -154,14 +154,14 @@ struct ImageImportTests {
         input.write(".hidden.png", Samples.png(seed: 32))
         input.write("sub/c.png", Samples.png(seed: 33))
         let project = try Project.create(at: input.path + "/project")
-        let (flat, flatProblems) = ImageImporter.expand([input.path], recursive: false, excluding: project)
+        let (flat, flatProblems, _) = ImageImporter.expand([input.path], recursive: false, excluding: project)
         #expect(flatProblems.isEmpty)
         #expect(flat.map { ($0 as NSString).lastPathComponent } == ["a.png", "b.png"])
         // Put an object in the store: a recursive walk from the parent must not pick it up.
         _ = try ImageImporter.run(options([input.path + "/a.png"]), into: project)
-        let (deep, _) = ImageImporter.expand([input.path], recursive: true, excluding: project)
+        let (deep, _, _) = ImageImporter.expand([input.path], recursive: true, excluding: project)
         #expect(deep.map { String($0.dropFirst(input.path.count + 1)) } == ["a.png", "b.png", "sub/c.png"])
-        let (_, missing) = ImageImporter.expand(
+        let (_, missing, _) = ImageImporter.expand(
             [input.path + "/nope.png", input.path + "/nope2.png"], recursive: false, excluding: project)
         #expect(missing.map(\.code) == ["not_found", "not_found"])
     }

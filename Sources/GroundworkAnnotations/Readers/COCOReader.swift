@@ -28,6 +28,8 @@ public struct COCOReader: AnnotationReader {
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         var images: [Int: ImageInfo] = [:]
         var categories: [Int: String] = [:]
+        var imagePlaces = IDPlaces()
+        var categoryPlaces = IDPlaces()
         // Pass 1: images and categories.
         do {
             let reader = try JSONStreamReader(path: context.file)
@@ -47,8 +49,11 @@ public struct COCOReader: AnnotationReader {
                                 "an image needs an integer 'id' and a 'file_name'")
                             continue
                         }
-                        if images[id] != nil {
-                            context.report(.error, .jsonPointer(pointer), code: "duplicate_id", "image id \(id) appears twice")
+                        if case .jsonPointer(let earlier)? = imagePlaces.claim("\(id)", at: .jsonPointer(pointer)) {
+                            context.report(
+                                .error, .jsonPointer(pointer + "/id"), code: "duplicate_id",
+                                "image id \(id) appears twice: at \(earlier) and at \(pointer)")
+                            continue
                         }
                         images[id] = ImageInfo(
                             reference: ImageReference(
@@ -65,8 +70,11 @@ public struct COCOReader: AnnotationReader {
                                 "a category needs an integer 'id' and a 'name'")
                             continue
                         }
-                        if categories[id] != nil {
-                            context.report(.error, .jsonPointer(pointer), code: "duplicate_id", "category id \(id) appears twice")
+                        if case .jsonPointer(let earlier)? = categoryPlaces.claim("\(id)", at: .jsonPointer(pointer)) {
+                            context.report(
+                                .error, .jsonPointer(pointer + "/id"), code: "duplicate_id",
+                                "category id \(id) appears twice: at \(earlier) and at \(pointer)")
+                            continue
                         }
                         categories[id] = name
                     }
@@ -80,7 +88,19 @@ public struct COCOReader: AnnotationReader {
             return
         }
 
-        // Pass 2: annotations and VQA items.
+        // Pass 2: annotations and VQA items. A repeated id would make a question's target name
+        // whichever annotation came last: it is an error naming both places.
+        var annotationPlaces = IDPlaces()
+        var questionPlaces = IDPlaces()
+        func isRepeated(_ value: JSONValue, at pointer: String, in places: inout IDPlaces, what: String) -> Bool {
+            guard let raw = value["id"], !raw.isNull else { return false }
+            let id = raw.intValue.map(String.init) ?? raw.canonicalText()
+            guard case .jsonPointer(let earlier)? = places.claim(id, at: .jsonPointer(pointer)) else { return false }
+            context.report(
+                .error, .jsonPointer(pointer + "/id"), code: "duplicate_id",
+                "\(what) id \(id) appears twice: at \(earlier) and at \(pointer)")
+            return true
+        }
         do {
             let reader = try JSONStreamReader(path: context.file)
             try reader.beginObject()
@@ -91,6 +111,7 @@ public struct COCOReader: AnnotationReader {
                     while try reader.nextElement() {
                         let pointer = reader.pointer
                         let value = try reader.readValue()
+                        if isRepeated(value, at: pointer, in: &annotationPlaces, what: "annotation") { continue }
                         if let draft = region(value, at: pointer, images: images, categories: categories, context: context) {
                             try emit(.region(draft))
                         }
@@ -100,6 +121,7 @@ public struct COCOReader: AnnotationReader {
                     while try reader.nextElement() {
                         let pointer = reader.pointer
                         let value = try reader.readValue()
+                        if isRepeated(value, at: pointer, in: &questionPlaces, what: "question") { continue }
                         if let draft = vqa(value, at: pointer, images: images, context: context) {
                             try emit(.vqa(draft))
                         }
@@ -225,16 +247,40 @@ public struct COCOReader: AnnotationReader {
             context.report(.error, here, code: "missing_field", "a VQA item needs 'question' and 'answer'")
             return nil
         }
-        let answerType = value["answer_type"]?.stringValue.flatMap(AnswerType.init(rawValue:)) ?? .open
-        let questionType = value["question_type"]?.stringValue.flatMap(QuestionType.init(rawValue:)) ?? .other
-        let targets = (value["target_annotation_ids"]?.arrayValue ?? []).map {
-            "ann:" + ($0.intValue.map(String.init) ?? $0.canonicalText())
+        // Every optional field is checked: a wrong type or an unknown value is an error at its
+        // pointer, never a silent default (an unknown answer_type read as open would change how
+        // the question is scored).
+        func at(_ key: String) -> SourceLocation { .jsonPointer("\(pointer)/\(key)") }
+        let answerType: JSONFields.Field<AnswerType> = JSONFields.enumeration(
+            value, "answer_type", at: at("answer_type"), context: context)
+        let questionType: JSONFields.Field<QuestionType> = JSONFields.enumeration(
+            value, "question_type", at: at("question_type"), context: context)
+        let options = JSONFields.strings(value, "options", at: at("options"), pointer: pointer, context: context)
+        let correct = JSONFields.integer(value, "correct_option", at: at("correct_option"), context: context)
+        let label = JSONFields.string(value, "label", at: at("label"), context: context)
+        let groundable = JSONFields.boolean(value, "groundable", at: at("groundable"), context: context)
+        let language = JSONFields.string(value, "language", at: at("language"), context: context)
+        let template = JSONFields.string(value, "template_id", at: at("template_id"), context: context)
+        var targets: [String] = []
+        var badTargets = false
+        if let raw = value["target_annotation_ids"], !raw.isNull {
+            if let list = raw.arrayValue {
+                targets = list.map { "ann:" + ($0.intValue.map(String.init) ?? $0.canonicalText()) }
+            } else {
+                context.report(
+                    .error, at("target_annotation_ids"), code: "bad_value",
+                    "'target_annotation_ids' must be a list of annotation ids, found \(raw.canonicalText())")
+                badTargets = true
+            }
         }
+        guard let answerType = answerType.or(.open), let questionType = questionType.or(.other),
+            !options.isInvalid, !correct.isInvalid, !label.isInvalid, !groundable.isInvalid, !badTargets,
+            let language = language.or("en"), !template.isInvalid
+        else { return nil }
         return VQADraft(
             image: image.reference, question: question, answer: answer, answerType: answerType,
-            options: value["options"]?.arrayValue?.compactMap(\.stringValue), correctOption: value["correct_option"]?.intValue,
-            questionType: questionType, targetLabel: value["label"]?.stringValue, targetKeys: targets,
-            groundable: value["groundable"]?.boolValue, language: value["language"]?.stringValue ?? "en",
-            templateId: value["template_id"]?.stringValue, externalId: value["id"]?.canonicalText(), location: here)
+            options: options.value, correctOption: correct.value, questionType: questionType, targetLabel: label.value,
+            targetKeys: targets, groundable: groundable.value, language: language, templateId: template.value,
+            externalId: value["id"]?.canonicalText(), location: here)
     }
 }

@@ -31,7 +31,7 @@ public struct DICOMOverlayReader: AnnotationReader {
     /// to `context.report`.
     /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
-        for (path, reportAs) in try dicomInputFiles(context.file) {
+        for (path, reportAs) in try dicomInputFiles(context.file, context: context) {
             try readFile(path, reportAs: reportAs, context: context, emit: emit)
         }
     }

@@ -49,7 +49,7 @@ public struct DICOMSegReader: AnnotationReader {
     /// every problem to `context.report`.
     /// - Throws: `FileIOError` when the input cannot be opened or read, and whatever `emit` throws.
     public func read(_ context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
-        for (path, reportAs) in try dicomInputFiles(context.file) {
+        for (path, reportAs) in try dicomInputFiles(context.file, context: context) {
             try readFile(path, reportAs: reportAs, context: context, emit: emit)
         }
     }
@@ -344,21 +344,13 @@ public struct DICOMSegReader: AnnotationReader {
 /// The DICOM files of an input: the file itself (reported as the input, `nil`), or a folder's
 /// regular files sorted by name (hidden files skipped), each reported by its path.
 /// - Throws: `FileIOError` when the input does not exist or the folder cannot be listed.
-func dicomInputFiles(_ input: String) throws -> [(path: String, reportAs: String?)] {
+func dicomInputFiles(_ input: String, context: ReaderContext) throws -> [(path: String, reportAs: String?)] {
     let kind = FileIO.kind(input)
     guard kind.exists else { throw FileIOError(path: input, operation: "open", code: ENOENT) }
     guard kind.isDirectory else { return [(FileIO.absolute(input), nil)] }
-    let names: [String]
-    do {
-        names = try FileManager.default.contentsOfDirectory(atPath: input)
-    } catch {
-        throw FileIOError(path: input, operation: "list", code: EACCES)
-    }
-    let files = names.filter { !$0.hasPrefix(".") }.sorted {
-        Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
-    }
-    return files.compactMap { name in
-        let path = FileIO.absolute((input as NSString).appendingPathComponent(name))
-        return FileIO.kind(path).isRegular ? (path, path) : nil
+    // Names that are not UTF-8, and pipes or devices, are reported (the import is refused).
+    return try inputFolderEntries(input, context: context) { _ in true }.compactMap { entry in
+        let path = FileIO.absolute(entry.path)
+        return entry.isDirectory ? nil : (path, path)
     }
 }

@@ -58,16 +58,9 @@ public struct SLAKEReader: AnnotationReader {
         var root = context.file
         let nested = (root as NSString).appendingPathComponent("imgs")
         if FileIO.kind(nested).isDirectory { root = nested }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: root)
-        } catch {
-            throw FileIOError(path: root, operation: "list", code: EACCES)
-        }
-        let folders = names.filter {
-            !$0.hasPrefix(".") && FileIO.kind((root as NSString).appendingPathComponent($0)).isDirectory
-        }
-        .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+        // Every entry is wanted: a name that is not UTF-8 is reported (the import is refused).
+        let folders = try inputFolderEntries(root, context: context) { _ in true }.filter(\.isDirectory).map(\.name)
+            .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
         var masks = 0
         var imageFolders = 0
         for name in folders {
@@ -185,6 +178,7 @@ public struct SLAKEReader: AnnotationReader {
                 .error, .jsonPointer(""), code: "bad_questions", "question.json must be a list of question objects", file: path)
             return
         }
+        var qids = IDPlaces()
         for (k, item) in items.enumerated() {
             let pointer = "/\(k)"
             func fail(_ suffix: String, _ code: String, _ message: String) {
@@ -195,6 +189,13 @@ public struct SLAKEReader: AnnotationReader {
                 continue
             }
             var failed = false
+            if let raw = item["qid"], !raw.isNull,
+                case .jsonPointer(let earlier)? = qids.claim(
+                    raw.intValue.map(String.init) ?? raw.canonicalText(), at: .jsonPointer(pointer))
+            {
+                fail("/qid", "duplicate_id", "qid \(raw.canonicalText()) appears twice: at \(earlier) and at \(pointer)")
+                failed = true
+            }
             let question = item["question"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             if question.isEmpty {
                 fail("/question", "missing_field", "'question' must be a non-empty string")
@@ -207,8 +208,10 @@ public struct SLAKEReader: AnnotationReader {
                 failed = true
             }
             let slakeAnswerType = item["answer_type"]?.stringValue?.uppercased()
-            if let slakeAnswerType, slakeAnswerType != "OPEN" && slakeAnswerType != "CLOSED" {
-                fail("/answer_type", "bad_value", "'answer_type' must be OPEN or CLOSED, found '\(slakeAnswerType)'")
+            if let raw = item["answer_type"], !raw.isNull,
+                slakeAnswerType != "OPEN" && slakeAnswerType != "CLOSED"
+            {
+                fail("/answer_type", "bad_value", "'answer_type' must be OPEN or CLOSED, found \(raw.canonicalText())")
                 failed = true
             }
             var reference = image

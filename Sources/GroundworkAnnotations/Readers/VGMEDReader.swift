@@ -30,6 +30,7 @@ public struct VGMEDReader: AnnotationReader {
         var detected: [BoxConvention: Int] = [:]
         // Rows name the same images again and again: each name is turned into a reference once.
         var references: [String: ImageReference] = [:]
+        var ids = IDPlaces()
         for (line, result) in lines {
             let value: JSONValue
             switch result {
@@ -59,15 +60,21 @@ public struct VGMEDReader: AnnotationReader {
                 context.report(.error, here, code: "missing_field", "'question' must be a non-empty string")
                 continue
             }
+            if let raw = value["id"], !raw.isNull,
+                case .line(let earlier, _)? = ids.claim(raw.stringValue ?? raw.canonicalText(), at: here)
+            {
+                context.report(
+                    .error, here, code: "duplicate_id",
+                    "id \(raw.canonicalText()) appears twice: on line \(earlier) and on line \(line)")
+                continue
+            }
             let questionType: QuestionType
-            if let given = value["question_type"]?.stringValue {
-                guard let parsed = QuestionType(rawValue: given) else {
-                    context.report(
-                        .error, here, code: "bad_value", "'question_type' must be one of \(QuestionType.allCases.map(\.rawValue))"
-                    )
-                    continue
-                }
+            let givenQuestionType: JSONFields.Field<QuestionType> = JSONFields.enumeration(
+                value, "question_type", at: here, context: context)
+            if case .value(let parsed) = givenQuestionType {
                 questionType = parsed
+            } else if givenQuestionType.isInvalid {
+                continue
             } else if let option = context.options.questionType {
                 questionType = option
             } else {
@@ -76,17 +83,14 @@ public struct VGMEDReader: AnnotationReader {
                     "the row gives no question_type: pass --question-type localization or attribute")
                 continue
             }
-            var answerType: AnswerType = questionType == .localization ? .closed : .open
-            if let given = value["answer_type"]?.stringValue {
-                guard let parsed = AnswerType(rawValue: given) else {
-                    context.report(
-                        .error, here, code: "bad_value", "'answer_type' must be one of \(AnswerType.allCases.map(\.rawValue))")
-                    continue
-                }
-                answerType = parsed
-            }
+            let givenAnswerType: JSONFields.Field<AnswerType> = JSONFields.enumeration(
+                value, "answer_type", at: here, context: context)
+            guard let answerType = givenAnswerType.or(questionType == .localization ? .closed : .open) else { continue }
             let answer = value["answer"]?.stringValue ?? (questionType == .localization ? "yes" : "")
-            let options = value["options"]?.arrayValue?.compactMap(\.stringValue)
+            // A non-string option is an error, never silently dropped (it would shift the letters).
+            let givenOptions = JSONFields.strings(value, "options", at: here, pointer: nil, context: context)
+            if givenOptions.isInvalid { continue }
+            let options = givenOptions.value
 
             // Boxes, each in a named or detected convention.
             var boxes: [[Double]] = []

@@ -62,12 +62,12 @@ public struct VOCReader: AnnotationReader {
             try readDatasetRoot(context.file, context: context, emit: emit)
             return
         }
-        let names = try Self.list(context.file)
-        let files = names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
+        let entries = try inputFolderEntries(context.file, context: context) { _ in true }
+        let files = entries.filter { !$0.isDirectory && nameHasSuffix(Array($0.name.utf8), ".xml") }.map(\.name).sorted()
         if files.isEmpty {
+            guard !context.diagnostics.contains(where: { $0.severity == .error }) else { return }
             // A folder of dataset roots (VOCdevkit/ with VOC2007/, VOC2012/).
-            let roots = names.filter { !$0.hasPrefix(".") }.sorted().map { (context.file as NSString).appendingPathComponent($0) }
-                .filter { FileIO.kind($0).isDirectory && Self.isDatasetRoot($0) }
+            let roots = entries.filter { $0.isDirectory && Self.isDatasetRoot($0.path) }.map(\.path).sorted()
             if !roots.isEmpty {
                 for root in roots { try readDatasetRoot(root, context: context, emit: emit) }
                 return
@@ -92,19 +92,18 @@ public struct VOCReader: AnnotationReader {
         FileIO.kind((folder as NSString).appendingPathComponent("Annotations")).isDirectory
     }
 
-    private static func list(_ folder: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw FileIOError(path: folder, operation: "list", code: EACCES)
-        }
+    /// The names of the files in a folder (hidden ones left out; a name that is not UTF-8 is
+    /// reported by `inputFolderEntries`).
+    private static func list(_ folder: String, context: ReaderContext) throws -> [String] {
+        try inputFolderEntries(folder, context: context) { _ in true }.filter { !$0.isDirectory }.map(\.name)
     }
 
     /// Reads `root/Annotations/*.xml` with the image sets of `root/ImageSets/Main/`.
     private func readDatasetRoot(_ root: String, context: ReaderContext, emit: (AnnotationDraft) throws -> Void) throws {
         let dataset = Dataset(root: root, imageSets: try Self.imageSets(root, context: context))
         let annotations = (root as NSString).appendingPathComponent("Annotations")
-        let files = try Self.list(annotations).filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }
+        let files = try inputFolderEntries(annotations, context: context) { nameHasSuffix($0, ".xml") }
+            .filter { !$0.isDirectory }.map(\.name)
         guard !files.isEmpty else {
             context.report(
                 .error, .file, code: "no_files", "\(annotations) holds no Pascal VOC .xml files", file: annotations)
@@ -119,7 +118,7 @@ public struct VOCReader: AnnotationReader {
         let folder = (root as NSString).appendingPathComponent("ImageSets/Main")
         guard FileIO.kind(folder).isDirectory else { return [:] }
         var sets: [String: Set<String>] = [:]
-        for name in try list(folder).filter({ !$0.hasPrefix(".") && $0.hasSuffix(".txt") }).sorted() {
+        for name in try list(folder, context: context).filter({ $0.hasSuffix(".txt") }).sorted() {
             let path = (folder as NSString).appendingPathComponent(name)
             guard FileIO.kind(path).isRegular else { continue }
             let stem = String(name.dropLast(4))
@@ -152,7 +151,7 @@ public struct VOCReader: AnnotationReader {
     private func readFolder(
         _ folder: String, dataset: Dataset?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
     ) throws {
-        let files = try Self.list(folder).filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".xml") }.sorted()
+        let files = try Self.list(folder, context: context).filter { $0.lowercased().hasSuffix(".xml") }.sorted()
         for name in files {
             let path = (folder as NSString).appendingPathComponent(name)
             guard FileIO.kind(path).isRegular else { continue }
@@ -413,10 +412,7 @@ final class XMLRecordScanner: NSObject, XMLParserDelegate {
     /// - Throws: a `FileIOError` when the file cannot be opened, and whatever `record` throws.
     func scan(path: String, context: ReaderContext, reportAs: String?, record: (XMLNode) throws -> Void) throws {
         // Open it ourselves first: the parser reports an unreadable file as a parse error.
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open", code: errno) }
-        close(fd)
-        guard FileIO.kind(path).isRegular else { throw FileIOError(path: path, operation: "read", code: EISDIR) }
+        close(try FileIO.openRegularFile(path))
         guard let parser = XMLParser(contentsOf: URL(fileURLWithPath: path)) else {
             throw FileIOError(path: path, operation: "open", code: EIO)
         }

@@ -14,12 +14,20 @@ import Yams
 ///   image width and height, ``BoxConvention/yoloNormalized``) or `class x1 y1 x2 y2 x3 y3 …`
 ///   (segmentation: at least 3 vertices as fractions of the width and height,
 ///   ``PointConvention/yoloNormalized``). `class` is a 0-based index into the class names.
-///   Any other field count is an error, as is a class index with no name, a value that is not a
-///   number, and a value outside [0, 1] by more than 1e-6 (values within 1e-6 are clamped).
-/// - Class names come from ``ReaderOptions/classNames`` when given, else from the first of
-///   `classes.txt` (one name a line, line k names class k − 1), `data.yaml` or `data.yml`
-///   (Ultralytics: `names:` as a list, or a map from index to name) found in the labels folder,
-///   its parent or its grandparent (so `dataset/data.yaml` serves `dataset/labels/train/`).
+///   Any other field count is an error, as is a class index with no name and a value that is not
+///   a number.
+/// - Precision: a coordinate outside the image only by the precision its numbers were written
+///   with (half a unit in the last decimal place of each number, times the image size; see
+///   ``YOLOReader/halfUnit(_:)``) is put on the image's edge without a word: a box touching the
+///   left edge written with six decimals (CVAT, most tools) lands a few micro-pixels left of 0.
+///   A coordinate further out is left as it is, and the importer refuses it as outside the image
+///   (or clips it, with a warning, under `--clip`).
+/// - Class names come from ``ReaderOptions/classNames`` or ``ReaderOptions/classesFile`` when
+///   given, else from the first of `classes.txt` or `obj.names` (Darknet, CVAT's YOLO 1.1: one
+///   name a line, line k names class k − 1; a blank line before a name is an error), `data.yaml`
+///   or `data.yml` (Ultralytics, Roboflow: `names:` as a list, or a map from index to name; `nc`
+///   must agree) found in the labels folder, its parent or its grandparent (so
+///   `dataset/data.yaml` serves `dataset/labels/train/`, `obj.names` serves `obj_train_data/`).
 /// - The input is a folder (every `*.txt` directly in it except `classes.txt`, hidden files
 ///   skipped, sorted by name) or one `.txt` file.
 /// - Images: YOLO names no image, only a base name, and its numbers need the image's size, so
@@ -38,9 +46,6 @@ public struct YOLOReader: AnnotationReader {
     /// The image extensions tried for a label file's base name, in order.
     public static let imageExtensions = ["png", "jpg", "jpeg", "dcm", "dicom", "PNG", "JPG", "JPEG", "DCM", "tif", "tiff", "bmp"]
 
-    /// Values may exceed [0, 1] by this much (rounding in exporters); they are clamped.
-    static let tolerance = 1e-6
-
     /// A reader; it keeps no state between reads.
     public init() {}
 
@@ -54,17 +59,13 @@ public struct YOLOReader: AnnotationReader {
         var files: [(path: String, reportAs: String?)] = []
         if kind.isDirectory {
             folder = context.file
-            let names: [String]
-            do {
-                names = try FileManager.default.contentsOfDirectory(atPath: folder)
-            } catch {
-                throw FileIOError(path: folder, operation: "list", code: EACCES)
+            let entries = try inputFolderEntries(folder, context: context) {
+                $0.count > 4 && $0.suffix(4).elementsEqual(".txt".utf8) && !$0.elementsEqual("classes.txt".utf8)
             }
-            for name in names.sorted() where !name.hasPrefix(".") && name.hasSuffix(".txt") && name != "classes.txt" {
-                let path = (folder as NSString).appendingPathComponent(name)
-                if FileIO.kind(path).isRegular { files.append((path, path)) }
+            for entry in entries.sorted(by: { $0.name < $1.name }) where !entry.isDirectory {
+                files.append((entry.path, entry.path))
             }
-            if files.isEmpty {
+            if files.isEmpty && !context.diagnostics.contains(where: { $0.severity == .error }) {
                 context.report(.error, .file, code: "no_files", "the folder holds no YOLO .txt label files")
                 return
             }
@@ -75,6 +76,9 @@ public struct YOLOReader: AnnotationReader {
         let names: [Int: String]?
         if let given = context.options.classNames {
             names = Dictionary(uniqueKeysWithValues: given.enumerated().map { ($0.offset, $0.element) })
+        } else if let file = context.options.classesFile {
+            names = Self.loadClassFile(file, context: context)
+            guard names != nil else { return }
         } else {
             names = Self.loadClassNames(near: folder, context: context)
         }
@@ -147,28 +151,27 @@ public struct YOLOReader: AnnotationReader {
                 fail("bad_class", "the class must be a whole number, found '\(fields[0].text)'", column: fields[0].column)
             }
             var values: [Double] = []
-            var outside: [String] = []
+            var slack: [Double] = []
             for field in fields.dropFirst() {
                 guard let value = Double(field.text), value.isFinite else {
                     fail("not_a_number", "'\(field.text)' is not a number", column: field.column)
                     continue
                 }
-                if value < -Self.tolerance || value > 1 + Self.tolerance { outside.append(field.text) }
-                values.append(min(max(value, 0), 1))
-            }
-            if !outside.isEmpty {
-                fail(
-                    "outside_range",
-                    "YOLO values are fractions of the image size in [0, 1], found \(outside.joined(separator: ", "))")
-                continue
+                let precision = Self.halfUnit(field.text)
+                slack.append(precision)
+                // Outside [0, 1] only by the precision it was written with: on the edge.
+                values.append(value < 0 && value >= -precision ? 0 : value > 1 && value <= 1 + precision ? 1 : value)
             }
             guard values.count == fields.count - 1, let label, let target else { continue }
             let geometry: Geometry
             if isBox {
-                guard let box = context.box(values, .yoloNormalized, image: target.reference, at: here, file: reportAs) else {
+                guard
+                    let box = context.box(values, .yoloNormalized, image: target.reference, at: here, file: reportAs)
+                else {
                     continue
                 }
-                geometry = .box(box)
+                geometry = .box(
+                    Self.snapped(box, slack: slack, width: Double(target.entry.width), height: Double(target.entry.height)))
             } else {
                 do {
                     geometry = .polygon([
@@ -186,6 +189,51 @@ public struct YOLOReader: AnnotationReader {
                         image: target.reference, label: label, geometry: geometry, externalId: "\(fileName):\(number)",
                         location: here, file: reportAs)))
         }
+    }
+
+    /// Half a unit in the last decimal place a number was written with: how far the true value
+    /// may lie from the written one. `0.123456` → 5e-7, `5e-07` → 5e-8, `0.5` → 0.05. A number
+    /// written without digits after the point (`0`, `1`, `1e0`) is taken as exact.
+    static func halfUnit(_ text: String) -> Double {
+        var decimals = 0
+        var exponent = 0
+        var seenPoint = false
+        var inExponent = false
+        var exponentText = ""
+        for character in text {
+            if inExponent {
+                exponentText.append(character)
+            } else if character == "." {
+                seenPoint = true
+            } else if character == "e" || character == "E" {
+                inExponent = true
+            } else if seenPoint && character.isASCII && character.isNumber {
+                decimals += 1
+            }
+        }
+        if inExponent { exponent = Int(exponentText) ?? 0 }
+        // Only digits after the point count: `1`, `1e0` and `1.5e1` are taken as exact.
+        guard decimals - exponent > 0 else { return 0 }
+        return 0.5 * pow(10, Double(-(decimals - exponent)))
+    }
+
+    /// A box whose edges lie outside the image only by the precision its numbers were written
+    /// with, moved onto the image's edges (`cx − w/2` of a box touching the left edge, written
+    /// with six decimals, can land a few micro-pixels left of 0). An edge further out is left
+    /// as it is: the importer refuses it as outside the image (or clips it with `--clip`).
+    /// - Parameter slack: the half-unit of each of `cx cy w h` (see ``halfUnit(_:)``).
+    static func snapped(_ box: Box, slack: [Double], width: Double, height: Double) -> Box {
+        guard slack.count == 4 else { return box }
+        // Each edge is centre ± size/2: its error is the centre's plus half the size's, in
+        // fractions of the image; a little more for the arithmetic's own rounding.
+        let dx = (slack[0] + slack[2] / 2) * width + 1e-9 * width
+        let dy = (slack[1] + slack[3] / 2) * height + 1e-9 * height
+        var result = box
+        if result.x0 < 0 && result.x0 >= -dx { result.x0 = 0 }
+        if result.y0 < 0 && result.y0 >= -dy { result.y0 = 0 }
+        if result.x1 > width && result.x1 <= width + dx { result.x1 = width }
+        if result.y1 > height && result.y1 <= height + dy { result.y1 = height }
+        return result.x0 < result.x1 && result.y0 < result.y1 ? result : box
     }
 
     /// The white-space separated fields of a line, each with its 1-based column.
@@ -215,28 +263,10 @@ public struct YOLOReader: AnnotationReader {
     static func loadClassNames(near folder: String, context: ReaderContext) -> [Int: String]? {
         var directory = FileIO.absolute(folder)
         for _ in 0..<3 {
-            for name in ["classes.txt", "data.yaml", "data.yml"] {
+            for name in ["classes.txt", "obj.names", "data.yaml", "data.yml"] {
                 let path = (directory as NSString).appendingPathComponent(name)
                 guard FileIO.kind(path).isRegular else { continue }
-                let bytes: [UInt8]
-                do {
-                    bytes = try FileIO.readAll(path, limit: 16 << 20)
-                } catch {
-                    context.report(.error, .file, code: "unreadable", "cannot read the class names: \(error.reason)", file: path)
-                    return nil
-                }
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    context.report(.error, .file, code: "not_text", "the class list is not UTF-8 text", file: path)
-                    return nil
-                }
-                let names =
-                    name == "classes.txt"
-                    ? classNames(fromList: text, file: path, context: context)
-                    : classNames(fromYAML: text, file: path, context: context)
-                if let names {
-                    context.report(.info, .file, code: "class_names", "\(names.count) class name(s) read from \(path)")
-                }
-                return names
+                return loadClassFile(path, context: context)
             }
             let parent = (directory as NSString).deletingLastPathComponent
             if parent == directory { break }
@@ -244,11 +274,46 @@ public struct YOLOReader: AnnotationReader {
         }
         context.report(
             .error, .file, code: "no_class_names",
-            "no classes.txt or data.yaml beside the labels (or one or two folders up): the class indexes cannot be named")
+            "no classes.txt, obj.names or data.yaml beside the labels (or one or two folders up): "
+                + "the class indexes cannot be named (pass --classes)")
         return nil
     }
 
-    /// `classes.txt`: one name a line; line k names class k − 1. Trailing blank lines are ignored.
+    /// The class names of a class file (`--classes`, or one found beside the labels), by its
+    /// kind: `.yaml`/`.yml` are read as an Ultralytics/Roboflow `data.yaml`, `.names`/`.txt` as a
+    /// Darknet list; any other name is a `data.yaml` when it is a YAML mapping, else a list.
+    /// Problems are reported with their line; nil when the file gives no usable names.
+    static func loadClassFile(_ path: String, context: ReaderContext) -> [Int: String]? {
+        let text: String
+        do {
+            text = try FileIO.readText(path, limit: 16 << 20)
+        } catch {
+            context.report(
+                .error, .file, code: error.code == EILSEQ ? "not_text" : "unreadable",
+                "cannot read the class names: \(error.reason)", file: path)
+            return nil
+        }
+        let ext = (path as NSString).pathExtension.lowercased()
+        let isYAML: Bool
+        switch ext {
+        case "yaml", "yml": isYAML = true
+        case "names", "txt": isYAML = false
+        default: isYAML = (try? Yams.compose(yaml: text))?.mapping != nil
+        }
+        let names =
+            isYAML
+            ? classNames(fromYAML: text, file: path, context: context)
+            : classNames(fromList: text, file: path, context: context)
+        if let names {
+            context.report(.info, .file, code: "class_names", "\(names.count) class name(s) read from \(path)")
+        }
+        return names
+    }
+
+    /// A Darknet `.names` / `classes.txt` list: one name a line; line k names class k − 1.
+    /// Blank lines at the end (a final newline) are ignored; a blank line before a name is an
+    /// error, never skipped, since skipping it would give every later class the wrong name.
+    /// Every line is a name (the format has no comments); surrounding white space is trimmed.
     static func classNames(fromList text: String, file: String, context: ReaderContext) -> [Int: String]? {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -282,8 +347,19 @@ public struct YOLOReader: AnnotationReader {
             return nil
         }
         func place(_ node: Node?) -> SourceLocation { node?.mark.map { .line($0.line, column: $0.column) } ?? .file }
-        guard let namesNode = root?.mapping?["names"] else {
-            context.report(.error, place(root), code: "missing_field", "the file has no 'names' (the class names)", file: file)
+        guard let mapping = root?.mapping else {
+            context.report(
+                .error, place(root), code: "not_class_names",
+                "not a class file: a data.yaml is a YAML mapping with 'names' (a list, or a map of index to name)",
+                file: file)
+            return nil
+        }
+        guard let namesNode = mapping["names"] else {
+            context.report(
+                .error, place(root), code: "missing_field",
+                "the file has no 'names' (the class names)"
+                    + (mapping["nc"] != nil ? "; 'nc' alone gives the count, not the names" : ""),
+                file: file)
             return nil
         }
         var names: [Int: String] = [:]
@@ -319,10 +395,21 @@ public struct YOLOReader: AnnotationReader {
                 .error, place(namesNode), code: "bad_value", "'names' must be a list or a map of index to name", file: file)
             return nil
         }
-        if let count = root?.mapping?["nc"]?.int, count != names.count {
-            context.report(
-                .warning, place(root?.mapping?["nc"]), code: "class_count",
-                "'nc' is \(count) but 'names' has \(names.count) name(s)", file: file)
+        if let ncNode = mapping["nc"] {
+            // Ultralytics refuses a data.yaml whose 'nc' and 'names' disagree: so do we.
+            if let count = ncNode.int, count >= 0 {
+                let expected = (names.keys.max() ?? -1) + 1
+                if count != names.count || count != expected && !failed {
+                    context.report(
+                        .error, place(ncNode), code: "class_count",
+                        "'nc' is \(count) but 'names' has \(names.count) name(s)"
+                            + (names.count != expected ? " for indexes up to \(expected - 1)" : ""), file: file)
+                    failed = true
+                }
+            } else {
+                context.report(.error, place(ncNode), code: "bad_value", "'nc' must be a whole number", file: file)
+                failed = true
+            }
         }
         if names.isEmpty && !failed {
             context.report(.error, place(namesNode), code: "empty", "'names' is empty", file: file)
