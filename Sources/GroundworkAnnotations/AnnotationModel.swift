@@ -80,11 +80,14 @@ public struct RegionDraft: Sendable {
     public var key: String?
     /// The file inside a folder-shaped input (VOC, YOLO, SLAKE) it came from; nil: the input itself.
     public var file: String?
+    /// COCO's `iscrowd` = 1: the region outlines a group of instances (a crowd), not one.
+    public var iscrowd: Bool
 
     public init(
         image: ImageReference, label: String, geometry: Geometry, annotator: String? = nil, externalId: String? = nil,
-        location: SourceLocation, key: String? = nil, file: String? = nil
+        location: SourceLocation, key: String? = nil, file: String? = nil, iscrowd: Bool = false
     ) {
+        self.iscrowd = iscrowd
         self.file = file
         self.image = image
         self.label = label

@@ -28,6 +28,7 @@ struct PreparedRegion: Sendable {
     var location: SourceLocation
     var key: String?
     var file: String?
+    var iscrowd: Bool
 }
 
 /// A VQA item checked and ready to insert, with its inline target regions.
@@ -209,7 +210,7 @@ final class DraftPreparer: @unchecked Sendable {
         return PreparedRegion(
             imageId: entry.id, label: label, kind: geometry.kind, geometry: json, geometryKey: IdentityKey.of(json), box: box,
             area: geometry.area, clipped: clipped, annotator: draft.annotator, externalId: draft.externalId,
-            location: draft.location, key: draft.key, file: draft.file)
+            location: draft.location, key: draft.key, file: draft.file, iscrowd: draft.iscrowd)
     }
 
     // MARK: VQA items

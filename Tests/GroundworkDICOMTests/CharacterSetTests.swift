@@ -1,0 +1,171 @@
+import Foundation
+import GroundworkCore
+import GroundworkImaging
+import Testing
+
+/// Text in the Specific Character Set (0008,0005) of the file (and of each sequence item that
+/// declares its own) reaches `attributes()` as UTF-8, as pydicom decodes it.
+@Suite(
+    "DICOM character sets",
+    .enabled(if: Pydicom.available, "set GROUNDWORK_PYTHON to a python3 with pydicom to run this cross-check (tools/test does)"))
+struct CharacterSetTests {
+    /// pydicom's decoding of every text attribute (PN, LO, SH, ST, LT, UT, UC), at every depth, of
+    /// every file of pydicom's character set corpus: {file name: {"path", "charset", "values"}}.
+    static let script = #"""
+        import json, sys
+        import pydicom
+        from pydicom.data import get_charset_files
+        from pydicom.multival import MultiValue
+
+        TEXT = {"PN", "LO", "SH", "ST", "LT", "UT", "UC"}
+
+        def text(vr, value):
+            if vr == "PN":
+                return "=".join(value.components)
+            return str(value)
+
+        def walk(ds):
+            out = {}
+            for elem in ds:
+                if not elem.keyword or elem.tag.group == 0x0002:
+                    continue
+                if elem.VR == "SQ":
+                    out[elem.keyword] = [walk(item) for item in elem.value]
+                elif elem.VR in TEXT and elem.value not in (None, ""):
+                    value = elem.value
+                    if isinstance(value, MultiValue):
+                        out[elem.keyword] = [text(elem.VR, v) for v in value]
+                    else:
+                        out[elem.keyword] = text(elem.VR, value)
+            return out
+
+        result = {}
+        for path in sorted(get_charset_files("chr*.dcm")):
+            ds = pydicom.dcmread(path)
+            charset = ds.get("SpecificCharacterSet", "")
+            if isinstance(charset, MultiValue):
+                charset = "\\".join(charset)
+            result[path.split("/")[-1]] = {"path": path, "charset": charset, "values": walk(ds)}
+        print(json.dumps(result))
+        """#
+
+    /// A person name as pydicom's components give it: trailing empty groups dropped.
+    static func normalized(_ text: String) -> String {
+        var text = text
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+
+    /// Compares pydicom's values with ours, recursively; returns the differences.
+    static func differences(_ expected: JSONValue, _ actual: JSONValue?, at path: String) -> [String] {
+        if let object = expected.objectValue {
+            var result: [String] = []
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                result += differences(value, actual?[key], at: path + "/" + key)
+            }
+            return result
+        }
+        if let array = expected.arrayValue {
+            // A one-value array in pydicom (a sequence) is an array here too; several text values
+            // are an array in both.
+            guard let ours = actual?.arrayValue, ours.count == array.count else {
+                return ["\(path): pydicom \(expected), ours \(actual.map { "\($0)" } ?? "nothing")"]
+            }
+            return zip(array, ours).enumerated().flatMap { differences($1.0, $1.1, at: "\(path)/\($0)") }
+        }
+        let want = normalized(expected.stringValue ?? "")
+        let got = actual?.stringValue.map(normalized)
+        return got == want ? [] : ["\(path): pydicom \(want), ours \(got ?? "nothing")"]
+    }
+
+    @Test func everyTextAttributeIsDecodedAsPydicomDecodesIt() throws {
+        let reference = try JSONValue.parse([UInt8](try Pydicom.run(Self.script, [])))
+        let files = try #require(reference.objectValue)
+        #expect(files.count >= 15, "pydicom's character set corpus is missing")
+        var checked: Set<String> = []
+        for (name, entry) in files.sorted(by: { $0.key < $1.key }) {
+            let path = try #require(entry["path"]?.stringValue)
+            let attributes = try DICOMFile(bytes: try FileIO.readAll(path)).attributes()
+            let problems = Self.differences(try #require(entry["values"]), attributes, at: name)
+            #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+            checked.insert(entry["charset"]?.stringValue ?? "")
+        }
+        // Latin-1, Greek, Cyrillic, Arabic, Hebrew, Korean (ISO 2022), GB18030, UTF-8 and the
+        // Japanese ISO 2022 sets are all in the corpus.
+        for charset in [
+            "ISO_IR 100", "ISO_IR 126", "ISO_IR 144", "ISO_IR 127", "ISO_IR 138", "\\ISO 2022 IR 149", "GB18030",
+            "ISO_IR 192", "\\ISO 2022 IR 87", "ISO 2022 IR 13\\ISO 2022 IR 87",
+        ] {
+            #expect(checked.contains(charset), "no file in \(charset)")
+        }
+    }
+
+    /// chrFren.dcm with its bytes changed: `old` (same length as `new`) replaced once.
+    func patched(_ old: [UInt8], _ new: [UInt8]) throws -> [UInt8] {
+        let script = """
+            from pydicom.data import get_charset_files
+            print(get_charset_files("chrFren.dcm")[0], end="")
+            """
+        let path = String(decoding: try Pydicom.run(script, []), as: UTF8.self)
+        var bytes = try FileIO.readAll(path)
+        let start = try #require(
+            (0...(bytes.count - old.count)).first { bytes[$0..<($0 + old.count)].elementsEqual(old) })
+        bytes.replaceSubrange(start..<(start + old.count), with: new)
+        return bytes
+    }
+
+    @Test func anUnknownCharacterSetIsAnErrorNamingTheTagAndTheValue() throws {
+        let bytes = try patched(Array("ISO_IR 100".utf8), Array("ISO_IR 999".utf8))
+        let file = try DICOMFile(bytes: bytes)
+        #expect {
+            _ = try file.attributes()
+        } throws: { error in
+            guard let error = error as? DICOMError else { return false }
+            return error.location == "(0008,0005) SpecificCharacterSet" && error.message.contains("'ISO_IR 999'")
+                && error.kind == .unsupported
+        }
+    }
+
+    @Test func textThatIsNotInItsCharacterSetIsAnErrorNamingTheAttribute() throws {
+        // "Buc^Jérôme" declared as ISO 8859-6 (Arabic), where 0xE9 is not assigned.
+        let bytes = try patched(Array("ISO_IR 100".utf8), Array("ISO_IR 127".utf8))
+        let file = try DICOMFile(bytes: bytes)
+        #expect {
+            _ = try file.attributes()
+        } throws: { error in
+            guard let error = error as? DICOMError else { return false }
+            return error.location == "(0010,0010) PatientName" && error.message.contains("ISO_IR 127")
+                && error.kind == .corrupt
+        }
+    }
+
+    @Test func deidentificationCleansNamesWrittenInTheFilesCharacterSet() throws {
+        // A Latin-1 file whose description holds the patient's name, written by pydicom.
+        let folder = TemporaryFolder()
+        let output = folder.path + "/described.dcm"
+        let script = """
+            import sys
+            import pydicom
+            from pydicom.data import get_charset_files
+            ds = pydicom.dcmread(get_charset_files("chrGerm.dcm")[0])
+            ds.ImageComments = "Kontrolle Rüdiger Äneas"
+            ds.save_as(sys.argv[1])
+            """
+        _ = try Pydicom.run(script, [output])
+        let raw = try FileIO.readAll(output)
+        #expect(!contains(raw, "Rüdiger"), "pydicom wrote the comment in UTF-8")
+        let file = try DICOMFile(bytes: raw)
+        let original = try file.attributes()
+        #expect(original["ImageComments"]?.stringValue == "Kontrolle Rüdiger Äneas")
+        #expect(original["PatientName"]?.stringValue == "Äneas^Rüdiger")
+        try file.deidentify(
+            rules: [
+                .init(tag: 0x0020_4000, action: .clean), .init(tag: 0x0010_0010, action: .dummy, value: "ANON"),
+            ],
+            removePrivate: true, uidMap: [:], cleanWords: ["Rüdiger", "Äneas"])
+        let copy = try DICOMFile(bytes: try file.write()).attributes()
+        #expect(copy["ImageComments"]?.stringValue == "Kontrolle * *")
+        #expect(copy["PatientName"]?.stringValue == "ANON")
+        #expect(copy["SpecificCharacterSet"]?.stringValue == "ISO_IR 192")
+    }
+}
