@@ -3,7 +3,8 @@
 // Reading: the file is parsed from memory with dcmdata. Pixel data is decoded per transfer syntax:
 // native data is read as is; RLE, JPEG (dcmjpeg) and JPEG-LS (dcmjpls) through DCMTK's codecs, on a
 // copy of the dataset so that the attributes stay those of the file; JPEG 2000 through OpenJPEG,
-// one codestream per frame. Every failure is a code, a message and the place (tag or UID).
+// one codestream per frame. Every failure is a code, a message and the place (tag or UID). Text
+// reaches Swift in UTF-8, converted from the Specific Character Set; files are written in memory.
 #include "gw_dicom.h"
 
 #include <dcmtk/config/osconfig.h>
