@@ -168,4 +168,31 @@ struct CharacterSetTests {
         #expect(copy["PatientName"]?.stringValue == "ANON")
         #expect(copy["SpecificCharacterSet"]?.stringValue == "ISO_IR 192")
     }
+
+    @Test func overlayLabelsAreReadInTheFilesCharacterSet() throws {
+        // A Latin-1 file with an overlay plane labelled "Läsion", written by pydicom.
+        let folder = TemporaryFolder()
+        let output = folder.path + "/overlay.dcm"
+        let script = """
+            import sys
+            import pydicom
+            from pydicom.data import get_charset_files
+            ds = pydicom.dcmread(get_charset_files("chrGerm.dcm")[0])
+            ds.add_new(0x60000010, "US", 8)
+            ds.add_new(0x60000011, "US", 8)
+            ds.add_new(0x60000040, "CS", "R")
+            ds.add_new(0x60000050, "SS", [1, 1])
+            ds.add_new(0x60000100, "US", 1)
+            ds.add_new(0x60000102, "US", 0)
+            ds.add_new(0x60001500, "LO", "Läsion")
+            ds.add_new(0x60003000, "OW", bytes([0xFF] * 8))
+            ds.save_as(sys.argv[1])
+            """
+        _ = try Pydicom.run(script, [output])
+        let raw = try FileIO.readAll(output)
+        #expect(!contains(raw, "Läsion"), "pydicom wrote the label in UTF-8")
+        let overlays = try DICOMFile(bytes: raw).overlays()
+        #expect(overlays.map(\.label) == ["Läsion"])
+        #expect(overlays.first?.bits.reduce(0) { $0 + Int($1) } == 64)
+    }
 }
