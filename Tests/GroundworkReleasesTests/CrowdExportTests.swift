@@ -128,6 +128,30 @@ import Testing
         #expect(card.contains("- name: iscrowd\n          list: bool") || card.contains("name: iscrowd"))
     }
 
+    @Test func cocoExportReimportsWithItsCrowds() throws {
+        let (folder, project, crowdArea) = try crowdRelease()
+        let coco = folder.path + "/coco"
+        _ = try Exporter.export(project, version: "1.0.0", format: .coco, out: coco)
+        let fresh = try Project.create(at: folder.path + "/fresh")
+        let images = try FileManager.default.contentsOfDirectory(atPath: coco + "/images").sorted().map {
+            coco + "/images/" + $0
+        }
+        var imageOptions = ImageImportOptions(paths: images)
+        imageOptions.showProgress = false
+        _ = try ImageImporter.run(imageOptions, into: fresh)
+        try FormatFixture.addLabels(fresh, ["liver"])
+        for split in ["train", "test"] where FileIO.kind("\(coco)/annotations/instances_\(split).json").isRegular {
+            var options = AnnotationImportOptions(file: "\(coco)/annotations/instances_\(split).json")
+            options.format = .coco
+            let report = try AnnotationImporter.run(options, into: fresh)
+            #expect(report.committed, "\(report.diagnostics)")
+        }
+        let crowds = try fresh.database.read { try RegionRecord.filter(Column("iscrowd") == true).fetchAll($0) }
+        #expect(crowds.count == 1)
+        #expect(crowds.first?.kind == "mask" && crowds.first?.area == crowdArea)
+        #expect(try fresh.scalar("SELECT COUNT(*) FROM region WHERE iscrowd = 0") == 2)
+    }
+
     @Test(.enabled(if: pythonCrossChecks, "set GROUNDWORK_PYTHON to a python with pycocotools (tools/test does)"))
     func pycocotoolsReadsTheCrowdBack() throws {
         let (folder, project, crowdArea) = try crowdRelease()
