@@ -21,7 +21,6 @@
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcspchrs.h>
-#include <dcmtk/ofstd/ofchrenc.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcwcache.h>
@@ -29,6 +28,7 @@
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
+#include <dcmtk/ofstd/ofchrenc.h>
 #include <openjpeg-2.5/openjpeg.h>
 
 #include <algorithm>
@@ -401,6 +401,15 @@ OFString utf8Value(DcmElement *element, const Charset &charset, const std::strin
     return result;
 }
 
+/// Replaces an element's value with its converted text.
+void storeText(DcmElement *element, const OFString &text, const std::string &path) {
+    OFCondition status = element->putOFStringArray(text);
+    if (status.bad()) {
+        throw CharsetFailure{GW_DCM_CORRUPT, std::string("the text converted to UTF-8 cannot be stored: ") + status.text(),
+                             path + describeTag(element->getTag())};
+    }
+}
+
 bool needsConversion(DcmElement *element, const Charset &charset) {
     return charset.needsConversion() && element->getLength() > 0 && element->isAffectedBySpecificCharacterSet() &&
            element->ident() != EVR_SQ;
@@ -411,7 +420,7 @@ std::unique_ptr<DcmElement> convertedCopy(DcmElement *element, const Charset &ch
     OFString text = utf8Value(element, charset, path);
     std::unique_ptr<DcmElement> copy(static_cast<DcmElement *>(element->clone()));
     if (!copy) throw std::bad_alloc();
-    if (copy->putOFStringArray(text).bad()) throw std::bad_alloc();
+    storeText(copy.get(), text, path);
     return copy;
 }
 
@@ -430,8 +439,7 @@ void convertInPlace(DcmItem *item, const Charset &parent, const std::string &pat
                 convertInPlace(sequence->getItem(k), charset, inner, depth + 1);
             }
         } else if (needsConversion(element, charset)) {
-            OFString text = utf8Value(element, charset, path);
-            if (element->putOFStringArray(text).bad()) throw std::bad_alloc();
+            storeText(element, utf8Value(element, charset, path), path);
         }
     }
     if (charset.needsConversion() && item->tagExists(DCM_SpecificCharacterSet)) {

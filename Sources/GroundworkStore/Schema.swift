@@ -388,8 +388,9 @@ public enum Schema {
         }
         migrator.registerMigration("v7: COCO crowd regions") { db in
             // COCO's `iscrowd`: 1 marks a region that outlines a group of instances (a crowd) rather
-            // than one instance. Kept on the region and in release snapshots; question generation,
-            // agreement and consensus leave such regions out (README, "Crowd regions").
+            // than one instance. Kept on the region and in release snapshots; agreement and
+            // consensus leave such regions out, question generation never asks about a crowd alone
+            // (README, "Crowd regions").
             try db.execute(
                 sql: """
                     ALTER TABLE region ADD COLUMN iscrowd INTEGER NOT NULL DEFAULT 0 CHECK (iscrowd = 0 OR iscrowd = 1);
