@@ -1,6 +1,8 @@
 import Foundation
+import GRDB
 import GroundworkCore
 import GroundworkImaging
+import GroundworkStore
 import Testing
 
 /// Text in the Specific Character Set (0008,0005) of the file (and of each sequence item that
@@ -194,5 +196,38 @@ struct CharacterSetTests {
         let overlays = try DICOMFile(bytes: raw).overlays()
         #expect(overlays.map(\.label) == ["Läsion"])
         #expect(overlays.first?.bits.reduce(0) { $0 + Int($1) } == 64)
+    }
+
+    @Test func cleanDescriptorsRemovesNamesInAnyCaseAndCharacterSet() throws {
+        // A Latin-1 file whose comment holds the patient's name in other cases.
+        let folder = TemporaryFolder()
+        let input = folder.path + "/in/comment.dcm"
+        try FileManager.default.createDirectory(atPath: folder.path + "/in", withIntermediateDirectories: true)
+        let script = """
+            import sys
+            import pydicom
+            from pydicom.data import get_charset_files
+            ds = pydicom.dcmread(get_charset_files("chrGerm.dcm")[0])
+            ds.ImageComments = "Kontrolle RÜDIGER äneas"
+            ds.save_as(sys.argv[1])
+            """
+        _ = try Pydicom.run(script, [input])
+        let project = try Project.create(at: folder.path + "/p")
+        var options = ImageImportOptions(paths: [input])
+        options.showProgress = false
+        var deidentification = DeidentificationOptions()
+        deidentification.cleanDescriptors = true
+        options.dicom.deidentification = deidentification
+        let report = try ImageImporter.run(options, into: project)
+        #expect(report.committed && report.imported == 1, "\(report.rejected)")
+        let text = try #require(
+            try project.database.read { db in try String.fetchOne(db, sql: "SELECT attributes FROM image") })
+        let dicom = try #require(try JSONValue.parse(Array(text.utf8))["dicom"])
+        #expect(dicom["ImageComments"]?.stringValue == "Kontrolle * *")
+        let contents = try projectContents(project)
+        for word in ["RÜDIGER", "Rüdiger", "äneas", "Äneas"] {
+            #expect(!contents.database.contains(word), "\(word) survives in the database")
+            #expect(!contents.objects.contains { contains($0, word) }, "\(word) survives in objects/")
+        }
     }
 }
