@@ -173,5 +173,21 @@ import Testing
         let result = try runPython(script, files)
         #expect(result.status == 0, "\(result.output)")
         #expect(try JSONValue.parse(Array(result.output.utf8)) == .array([.number(crowdArea)]))
+        // The exports with a crowd match their schemas.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        func validate(_ schema: String, _ file: String, lines: Bool = false) throws {
+            let result = try runPython(
+                "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+                ["\(root)/tools/validate-json"] + (lines ? ["--lines"] : []) + [schema, file])
+            #expect(result.status == 0, "\(schema) \(file): \(result.output)")
+        }
+        for file in files { try validate("coco-export", file) }
+        _ = try Exporter.export(project, version: "1.0.0", format: .jsonl, out: folder.path + "/jsonl")
+        _ = try Exporter.export(project, version: "1.0.0", format: .hf, out: folder.path + "/hf")
+        for split in ["train", "test"] where FileIO.kind("\(folder.path)/jsonl/\(split).jsonl").isRegular {
+            try validate("export-jsonl-item", "\(folder.path)/jsonl/\(split).jsonl", lines: true)
+            try validate("hf-metadata-line", "\(folder.path)/hf/data/\(split)/metadata.jsonl", lines: true)
+        }
     }
 }
