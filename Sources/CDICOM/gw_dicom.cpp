@@ -265,7 +265,7 @@ bool isJapaneseCharset(const std::string &value, bool &katakanaFirst) {
         }
     }
     katakanaFirst = !terms.empty() && terms[0] == "ISO 2022 IR 13";
-    return multiByte && terms.size() > 1;
+    return multiByte;
 }
 
 /// The character set of `item`: its own Specific Character Set when it has one, else `parent`.
@@ -287,6 +287,14 @@ Charset charsetOf(DcmItem *item, const Charset &parent, const std::string &path)
     }
     auto converter = std::make_shared<DcmSpecificCharacterSet>();
     OFCondition status = converter->selectCharacterSet(raw, "ISO_IR 192");
+    std::vector<std::string> terms = charsetTerms(result.value);
+    if (status.bad() && terms.size() == 1 && terms[0].compare(0, 12, "ISO 2022 IR ") == 0) {
+        // A single value in its code-extension form ("ISO 2022 IR 100"): with nothing to switch
+        // to, the same character set as its plain form ("ISO_IR 100"), as pydicom reads it.
+        if (converter->selectCharacterSet(("ISO_IR " + terms[0].substr(12)).c_str(), "ISO_IR 192").good()) {
+            status = EC_Normal;
+        }
+    }
     if (status.good()) {
         result.mode = Charset::converted;
         result.converter = converter;
