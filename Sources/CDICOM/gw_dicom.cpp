@@ -3,7 +3,8 @@
 // Reading: the file is parsed from memory with dcmdata. Pixel data is decoded per transfer syntax:
 // native data is read as is; RLE, JPEG (dcmjpeg) and JPEG-LS (dcmjpls) through DCMTK's codecs, on a
 // copy of the dataset so that the attributes stay those of the file; JPEG 2000 through OpenJPEG,
-// one codestream per frame. Every failure is a code, a message and the place (tag or UID).
+// one codestream per frame. Every failure is a code, a message and the place (tag or UID). Text
+// reaches Swift in UTF-8, converted from the Specific Character Set; files are written in memory.
 #include "gw_dicom.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -13,20 +14,22 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcspchrs.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvrat.h>
+#include <dcmtk/dcmdata/dcwcache.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
+#include <dcmtk/ofstd/ofchrenc.h>
 #include <openjpeg-2.5/openjpeg.h>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -198,18 +201,302 @@ std::string keyFor(const DcmTagKey &key) {
     return hex4(group) + "," + hex4(key.getElement());
 }
 
-void appendItem(std::string &out, DcmItem *item, int depth);
+// MARK: character sets
 
-void appendValue(std::string &out, DcmElement *element, int depth) {
+/// A text attribute that cannot be read as UTF-8: its message and place (thrown inside this file
+/// only, caught before returning to Swift).
+struct CharsetFailure {
+    int code;
+    std::string message;
+    std::string where;
+};
+
+/// How the text of an item is turned into UTF-8: the Specific Character Set (0008,0005) in force
+/// (the item's own, else its parent's). Plain: the text is ASCII or UTF-8 as declared and is copied
+/// (a byte that is not UTF-8 is read as ISO 8859-1). Converted: through DCMTK's converter.
+/// Japanese: DICOM's ISO 2022 Japanese sets, which DCMTK names by iconv encodings that glibc lacks
+/// (ISO-IR-87, ISO-IR-159), decoded here into EUC-JP and converted by iconv.
+struct Charset {
+    enum Mode { plain, converted, japanese };
+    Mode mode = plain;
+    std::string value;
+    std::shared_ptr<DcmSpecificCharacterSet> converter;
+    /// Japanese: ISO 2022 IR 13 is the first value (JIS X 0201 is the initial G0 and G1).
+    bool katakanaFirst = false;
+    bool needsConversion() const { return mode != plain; }
+};
+
+/// The values of a Specific Character Set, trimmed.
+std::vector<std::string> charsetTerms(const std::string &value) {
+    std::vector<std::string> terms;
+    size_t start = 0;
+    while (start <= value.size()) {
+        size_t end = value.find('\\', start);
+        if (end == std::string::npos) end = value.size();
+        std::string term = value.substr(start, end - start);
+        while (!term.empty() && term.back() == ' ') term.pop_back();
+        while (!term.empty() && term.front() == ' ') term.erase(term.begin());
+        terms.push_back(term);
+        start = end + 1;
+    }
+    return terms;
+}
+
+/// True when a Specific Character Set value needs no conversion: absent or empty (the default
+/// repertoire), ISO_IR 6 / ISO 2022 IR 6 (ASCII), or ISO_IR 192 (UTF-8).
+bool isPlainCharset(const std::string &value) {
+    if (value == "ISO_IR 192") return true;
+    for (const std::string &term : charsetTerms(value)) {
+        if (!term.empty() && term != "ISO_IR 6" && term != "ISO 2022 IR 6") return false;
+    }
+    return true;
+}
+
+/// True when every value is one of the Japanese ISO 2022 sets (or ASCII), and JIS X 0208 or
+/// JIS X 0212 is among them.
+bool isJapaneseCharset(const std::string &value, bool &katakanaFirst) {
+    std::vector<std::string> terms = charsetTerms(value);
+    bool multiByte = false;
+    for (const std::string &term : terms) {
+        if (term == "ISO 2022 IR 87" || term == "ISO 2022 IR 159") {
+            multiByte = true;
+        } else if (!term.empty() && term != "ISO 2022 IR 6" && term != "ISO 2022 IR 13") {
+            return false;
+        }
+    }
+    katakanaFirst = !terms.empty() && terms[0] == "ISO 2022 IR 13";
+    return multiByte;
+}
+
+/// The character set of `item`: its own Specific Character Set when it has one, else `parent`.
+/// Throws when the declared character set cannot be converted to UTF-8.
+Charset charsetOf(DcmItem *item, const Charset &parent, const std::string &path) {
+    DcmElement *element = nullptr;
+    if (!item || item->findAndGetElement(DCM_SpecificCharacterSet, element, OFFalse).bad() || !element) return parent;
+    OFString raw;
+    element->getOFStringArray(raw, OFTrue);
+    Charset result;
+    result.value = raw.c_str();
+    if (isPlainCharset(result.value)) return result;
+    std::string where = path + describeTag(DCM_SpecificCharacterSet);
+    if (!DcmSpecificCharacterSet::isConversionAvailable()) {
+        throw CharsetFailure{GW_DCM_UNSUPPORTED,
+                             "the text is in the character set '" + result.value +
+                                 "', and this build of DCMTK cannot convert character sets",
+                             where};
+    }
+    auto converter = std::make_shared<DcmSpecificCharacterSet>();
+    OFCondition status = converter->selectCharacterSet(raw, "ISO_IR 192");
+    std::vector<std::string> terms = charsetTerms(result.value);
+    if (status.bad() && terms.size() == 1 && terms[0].compare(0, 12, "ISO 2022 IR ") == 0) {
+        // A single value in its code-extension form ("ISO 2022 IR 100"): with nothing to switch
+        // to, the same character set as its plain form ("ISO_IR 100"), as pydicom reads it.
+        if (converter->selectCharacterSet(("ISO_IR " + terms[0].substr(12)).c_str(), "ISO_IR 192").good()) {
+            status = EC_Normal;
+        }
+    }
+    if (status.good()) {
+        result.mode = Charset::converted;
+        result.converter = converter;
+        return result;
+    }
+    if (isJapaneseCharset(result.value, result.katakanaFirst)) {
+        result.mode = Charset::japanese;
+        return result;
+    }
+    throw CharsetFailure{GW_DCM_UNSUPPORTED,
+                         "the character set '" + result.value + "' cannot be converted to UTF-8 (" + status.text() + ")",
+                         where};
+}
+
+/// Text in DICOM's Japanese ISO 2022 sets (PS3.5 6.1.2.5.3 and Annex H) as UTF-8. G0 starts as
+/// ASCII (or JIS X 0201 Romaji when ISO 2022 IR 13 is the first value, with its katakana in G1);
+/// escape sequences switch G0 to JIS X 0208 (ESC $ B), JIS X 0212 (ESC $ ( D), ASCII (ESC ( B) or
+/// Romaji (ESC ( J), and G1 to katakana (ESC ) I); a delimiter, read in a single-byte G0, returns
+/// to the initial state. The bytes are rewritten as EUC-JP, which iconv turns into UTF-8.
+bool japaneseToUTF8(const char *text, size_t length, bool katakanaFirst, const std::string &delimiters,
+                    std::string &result) {
+    enum G0 { ascii, jis0208, jis0212 };
+    G0 g0 = ascii;
+    bool katakana = katakanaFirst;
+    std::string euc;
+    const auto *bytes = reinterpret_cast<const unsigned char *>(text);
+    size_t i = 0;
+    while (i < length) {
+        unsigned char byte = bytes[i];
+        if (byte == 0x1B) {
+            std::string escape(text + i + 1, std::min<size_t>(3, length - i - 1));
+            if (escape.compare(0, 2, "$B") == 0 || escape.compare(0, 2, "$@") == 0) {
+                g0 = jis0208;
+                i += 3;
+            } else if (escape.compare(0, 3, "$(D") == 0) {
+                g0 = jis0212;
+                i += 4;
+            } else if (escape.compare(0, 2, "(B") == 0 || escape.compare(0, 2, "(J") == 0) {
+                g0 = ascii;
+                i += 3;
+            } else if (escape.compare(0, 2, ")I") == 0) {
+                katakana = true;
+                i += 3;
+            } else {
+                return false;
+            }
+            continue;
+        }
+        if (g0 != ascii && byte >= 0x21 && byte <= 0x7E) {
+            if (i + 1 >= length || bytes[i + 1] < 0x21 || bytes[i + 1] > 0x7E) return false;
+            if (g0 == jis0212) euc.push_back(static_cast<char>(0x8F));
+            euc.push_back(static_cast<char>(byte | 0x80));
+            euc.push_back(static_cast<char>(bytes[i + 1] | 0x80));
+            i += 2;
+            continue;
+        }
+        if (byte < 0x80) {
+            bool reset = byte == '\r' || byte == '\n' || byte == '\t' || byte == '\f' ||
+                         delimiters.find(static_cast<char>(byte)) != std::string::npos;
+            if (reset) {
+                g0 = ascii;
+                katakana = katakanaFirst;
+            }
+            euc.push_back(static_cast<char>(byte));
+            i++;
+            continue;
+        }
+        if (katakana && byte >= 0xA1 && byte <= 0xDF) {
+            euc.push_back(static_cast<char>(0x8E));
+            euc.push_back(static_cast<char>(byte));
+            i++;
+            continue;
+        }
+        return false;
+    }
+    OFString converted;
+    OFCharacterEncoding encoding;
+    if (encoding.selectEncoding("EUC-JP", "UTF-8").bad()) return false;
+    if (encoding.convertString(euc.data(), euc.size(), converted).bad()) return false;
+    result.assign(converted.c_str(), converted.size());
+    return true;
+}
+
+/// The value of a text element in UTF-8; throws naming the element when its bytes are not valid
+/// in the character set.
+OFString utf8Value(DcmElement *element, const Charset &charset, const std::string &path) {
+    char *raw = nullptr;
+    Uint32 length = 0;
+    element->getString(raw, length);
+    std::string delimiters = DcmVR(element->getVR()).getDelimiterChars().c_str();
+    OFCondition status = EC_Normal;
+    OFString result;
+    if (raw && length > 0) {
+        if (charset.mode == Charset::converted) {
+            status = charset.converter->convertString(raw, length, result, delimiters.c_str());
+        } else {
+            std::string text;
+            if (japaneseToUTF8(raw, length, charset.katakanaFirst, delimiters, text)) {
+                result = OFString(text.data(), text.size());
+            } else {
+                status = EC_IllegalCall;
+            }
+        }
+    }
+    if (status.bad()) {
+        throw CharsetFailure{GW_DCM_CORRUPT,
+                             "the text is not valid in the character set '" + charset.value +
+                                 "' declared by (0008,0005) SpecificCharacterSet" +
+                                 (charset.mode == Charset::converted ? std::string(" (") + status.text() + ")" : ""),
+                             path + describeTag(element->getTag())};
+    }
+    return result;
+}
+
+/// Replaces an element's value with its converted text.
+void storeText(DcmElement *element, const OFString &text, const std::string &path) {
+    OFCondition status = element->putOFStringArray(text);
+    if (status.bad()) {
+        throw CharsetFailure{GW_DCM_CORRUPT, std::string("the text converted to UTF-8 cannot be stored: ") + status.text(),
+                             path + describeTag(element->getTag())};
+    }
+}
+
+bool needsConversion(DcmElement *element, const Charset &charset) {
+    return charset.needsConversion() && element->getLength() > 0 && element->isAffectedBySpecificCharacterSet() &&
+           element->ident() != EVR_SQ;
+}
+
+/// A copy of a text element with its value in UTF-8.
+std::unique_ptr<DcmElement> convertedCopy(DcmElement *element, const Charset &charset, const std::string &path) {
+    OFString text = utf8Value(element, charset, path);
+    std::unique_ptr<DcmElement> copy(static_cast<DcmElement *>(element->clone()));
+    if (!copy) throw std::bad_alloc();
+    storeText(copy.get(), text, path);
+    return copy;
+}
+
+/// Converts every text value of `item`, at every depth, to UTF-8 in place, and declares
+/// ISO_IR 192 wherever a Specific Character Set was declared.
+void convertInPlace(DcmItem *item, const Charset &parent, const std::string &path, int depth) {
+    if (!item || depth > 64) return;
+    Charset charset = charsetOf(item, parent, path);
+    for (unsigned long i = 0; i < item->card(); i++) {
+        DcmElement *element = item->getElement(i);
+        if (!element) continue;
+        if (element->ident() == EVR_SQ) {
+            auto *sequence = static_cast<DcmSequenceOfItems *>(element);
+            std::string inner = path + describeTag(element->getTag()) + " > ";
+            for (unsigned long k = 0; k < sequence->card(); k++) {
+                convertInPlace(sequence->getItem(k), charset, inner, depth + 1);
+            }
+        } else if (needsConversion(element, charset)) {
+            storeText(element, utf8Value(element, charset, path), path);
+        }
+    }
+    if (charset.needsConversion() && item->tagExists(DCM_SpecificCharacterSet)) {
+        item->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+    }
+}
+
+/// The text of a top-level attribute in UTF-8 (empty when absent).
+std::string textOf(DcmItem *item, const DcmTagKey &key, const Charset &charset) {
+    DcmElement *element = nullptr;
+    if (item->findAndGetElement(key, element, OFFalse).bad() || !element) return "";
+    std::unique_ptr<DcmElement> copy;
+    if (needsConversion(element, charset)) {
+        copy = convertedCopy(element, charset, "");
+        element = copy.get();
+    }
+    OFString text;
+    if (element->getOFStringArray(text, OFTrue).bad()) return "";
+    return text.c_str();
+}
+
+/// Copies UTF-8 text into a fixed buffer, cut at a character boundary when it does not fit.
+void copyUTF8(char *buffer, size_t capacity, const std::string &text) {
+    size_t length = std::min(text.size(), capacity - 1);
+    if (length < text.size()) {
+        while (length > 0 && (static_cast<unsigned char>(text[length]) & 0xC0) == 0x80) length--;
+    }
+    std::memcpy(buffer, text.data(), length);
+    buffer[length] = 0;
+}
+
+void appendItem(std::string &out, DcmItem *item, int depth, const Charset &parent, const std::string &path);
+
+void appendValue(std::string &out, DcmElement *element, int depth, const Charset &charset, const std::string &path) {
     DcmEVR vr = element->ident();
     if (vr == EVR_SQ) {
         auto *sequence = static_cast<DcmSequenceOfItems *>(element);
+        std::string inner = path + describeTag(element->getTag()) + " > ";
         out.push_back('[');
         for (unsigned long i = 0; i < sequence->card(); i++) {
             if (i) out.push_back(',');
-            appendItem(out, sequence->getItem(i), depth + 1);
+            appendItem(out, sequence->getItem(i), depth + 1, charset, inner);
         }
         out.push_back(']');
+        return;
+    }
+    if (needsConversion(element, charset)) {
+        std::unique_ptr<DcmElement> copy = convertedCopy(element, charset, path);
+        appendValue(out, copy.get(), depth, Charset(), path);
         return;
     }
     if (element->getLength() == 0) {
@@ -309,9 +596,10 @@ void appendValue(std::string &out, DcmElement *element, int depth) {
     if (count > 1) out.push_back(']');
 }
 
-void appendItem(std::string &out, DcmItem *item, int depth) {
+void appendItem(std::string &out, DcmItem *item, int depth, const Charset &parent, const std::string &path) {
     out.push_back('{');
     if (item && depth < 64) {
+        Charset charset = charsetOf(item, parent, path);
         bool first = true;
         std::set<std::string> keys;
         for (unsigned long i = 0; i < item->card(); i++) {
@@ -326,7 +614,7 @@ void appendItem(std::string &out, DcmItem *item, int depth) {
             first = false;
             appendString(out, name);
             out.push_back(':');
-            appendValue(out, element, depth);
+            appendValue(out, element, depth, charset, path);
         }
     }
     out.push_back('}');
@@ -1006,8 +1294,9 @@ extern "C" char *gw_dicom_attributes_json(gw_dicom *dicom, gw_dicom_error *error
         out.reserve(8192);
         // The meta information and the dataset in one object (their tags never collide).
         std::string meta, data;
-        appendItem(meta, dicom->file.getMetaInfo(), 0);
-        appendItem(data, dicom->file.getDataset(), 0);
+        // Text is converted to UTF-8 per the Specific Character Set of its item (PS3.5 6.1).
+        appendItem(meta, dicom->file.getMetaInfo(), 0, Charset(), "");
+        appendItem(data, dicom->file.getDataset(), 0, Charset(), "");
         if (meta.size() <= 2) {
             out = data;
         } else if (data.size() <= 2) {
@@ -1018,6 +1307,8 @@ extern "C" char *gw_dicom_attributes_json(gw_dicom *dicom, gw_dicom_error *error
         char *result = copyString(out);
         if (!result) fail(error, GW_DCM_NOMEM, "out of memory");
         return result;
+    } catch (const CharsetFailure &failure) {
+        fail(error, failure.code, failure.message, failure.where);
     } catch (const std::bad_alloc &) {
         fail(error, GW_DCM_NOMEM, "out of memory");
     } catch (...) {
@@ -1292,7 +1583,12 @@ extern "C" int gw_dicom_deidentify(gw_dicom *dicom, const gw_deid_rule *rules, s
     try {
         DeidContext context{rules, count, removePrivate != 0, {}, words, wordCount};
         for (size_t i = 0; i < uidCount; i++) context.uids[uidFrom[i]] = uidTo[i];
-        int status = applyRules(dicom->file.getDataset(), context, error, 0);
+        // Text is cleaned in UTF-8, the encoding of the identifying words (they come from the
+        // attributes): a dataset in another character set is converted first, and the copy
+        // declares ISO_IR 192.
+        DcmDataset *dataset = dicom->file.getDataset();
+        convertInPlace(dataset, Charset(), "", 0);
+        int status = applyRules(dataset, context, error, 0);
         if (status != GW_DCM_OK) return status;
         OFString sop;
         DcmMetaInfo *meta = dicom->file.getMetaInfo();
@@ -1306,6 +1602,9 @@ extern "C" int gw_dicom_deidentify(gw_dicom *dicom, const gw_deid_rule *rules, s
         delete meta->remove(DCM_PrivateInformationCreatorUID);
         delete meta->remove(DCM_PrivateInformation);
         return GW_DCM_OK;
+    } catch (const CharsetFailure &failure) {
+        fail(error, failure.code, failure.message, failure.where);
+        return failure.code;
     } catch (const std::bad_alloc &) {
         fail(error, GW_DCM_NOMEM, "out of memory");
         return GW_DCM_NOMEM;
@@ -1371,41 +1670,39 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
     }
     *output = nullptr;
     *size = 0;
-    // DCMTK writes whole files to a path: a private temporary file (in $TMPDIR, else /tmp), read
-    // back and removed at once.
-    std::vector<char> path;
-    int fd = -1;
     try {
-        const char *folder = std::getenv("TMPDIR");
-        std::string name = std::string(folder && *folder ? folder : "/tmp") + "/groundwork-dicom-XXXXXX";
-        path.assign(name.begin(), name.end());
-        path.push_back('\0');
-        fd = mkstemp(path.data());
-        if (fd < 0) {
-            fail(error, GW_DCM_INVALID, "cannot create a temporary file to write the DICOM file");
-            return GW_DCM_INVALID;
-        }
-        close(fd);
-        fd = -1;
-        OFCondition status = dicom->file.saveFile(path.data(), dicom->xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0,
-                                                  0, EWM_updateMeta);
-        if (status.bad()) {
-            unlink(path.data());
-            fail(error, GW_DCM_INVALID, std::string("cannot write the DICOM file: ") + status.text(),
-                 dicom->transferSyntax);
-            return GW_DCM_INVALID;
-        }
-        FILE *file = std::fopen(path.data(), "rb");
+        // DCMTK writes into a fixed buffer and returns EC_StreamNotifyClient whenever it is full:
+        // each time the buffer is drained into `bytes` and the write resumes where it stopped.
         std::vector<uint8_t> bytes;
-        if (file) {
-            uint8_t buffer[65536];
-            size_t n;
-            while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
-            std::fclose(file);
+        std::vector<char> chunk(1 << 20);
+        DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+        DcmWriteCache cache;
+        auto drain = [&] {
+            void *data = nullptr;
+            offile_off_t length = 0;
+            stream.flushBuffer(data, length);
+            if (data && length > 0) {
+                const auto *begin = static_cast<const uint8_t *>(data);
+                bytes.insert(bytes.end(), begin, begin + length);
+            }
+        };
+        dicom->file.transferInit();
+        OFCondition status = EC_StreamNotifyClient;
+        while (status == EC_StreamNotifyClient) {
+            status = dicom->file.write(stream, dicom->xfer, EET_ExplicitLength, &cache, EGL_recalcGL, EPD_noChange, 0,
+                                       0, 0, EWM_updateMeta);
+            drain();
         }
-        unlink(path.data());
-        if (bytes.empty()) {
-            fail(error, GW_DCM_INVALID, "cannot read back the written DICOM file");
+        dicom->file.transferEnd();
+        // A deflated transfer syntax may hold compressed bytes back until flushed.
+        for (int round = 0; status.good() && !stream.isFlushed() && round < 1 << 16; round++) {
+            stream.flush();
+            drain();
+        }
+        if (status.bad() || bytes.empty()) {
+            fail(error, GW_DCM_INVALID,
+                 std::string("cannot write the DICOM file: ") + (status.bad() ? status.text() : "nothing was written"),
+                 dicom->transferSyntax);
             return GW_DCM_INVALID;
         }
         *output = static_cast<uint8_t *>(std::malloc(bytes.size()));
@@ -1417,8 +1714,7 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
         *size = bytes.size();
         return GW_DCM_OK;
     } catch (...) {
-        if (fd >= 0) close(fd);
-        if (!path.empty()) unlink(path.data());
+        dicom->file.transferEnd();
         fail(error, GW_DCM_NOMEM, "out of memory writing the DICOM file");
         return GW_DCM_NOMEM;
     }
@@ -1460,10 +1756,12 @@ extern "C" int gw_dicom_overlay_read(gw_dicom *dicom, uint32_t index, gw_dicom_o
         dataset->findAndGetSint16(DcmTagKey(group, 0x0050), originColumn, 1);
         Sint32 frames = 1;
         if (dataset->findAndGetSint32(DcmTagKey(group, 0x0015), frames).bad() || frames < 1) frames = 1;
-        OFString type, label;
+        OFString type;
         dataset->findAndGetOFString(DcmTagKey(group, 0x0040), type);
-        if (dataset->findAndGetOFString(DcmTagKey(group, 0x1500), label).bad() || label.empty())
-            dataset->findAndGetOFString(DcmTagKey(group, 0x0022), label);
+        // OverlayLabel and OverlayDescription are text (LO): in UTF-8, like every attribute.
+        Charset charset = charsetOf(dataset, Charset(), "");
+        std::string label = textOf(dataset, DcmTagKey(group, 0x1500), charset);
+        if (label.empty()) label = textOf(dataset, DcmTagKey(group, 0x0022), charset);
         size_t count = static_cast<size_t>(rows) * columns;
         Uint8 *bytes = nullptr;
         if (data->getVR() == EVR_OW) {
@@ -1493,8 +1791,13 @@ extern "C" int gw_dicom_overlay_read(gw_dicom *dicom, uint32_t index, gw_dicom_o
         overlay->origin_column = originColumn;
         overlay->frames = static_cast<uint32_t>(frames);
         std::snprintf(overlay->type, sizeof overlay->type, "%s", type.c_str());
-        std::snprintf(overlay->label, sizeof overlay->label, "%s", label.c_str());
+        copyUTF8(overlay->label, sizeof overlay->label, label);
         return GW_DCM_OK;
+    } catch (const CharsetFailure &failure) {
+        std::free(overlay->data);
+        overlay->data = nullptr;
+        fail(error, failure.code, failure.message, failure.where);
+        return failure.code;
     } catch (const std::bad_alloc &) {
         fail(error, GW_DCM_NOMEM, "out of memory");
         return GW_DCM_NOMEM;

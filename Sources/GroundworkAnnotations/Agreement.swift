@@ -11,7 +11,8 @@ import GroundworkStore
 /// (union of the rasterised regions, pixel centres inside). The IoU of two annotators is the IoU
 /// of their masks at image resolution (boxes are rasterised the same way, so every kind compares
 /// alike). Findings with fewer than two annotators have no agreement and are counted apart.
-/// Rejected regions and consensus regions are left out.
+/// Rejected regions, consensus regions and crowd regions (COCO's `iscrowd`: a group's outline,
+/// not an instance a reader drew) are left out.
 public struct AgreementReport: Codable, Sendable {
     public struct Finding: Codable, Sendable {
         public var imageId: Int64
@@ -48,7 +49,7 @@ public struct AgreementReport: Codable, Sendable {
                     SELECT r.image_id, r.label_id, l.name AS label, a.name AS annotator, r.geometry, i.width, i.height
                     FROM region r JOIN label l ON l.id = r.label_id JOIN image i ON i.id = r.image_id
                     LEFT JOIN annotator a ON a.id = r.annotator_id
-                    WHERE r.status != 'rejected' AND r.consensus_method IS NULL \(labelFilter)
+                    WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.iscrowd = 0 \(labelFilter)
                     ORDER BY r.image_id, r.label_id, a.name, r.id
                     """, arguments: arguments)
             var findings: [Finding] = []

@@ -88,11 +88,15 @@ public struct RegionDraft: Sendable {
     public var file: String?
     /// The status it is imported with (``RegionStatus/draft`` unless the source records a review).
     public var status: RegionStatus
+    /// COCO's `iscrowd` = 1: the region outlines a group of instances (a crowd), not one.
+    public var iscrowd: Bool
 
     public init(
         image: ImageReference, label: String, geometry: Geometry, annotator: String? = nil, externalId: String? = nil,
-        location: SourceLocation, key: String? = nil, file: String? = nil, status: RegionStatus = .draft
+        location: SourceLocation, key: String? = nil, file: String? = nil, status: RegionStatus = .draft,
+        iscrowd: Bool = false
     ) {
+        self.iscrowd = iscrowd
         self.file = file
         self.status = status
         self.image = image

@@ -33,6 +33,9 @@ public struct ConsensusReport: Codable, Sendable {
 }
 
 /// Makes consensus regions for every finding (image, label) with at least `minReaders` readers.
+///
+/// Crowd regions (COCO's `iscrowd` = 1) are not inputs: a crowd's outline is not an instance, so
+/// it neither counts as a reader's box (`mean-box` needs exactly one per reader) nor adds pixels.
 public enum Consensus {
     public static func run(
         _ method: ConsensusMethod, minReaders: Int = 2, label: String? = nil, project: Project, arguments: [String]
@@ -50,7 +53,8 @@ public enum Consensus {
                     sql: """
                         SELECT r.id, r.image_id, r.label_id, r.annotator_id, r.geometry, i.width, i.height
                         FROM region r JOIN image i ON i.id = r.image_id
-                        WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL \(filter)
+                        WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL
+                            AND r.iscrowd = 0 \(filter)
                         ORDER BY r.image_id, r.label_id, r.annotator_id, r.id
                         """, arguments: arguments)
                 var index = 0

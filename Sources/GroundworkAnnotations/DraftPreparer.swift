@@ -29,6 +29,7 @@ struct PreparedRegion: Sendable {
     var key: String?
     var file: String?
     var status: RegionStatus = .draft
+    var iscrowd: Bool
 }
 
 /// A VQA item checked and ready to insert, with its inline target regions.
@@ -221,7 +222,7 @@ final class DraftPreparer: @unchecked Sendable {
         return PreparedRegion(
             imageId: entry.id, label: label, kind: geometry.kind, geometry: json, geometryKey: IdentityKey.of(json), box: box,
             area: geometry.area, clipped: clipped, annotator: draft.annotator, externalId: draft.externalId,
-            location: draft.location, key: draft.key, file: draft.file, status: draft.status)
+            location: draft.location, key: draft.key, file: draft.file, status: draft.status, iscrowd: draft.iscrowd)
     }
 
     // MARK: VQA items

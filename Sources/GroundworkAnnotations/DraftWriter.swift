@@ -46,8 +46,8 @@ struct DraftWriter {
             db,
             sql: """
                 INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
-                    batch_id, status, external_id, source_location, clipped, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    batch_id, status, external_id, source_location, clipped, created_at, iscrowd)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """)
         insertVQA = try InsertStatement(
@@ -138,6 +138,7 @@ struct DraftWriter {
         insert.bind(15, region.location.description)
         insert.bind(16, region.clipped)
         insert.bind(17, createdAt)
+        insert.bind(18, region.iscrowd)
         let id: Int64
         if try insert.run() == 0 {
             duplicates += 1

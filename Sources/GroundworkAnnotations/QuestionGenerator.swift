@@ -76,6 +76,8 @@ public struct GenerationReport: Codable, Sendable {
     public var negatives: Int
     /// Questions that were already in the project (a re-run adds nothing).
     public var existing: Int
+    /// Findings (image, label) whose regions are all crowd regions: no question is made.
+    public var crowdOnly: Int = 0
     public var batchId: Int64?
 }
 
@@ -85,7 +87,14 @@ public struct GenerationReport: Codable, Sendable {
 /// from a phrasing picked by a seeded hash of (seed, image SHA-256, label), with the label's
 /// display name or one of its synonyms (picked the same way) filled in, lower-cased. Its target
 /// is the union of the finding's consensus regions when it has any (a curator made them to settle
-/// the readers), else of all its regions; it is groundable. Negatives: for each image, up to N labels
+/// the readers), else of all its regions; it is groundable.
+///
+/// Crowd regions (COCO's `iscrowd` = 1: one outline around a group of instances) follow COCO's
+/// convention that a crowd is not an instance to find: a finding whose regions are all crowd
+/// regions gets no question (its target would be a group's outline, not an object; counted in
+/// `crowdOnly`), and its label is still present on the image, so never asked as a negative. A
+/// finding with instances and a crowd region keeps the crowd in its target's union, so that
+/// attention on the crowd's members is not scored as a miss. Negatives: for each image, up to N labels
 /// allowed for its modality that have no region on it, picked by the same seeded hash, answer
 /// "no", not groundable (only for closed templates). Deterministic for a seed; re-running adds
 /// nothing (questions are unique by image, text, answer and template).
@@ -107,7 +116,8 @@ public enum QuestionGenerator {
                     db,
                     sql: """
                         SELECT r.image_id, r.label_id, i.sha256, i.modality,
-                            COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions
+                            COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions,
+                            MIN(r.iscrowd) AS crowd_only
                         FROM region r JOIN image i ON i.id = r.image_id
                         WHERE r.status != 'rejected'
                         GROUP BY r.image_id, r.label_id ORDER BY r.image_id, r.label_id
@@ -118,6 +128,10 @@ public enum QuestionGenerator {
                     let imageId: Int64 = row["image_id"], labelId: Int64 = row["label_id"]
                     present[imageId, default: []].insert(labelId)
                     imageInfo[imageId] = (row["sha256"], row["modality"])
+                    if row["crowd_only"] as Bool {
+                        report.crowdOnly += 1
+                        continue
+                    }
                     guard let label = byId[labelId] else { continue }
                     let regionIds = (row["regions"] as String).split(separator: ",").compactMap { Int64($0) }.sorted()
                     let sha: String = row["sha256"]

@@ -103,7 +103,10 @@ public final class DICOMFile {
     /// The transfer syntax UID the file is written in.
     public var transferSyntaxUID: String { String(cString: gw_dicom_transfer_syntax(handle)) }
 
-    /// Every attribute but the pixel data (see `schemas/dicom-attributes.schema.json`).
+    /// Every attribute but the pixel data (see `schemas/dicom-attributes.schema.json`), text in
+    /// UTF-8 as converted from the file's Specific Character Set (0008,0005). Throws naming
+    /// (0008,0005) for a character set that cannot be converted, or the attribute whose text is
+    /// not valid in it.
     public func attributes() throws(DICOMError) -> JSONValue {
         var error = gw_dicom_error()
         guard let text = gw_dicom_attributes_json(handle, &error) else { throw DICOMError(error) }

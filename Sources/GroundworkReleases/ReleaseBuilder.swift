@@ -259,9 +259,9 @@ public enum ReleaseBuilder {
             """,
             """
             INSERT INTO release_region (release_id, region_id, image_id, label_id, kind, geometry, x0, y0, x1, y1, area,
-                annotator, status, consensus_method)
+                annotator, status, consensus_method, iscrowd)
             SELECT ?1, r.id, r.image_id, r.label_id, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, a.name,
-                   r.status, r.consensus_method
+                   r.status, r.consensus_method, r.iscrowd
             FROM region r JOIN release_scope s ON s.image_id = r.image_id
             LEFT JOIN annotator a ON a.id = r.annotator_id
             WHERE r.status IN \(statuses)
@@ -325,7 +325,7 @@ public enum ReleaseBuilder {
         let regions = try lines(
             """
             SELECT r.region_id, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
-                   r.status, r.consensus_method
+                   r.status, r.consensus_method, r.iscrowd
             FROM release_region r
             JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
             JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id

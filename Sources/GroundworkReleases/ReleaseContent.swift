@@ -60,6 +60,8 @@ public struct ReleasedRegion: Sendable, Equatable {
     public var annotator: String?
     public var status: String
     public var consensusMethod: String?
+    /// COCO's `iscrowd`: the region outlines a group of instances (a crowd), not one.
+    public var iscrowd: Bool = false
 
     /// The geometry, decoded from its JSON.
     public func geometry() throws -> Geometry {
@@ -157,7 +159,7 @@ public final class ReleaseContent {
     static func regionColumns(_ alias: String) -> String {
         [
             "region_id", "image_id", "label_id", "kind", "geometry", "x0", "y0", "x1", "y1", "area", "annotator", "status",
-            "consensus_method",
+            "consensus_method", "iscrowd",
         ].map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 
@@ -276,7 +278,8 @@ public final class ReleaseContent {
         return ReleasedRegion(
             id: row[i], imageId: row[i + 1], labelId: labelId, label: labelNames[labelId] ?? "", kind: row[i + 3],
             geometryJSON: row[i + 4], box: Box(x0: row[i + 5], y0: row[i + 6], x1: row[i + 7], y1: row[i + 8]),
-            area: row[i + 9], annotator: row[i + 10], status: row[i + 11], consensusMethod: row[i + 12])
+            area: row[i + 9], annotator: row[i + 10], status: row[i + 11], consensusMethod: row[i + 12],
+            iscrowd: row[i + 13])
     }
 
     /// A question from `questionColumns`, starting at column `i`.

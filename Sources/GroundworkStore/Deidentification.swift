@@ -239,10 +239,16 @@ struct Deidentifier {
             guard let value = attributes[keyword] else { continue }
             let texts = (value.arrayValue ?? [value]).compactMap(\.stringValue)
             for text in texts {
-                for part in text.split(whereSeparator: { "^=\\ ,".contains($0) }) where part.count >= 3 {
-                    words.insert(String(part))
+                var found: [String] = text.split(whereSeparator: { "^=\\ ,".contains($0) }).map(String.init)
+                found.append(text)
+                // Cleaning compares ASCII letters without case; other letters (Müller, MÜLLER) are
+                // matched through their cased forms.
+                for word in found where word.count >= 3 {
+                    words.insert(word)
+                    if word.unicodeScalars.contains(where: { !$0.isASCII }) {
+                        words.formUnion([word.uppercased(), word.lowercased(), word.capitalized])
+                    }
                 }
-                if text.count >= 3 { words.insert(text) }
             }
         }
         // Longest first, so that a full name goes before its parts.

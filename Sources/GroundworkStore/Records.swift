@@ -256,6 +256,9 @@ public struct RegionRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// For a consensus region, the recorded method that made it (e.g. `majority@1`).
     public var consensusMethod: String?
     public var createdAt: String
+    /// COCO's `iscrowd`: the region outlines a group of instances, not one (see the README's
+    /// "Crowd regions": never a question's only target, left out of agreement and consensus).
+    public var iscrowd: Bool = false
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -386,6 +386,17 @@ public enum Schema {
             // b-tree write for little. Look-ups by image use the identity indexes.
             try db.execute(sql: "DROP INDEX region_label; DROP INDEX vqa_label")
         }
+        migrator.registerMigration("v7: COCO crowd regions") { db in
+            // COCO's `iscrowd`: 1 marks a region that outlines a group of instances (a crowd) rather
+            // than one instance. Kept on the region and in release snapshots; agreement and
+            // consensus leave such regions out, question generation never asks about a crowd alone
+            // (README, "Crowd regions").
+            try db.execute(
+                sql: """
+                    ALTER TABLE region ADD COLUMN iscrowd INTEGER NOT NULL DEFAULT 0 CHECK (iscrowd = 0 OR iscrowd = 1);
+                    ALTER TABLE release_region ADD COLUMN iscrowd INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 

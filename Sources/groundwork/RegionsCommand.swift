@@ -69,6 +69,8 @@ struct RegionRow: Codable {
     var annotator: String?
     var status: String
     var consensusMethod: String?
+    /// COCO's crowd flag: the region outlines a group of instances.
+    var iscrowd: Bool
 }
 
 /// `groundwork regions list`
@@ -88,7 +90,7 @@ struct RegionsListCommand: ParsableCommand {
                 db,
                 sql: """
                     SELECT r.id, r.image_id, i.original_path, l.name AS label, r.kind, r.x0, r.y0, r.x1, r.y1, r.area, a.name AS annotator,
-                        r.status, r.consensus_method
+                        r.status, r.consensus_method, r.iscrowd
                     FROM region r JOIN image i ON i.id = r.image_id JOIN label l ON l.id = r.label_id LEFT JOIN annotator a ON a.id = r.annotator_id
                     \(whereClause) ORDER BY r.id \(limit)
                     """, arguments: arguments
@@ -97,7 +99,7 @@ struct RegionsListCommand: ParsableCommand {
                     id: $0["id"], imageId: $0["image_id"], image: $0["original_path"], label: $0["label"], kind: $0["kind"],
                     box: [$0["x0"], $0["y0"], $0["x1"], $0["y1"]], area: $0["area"], annotator: $0["annotator"],
                     status: $0["status"],
-                    consensusMethod: $0["consensus_method"])
+                    consensusMethod: $0["consensus_method"], iscrowd: $0["iscrowd"])
             }
         }
         if output.json {

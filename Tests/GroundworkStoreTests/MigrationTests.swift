@@ -134,4 +134,27 @@ struct MigrationTests {
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vqa_target") == 0)
         }
     }
+
+    @Test("v7 gives every region and released region an iscrowd flag, 0 for the existing ones, 0 or 1 only")
+    func crowdFlag() throws {
+        let queue = try Self.v3Database()
+        try Schema.migrator.migrate(queue)
+        try queue.read { db in
+            let flags = try Int.fetchAll(db, sql: "SELECT iscrowd FROM region ORDER BY id")
+            #expect(flags == [0, 0])
+            #expect(try db.columns(in: "release_region").contains { $0.name == "iscrowd" })
+            #expect(try RegionRecord.fetchAll(db).allSatisfy { !$0.iscrowd })
+        }
+        try queue.write { db in
+            let insert = """
+                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, batch_id,
+                    created_at, iscrowd)
+                VALUES (1, 1, 'mask', '{}', ?, 0, 0, 1, 1, 1, 1, 't', ?)
+                """
+            #expect(throws: DatabaseError.self) { try db.execute(sql: insert, arguments: [200, 2]) }
+            #expect(throws: DatabaseError.self) { try db.execute(sql: insert, arguments: [201, nil]) }
+            try db.execute(sql: insert, arguments: [202, 1])
+            #expect(try RegionRecord.filter(Column("geometry_key") == 202).fetchOne(db)?.iscrowd == true)
+        }
+    }
 }

@@ -59,6 +59,11 @@ const char *gw_dicom_transfer_syntax(const gw_dicom *dicom);
 /// "GGGG,EEEE" for private and unknown tags); strings and numbers as JSON strings and numbers,
 /// several values as arrays, sequences as arrays of objects, binary values as
 /// {"vr": "OB", "length": n}, empty values as null. Returns a malloc'd NUL-terminated UTF-8 string.
+/// Text (PN, LO, SH, ST, LT, UT, UC) is converted to UTF-8 from the Specific Character Set
+/// (0008,0005) in force (the item's own, else its parent's); without one, or with ISO_IR 192, the
+/// bytes are read as UTF-8 and any other byte as ISO 8859-1. Fails with GW_DCM_UNSUPPORTED naming
+/// (0008,0005) when the character set cannot be converted, with GW_DCM_CORRUPT naming the
+/// attribute when its text is not valid in its character set.
 char *gw_dicom_attributes_json(gw_dicom *dicom, gw_dicom_error *error);
 
 /// The pixel layout of the decoded frames.
@@ -135,7 +140,7 @@ typedef struct gw_dicom_overlay {
     uint32_t frames;
     /// OverlayType: "G" (graphics) or "R" (region of interest).
     char type[4];
-    /// OverlayLabel, else OverlayDescription (may be empty).
+    /// OverlayLabel, else OverlayDescription (may be empty), in UTF-8 (cut at a character boundary).
     char label[64];
     /// rows x columns bytes, 0 or 1, of the overlay's first frame (malloc'd; free with `gw_dicom_free`).
     uint8_t *data;
@@ -161,7 +166,8 @@ typedef struct gw_deid_rule {
 /// replaced through the `uid_from` → `uid_to` pairs (a UID missing from them is an error).
 /// 'C' removes every occurrence of the `clean_words` from the text (then empties it when nothing
 /// but separators is left). The file meta information's Media Storage SOP Instance UID follows
-/// the dataset's SOP Instance UID.
+/// the dataset's SOP Instance UID. Text in a character set other than ASCII or UTF-8 is converted to
+/// UTF-8 first (the clean words are UTF-8), and the dataset then declares ISO_IR 192.
 int gw_dicom_deidentify(gw_dicom *dicom, const gw_deid_rule *rules, size_t rule_count, int remove_private,
                         const char *const *uid_from, const char *const *uid_to, size_t uid_count,
                         const char *const *clean_words, size_t clean_count, gw_dicom_error *error);
@@ -178,7 +184,7 @@ int gw_dicom_add_deid_code(gw_dicom *dicom, const char *value, const char *schem
 char *gw_dicom_uids_json(gw_dicom *dicom, const gw_deid_rule *rules, size_t rule_count, gw_dicom_error *error);
 
 /// Writes the file (meta information and dataset) in its original transfer syntax into a malloc'd
-/// buffer.
+/// buffer (in memory: no temporary file).
 int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, gw_dicom_error *error);
 
 #ifdef __cplusplus

@@ -8,7 +8,7 @@ import GroundworkGeometry
 /// top-left corner of the top-left pixel (``BoxConvention/cocoXYWH``); polygon `segmentation`
 /// vertices are continuous coordinates in the same frame; RLE `segmentation` is column-major with
 /// `size` `[height, width]` (compressed string or uncompressed counts). A region's geometry is its
-/// segmentation when there is one, else its box. `images[].width/height` are checked against the
+/// segmentation when there is one, else its box. `iscrowd` (0 or 1) is kept on the region. `images[].width/height` are checked against the
 /// project's images. Categories give the labels (by `name`).
 ///
 /// Groundwork's own COCO export adds a top-level `vqa` array: `{image_id, question, answer,
@@ -155,6 +155,20 @@ public struct COCOReader: AnnotationReader {
                 "category_id \(value["category_id"]?.canonicalText() ?? "(missing)") is not in 'categories'")
             return nil
         }
+        // `iscrowd`: 0 or 1 (false or true); absent or null is 0.
+        var iscrowd = false
+        var badCrowd = false
+        if let flag = value["iscrowd"], !flag.isNull {
+            switch (flag.intValue, flag.boolValue) {
+            case (0?, _), (nil, false?): iscrowd = false
+            case (1?, _), (nil, true?): iscrowd = true
+            default:
+                context.report(
+                    .error, .jsonPointer(pointer + "/iscrowd"), code: "bad_iscrowd",
+                    "'iscrowd' must be 0 or 1, not \(flag.canonicalText())")
+                badCrowd = true
+            }
+        }
         let geometry: Geometry
         if let segmentation = value["segmentation"],
             let parsed = segmentationGeometry(segmentation, at: pointer + "/segmentation", context: context)
@@ -176,11 +190,12 @@ public struct COCOReader: AnnotationReader {
             context.report(.error, here, code: "missing_field", "an annotation needs a 'bbox' or a 'segmentation'")
             return nil
         }
+        if badCrowd { return nil }
         let id = value["id"].map { $0.intValue.map(String.init) ?? $0.canonicalText() }
         return RegionDraft(
             image: image.reference, label: label, geometry: geometry,
             annotator: value["annotator"]?.stringValue ?? value["rad_id"]?.stringValue, externalId: id, location: here,
-            key: id.map { "ann:\($0)" })
+            key: id.map { "ann:\($0)" }, iscrowd: iscrowd)
     }
 
     /// The geometry of a `segmentation`: nil when there is none (empty list), `.some(nil)` when it

@@ -12,7 +12,7 @@ import GroundworkGeometry
 /// - `annotations`, one per released region on the split's images: `id` (the region id),
 ///   `image_id`, `category_id`, `bbox` `[x, y, w, h]` (`BoxConvention.cocoXYWH` of the stored box:
 ///   `x = x0, w = x1 − x0`, the same continuous frame), `area` (as stored: the box's or polygon's
-///   continuous area, the mask's pixel count), `iscrowd` 0 (a region is one instance), and
+///   continuous area, the mask's pixel count), `iscrowd` (1 for a crowd region, else 0), and
 ///   `segmentation`: the polygon rings for polygon regions, the compressed RLE (`size`
 ///   `[height, width]`, column-major `counts`) for masks, and `[]` for boxes, so that a box stays
 ///   a box when read back (its geometry is its `bbox`);
@@ -131,8 +131,8 @@ public struct COCOWriter: ExportWriter {
                 .array(try BoxConvention.cocoXYWH.fromBox(region.box, imageWidth: nil, imageHeight: nil).map(JSONValue.number))
             ),
             ("category_id", .number(Double(region.labelId))), ("id", .number(Double(region.id))),
-            ("image_id", .number(Double(region.imageId))), ("iscrowd", .number(0)), ("segmentation", segmentation),
-            ("status", .string(region.status)),
+            ("image_id", .number(Double(region.imageId))), ("iscrowd", .number(region.iscrowd ? 1 : 0)),
+            ("segmentation", segmentation), ("status", .string(region.status)),
         ]
         return .object(members)
     }

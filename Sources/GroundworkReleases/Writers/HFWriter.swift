@@ -76,6 +76,7 @@ public struct HFWriter: ExportWriter {
             ("area", .array(item.regions.map { .number($0.area) })), ("bbox", .array(boxes)),
             ("category", .array(item.regions.map { .string($0.label) })),
             ("id", .array(item.regions.map { .string(String($0.id)) })),
+            ("iscrowd", .array(item.regions.map { .bool($0.iscrowd) })),
         ])
         var members: [(key: String, value: JSONValue)] = [
             ("answer", .string(q.answer)), ("answer_type", .string(q.answerType)), ("body_part", .optional(image.bodyPart)),
@@ -113,7 +114,8 @@ public struct HFWriter: ExportWriter {
                 "objects",
                 [
                     "struct:", "- name: id", "  list: string", "- name: category", "  list: string", "- name: bbox", "  list:",
-                    "    list: float64", "    length: 4", "- name: area", "  list: float64",
+                    "    list: float64", "    length: 4", "- name: area", "  list: float64", "- name: iscrowd",
+                    "  list: bool",
                 ]
             ),
         ]
@@ -181,7 +183,8 @@ public struct HFWriter: ExportWriter {
         out += "`question_type` (`localization`, `attribute`, `classification`, `other`), `label` (the target), `groundable` "
         out += "(true when the answer must be grounded in `objects`).\n"
         out += "- `objects`: the target regions (their union is the target): `id`, `category`, `bbox` as `[x, y, w, h]` "
-        out += "in continuous pixel coordinates (origin at the top-left corner of the top-left pixel), `area` in square pixels.\n"
+        out += "in continuous pixel coordinates (origin at the top-left corner of the top-left pixel), `area` in square pixels, "
+        out += "`iscrowd` (true for a COCO crowd region: a group of instances).\n"
         out += "- `width`, `height`: the image as displayed; `image_sha256`: the SHA-256 of the image file (a stable "
         out += "reference); \(release.keepPaths ? "`original_path` (kept with `--keep-paths`), " : "")"
         out += "`modality`, `body_part`, `source`, `license`: provenance.\n"

@@ -9,7 +9,8 @@ import GroundworkCore
 /// every region), `modality`, `body_part`, `source`, `license`, `question`, `answer`, `answer_type`,
 /// `options`, `correct_option`, `question_type`, `label`, `groundable`, `language`, `template_id`,
 /// `status`, `regions` (each `id`, `label`, `kind`, `bbox` as `[x0, y0, x1, y1]` in Groundwork's
-/// one convention, `area`, `annotator`, `status`, `geometry` as stored). Ids are decimal strings.
+/// one convention, `area`, `annotator`, `status`, `iscrowd` (COCO's crowd flag, a Boolean),
+/// `geometry` as stored). Ids are decimal strings.
 /// Keys are sorted; `schemas/export-jsonl-item.schema.json` describes a line.
 public struct JSONLWriter: ExportWriter {
     public init() {}
@@ -49,7 +50,8 @@ public struct JSONLWriter: ExportWriter {
                 ("annotator", .optional(region.annotator)), ("area", .number(region.area)),
                 ("bbox", .array([region.box.x0, region.box.y0, region.box.x1, region.box.y1].map(JSONValue.number))),
                 ("geometry", try JSONValue.parse(Array(region.geometryJSON.utf8))), ("id", .string(String(region.id))),
-                ("kind", .string(region.kind)), ("label", .string(region.label)), ("status", .string(region.status)),
+                ("iscrowd", .bool(region.iscrowd)), ("kind", .string(region.kind)), ("label", .string(region.label)),
+                ("status", .string(region.status)),
             ])
         }
         return .object(
