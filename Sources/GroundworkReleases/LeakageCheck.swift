@@ -69,7 +69,10 @@ public enum LeakageCheck {
     public static func check(
         _ project: Project, split: String?, threshold: Int = defaultThreshold, showProgress: Bool = false
     ) throws -> (split: String, report: LeakageReport) {
-        try computeMissingHashes(project, showProgress: showProgress)
+        // Hashes missing from the database are computed; a project opened read-only keeps them in
+        // memory only (a command that only reads writes nothing).
+        let computed = try missingHashes(project, showProgress: showProgress)
+        if project.access == .readWrite { try store(computed, in: project) }
         return try project.database.read { db in
             var name = split
             if name == nil {
@@ -84,7 +87,7 @@ public enum LeakageCheck {
                 name = names[0]
             }
             let parts = try Splitter.parts(db, split: name!)
-            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold))
+            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold, computed: computed))
         }
     }
 
@@ -92,15 +95,20 @@ public enum LeakageCheck {
     /// cores, writing in one short transaction at the end). Images that cannot be decoded keep
     /// no hash and are reported by `run`.
     public static func computeMissingHashes(_ project: Project, showProgress: Bool = false) throws {
+        try store(try missingHashes(project, showProgress: showProgress), in: project)
+    }
+
+    /// The perceptual hashes of the images that lack one (image id → hash), computed on all cores.
+    static func missingHashes(_ project: Project, showProgress: Bool) throws -> [Int64: Int64] {
         let pending = try project.database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, sha256 FROM image WHERE phash IS NULL ORDER BY id").map {
                 (id: $0["id"] as Int64, sha: $0["sha256"] as String)
             }
         }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return [:] }
         let objects = project.objects
         let progress = ProgressBar(total: pending.count, label: "hashing pixels", enabled: showProgress)
-        var hashes: [(Int64, Int64)] = []
+        var hashes: [Int64: Int64] = [:]
         orderedParallelMap(count: pending.count) { index -> Int64? in
             guard let bytes = try? FileIO.readAll(objects.path(for: pending[index].sha)),
                 let image = try? ImageDecoder.decode(bytes)
@@ -108,19 +116,26 @@ public enum LeakageCheck {
             return Int64(bitPattern: PerceptualHash.dHash(image.pixels))
         } consume: { index, hash in
             progress.advance()
-            if let hash { hashes.append((pending[index].id, hash)) }
+            if let hash { hashes[pending[index].id] = hash }
         }
         progress.finish()
+        return hashes
+    }
+
+    /// Stores computed hashes, in one short transaction.
+    static func store(_ hashes: [Int64: Int64], in project: Project) throws {
+        guard !hashes.isEmpty else { return }
         try project.database.write { db in
             let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
-            for (id, hash) in hashes { try update.execute(arguments: [hash, id]) }
+            for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
         }
     }
 
-    /// Checks the images in `partOfImage` (image id → part).
-    public static func run(_ db: Database, partOfImage: [Int64: String], threshold: Int = defaultThreshold) throws
-        -> LeakageReport
-    {
+    /// Checks the images in `partOfImage` (image id → part); `computed` holds hashes of images
+    /// whose row has none (image id → hash).
+    public static func run(
+        _ db: Database, partOfImage: [Int64: String], threshold: Int = defaultThreshold, computed: [Int64: Int64] = [:]
+    ) throws -> LeakageReport {
         var patients: [String: [String: Int]] = [:]
         var bySha: [String: [(String, String)]] = [:]
         var hashed: [(hash: UInt64, sha: String, part: String)] = []
@@ -131,7 +146,7 @@ public enum LeakageCheck {
             let sha: String = row["sha256"]
             if let patient: String = row["patient_id"] { patients[patient, default: [:]][part, default: 0] += 1 }
             bySha[sha, default: []].append((sha, part))
-            if let hash: Int64 = row["phash"] {
+            if let hash: Int64 = row["phash"] ?? computed[row["id"]] {
                 hashed.append((UInt64(bitPattern: hash), sha, part))
             } else {
                 unhashed.append(.init(image: sha, reason: "its pixels could not be decoded (run groundwork check)"))

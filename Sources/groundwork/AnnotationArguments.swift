@@ -8,6 +8,7 @@ extension AnnotationFormat: ExpressibleByArgument {}
 extension BoxConvention: ExpressibleByArgument {}
 extension QuestionType: ExpressibleByArgument {}
 extension ConsensusMethod: ExpressibleByArgument {}
+extension ReviewStatus: ExpressibleByArgument {}
 
 /// The options shared by `import regions` and `import vqa`.
 struct AnnotationImportArguments: ParsableArguments {
@@ -76,7 +77,12 @@ struct AnnotationImportArguments: ParsableArguments {
         options.reader.questionType = questionType
         options.reader.overlayLabel = overlayLabel
         if let classes {
-            let text = try String(contentsOfFile: classes, encoding: .utf8)
+            let text: String
+            do { text = try String(contentsOfFile: classes, encoding: .utf8) } catch {
+                throw DiagnosticsError(
+                    summary: "cannot read the class names",
+                    diagnostics: [Diagnostic(.error, file: classes, code: "unreadable", message: "\(error.localizedDescription)")])
+            }
             options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         }
@@ -92,13 +98,8 @@ struct AnnotationImportArguments: ParsableArguments {
 /// Runs an annotation import and prints its report; shared by `import regions` and `import vqa`.
 enum AnnotationImportRunner {
     static func run(_ arguments: AnnotationImportArguments, project: ProjectOptions, json: Bool) throws {
-        let opened = try project.open(json: json)
-        let report: AnnotationImportReport
-        do {
-            report = try AnnotationImporter.run(try arguments.options(), into: opened)
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
-        }
+        let opened = try project.openForWriting()
+        let report = try AnnotationImporter.run(try arguments.options(), into: opened)
         if json {
             try Output.json(report)
         } else {

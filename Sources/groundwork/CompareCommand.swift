@@ -4,7 +4,7 @@ import GroundworkCore
 import GroundworkMetrics
 
 /// `groundwork compare`
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two scoring runs on the same release, paired by question.",
@@ -42,7 +42,7 @@ struct CompareCommand: ParsableCommand {
         guard bootstrap >= 0, permutations >= 0 else { throw ValidationError("--bootstrap and --permutations must be >= 0") }
     }
 
-    func run() throws {
+    func execute() throws {
         let report = try Output.attempt(json: output.json) {
             try Comparison.run(a, b, bootstrap: bootstrap, permutations: permutations, seed: seed)
         }

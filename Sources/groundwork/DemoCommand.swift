@@ -3,7 +3,7 @@ import Foundation
 import GroundworkDemo
 
 /// `groundwork demo [DIR]`
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Build a demo project from bundled synthetic phantoms, offline, and show what it holds.",
@@ -21,13 +21,13 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         let report: DemoReport
         do {
             report = try DemoPipeline.run(directory: directory, showProgress: !output.json)
         } catch {
-            Output.error("the demo failed: \(error)")
-            throw ExitCode(ExitCodes.project)
+            // Every step of the demo works on bundled, known-good inputs: any failure is the machine's.
+            try Output.fail("the demo failed: \(Output.classify(error).summary)", json: output.json, code: ExitCodes.project)
         }
         if output.json {
             try Output.json(report)

@@ -7,7 +7,7 @@ extension ExportFormat: ExpressibleByArgument {}
 extension ImageMode: ExpressibleByArgument {}
 
 /// `groundwork export`
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a release in the form an evaluation harness reads, with a manifest of every file's SHA-256.",
@@ -51,8 +51,8 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let report = try Output.attempt(json: output.json) {
             do {
                 return try Exporter.export(
@@ -75,7 +75,7 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// `groundwork verify`
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Re-hash an export against its manifest: name every missing, extra or changed file.",
@@ -86,7 +86,7 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         let report = try Output.attempt(json: output.json) { try Verify.run(folder, showProgress: !output.json) }
         try Output.report(report, json: output.json) {
             Output.diagnostics(report.findings)
@@ -108,14 +108,14 @@ struct SourcesCommand: ParsableCommand {
 }
 
 /// `groundwork sources list`
-struct SourcesListCommand: ParsableCommand {
+struct SourcesListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List sources with their policy.")
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let sources = try SourcePolicy.list(project)
         try Output.report(sources, json: output.json) {
             for source in sources {
@@ -128,7 +128,7 @@ struct SourcesListCommand: ParsableCommand {
 }
 
 /// `groundwork sources set`
-struct SourcesSetCommand: ParsableCommand {
+struct SourcesSetCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Set a source's licence, citation, and whether it is restricted.",
@@ -153,8 +153,8 @@ struct SourcesSetCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let policy = try SourcePolicy.set(project, name: name, license: license, restricted: restricted, citation: citation)
         try Output.report(policy, json: output.json) {
             print(

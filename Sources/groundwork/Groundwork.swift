@@ -41,6 +41,7 @@ struct Groundwork: ParsableCommand {
             CompareCommand.self,
             ProbeHealthCommand.self,
             CheckCommand.self,
+            MigrateCommand.self,
             DemoCommand.self,
         ]
     )

@@ -5,7 +5,7 @@ import GroundworkImaging
 import GroundworkStore
 
 /// `groundwork import images PATH...`
-struct ImportImagesCommand: ParsableCommand {
+struct ImportImagesCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
         abstract: "Import PNG, JPEG and DICOM images into the project's store.",
@@ -102,8 +102,8 @@ struct ImportImagesCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         var options = ImageImportOptions(paths: paths)
         options.modality = modality
         options.source = source
@@ -125,17 +125,7 @@ struct ImportImagesCommand: ParsableCommand {
             deidentification.cleanDescriptors = cleanDescriptors
             options.dicom.deidentification = deidentification
         }
-        let report: ImageImportReport
-        do {
-            report = try ImageImporter.run(options, into: project)
-        } catch let error {
-            switch error {
-            case .invalidInput(let diagnostics):
-                try Output.fail(diagnostics.summary, diagnostics.diagnostics, json: output.json, code: ExitCodes.problems)
-            case .storage(let message):
-                try Output.fail(message, json: output.json, code: ExitCodes.project)
-            }
-        }
+        let report = try ImageImporter.run(options, into: project)
         if output.json {
             try Output.json(report)
         } else {

@@ -3,8 +3,10 @@ import Foundation
 import GroundworkCore
 import GroundworkMetrics
 
+extension CellRule: ExpressibleByArgument {}
+
 /// `groundwork score`
-struct ScoreCommand: ParsableCommand {
+struct ScoreCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
@@ -62,7 +64,7 @@ struct ScoreCommand: ParsableCommand {
         help: ArgumentHelp(
             "How a grid cell becomes target: overlap (positive-area overlap, the study's rule) or coverage (covered fraction as weight).",
             valueName: "rule"))
-    var cellRule: String = "overlap"
+    var cellRule: CellRule = .overlap
 
     @Option(help: ArgumentHelp("Pointing-game tolerance in image pixels.", valueName: "px"))
     var tolerance: Double = 0
@@ -70,8 +72,13 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard CellRule(rawValue: cellRule) != nil else { throw ValidationError("--cell-rule must be overlap or coverage") }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+        if let layers {
+            // A malformed list is a usage error; each layer is checked against the submission later.
+            do { _ = try parseLayerList(layers, count: Int(Int32.max)) } catch {
+                throw ValidationError(([error.summary] + error.diagnostics.map(\.message)).joined(separator: ": "))
+            }
+        }
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number >= 0") }
         if let metrics {
             let unknown = metrics.split(separator: ",").map(String.init).filter { Metrics.named($0) == nil }
@@ -83,7 +90,7 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func execute() throws {
         var parameters = ScoreParameters(release: release, attention: attention, output: out)
         if let metrics {
             parameters.metrics = metrics.split(separator: ",").compactMap { Metrics.named(String($0)) }
@@ -92,20 +99,15 @@ struct ScoreCommand: ParsableCommand {
         parameters.bootstrap = bootstrap
         parameters.seed = seed
         parameters.allowMissing = allowMissing
-        parameters.cellRule = CellRule(rawValue: cellRule) ?? .overlap
+        parameters.cellRule = cellRule
         parameters.tolerance = tolerance
         parameters.showProgress = !output.json
         if let layers {
             // The layer count is known once the submission is read; parse against a generous bound, the
             // scorer checks each layer against the submission.
-            parameters.layers = try Output.attempt(json: output.json) { try parseLayerList(layers, count: Int(Int32.max)) }
+            parameters.layers = try parseLayerList(layers, count: Int(Int32.max))
         }
-        let summary: ScoreSummary
-        do {
-            summary = try Output.attempt(json: output.json) { try Scorer.run(parameters) }
-        } catch let error as FileIOError {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
-        }
+        let summary = try Scorer.run(parameters)
         try Output.report(summary, json: output.json) {
             Output.diagnostics(summary.warnings)
             Output.diagnostics(summary.failures)
