@@ -72,7 +72,9 @@ public enum LeakageCheck {
         // Hashes missing from the database are computed; a project opened read-only keeps them in
         // memory only (a command that only reads writes nothing).
         let computed = try missingHashes(project, showProgress: showProgress)
-        if project.access == .readWrite { try store(computed, in: project) }
+        if project.access == .readWrite, !computed.isEmpty {
+            try project.database.write { db in try store(computed, in: db) }
+        }
         return try project.database.read { db in
             var name = split
             if name == nil {
@@ -95,11 +97,15 @@ public enum LeakageCheck {
     /// cores, writing in one short transaction at the end). Images that cannot be decoded keep
     /// no hash and are reported by `run`.
     public static func computeMissingHashes(_ project: Project, showProgress: Bool = false) throws {
-        try store(try missingHashes(project, showProgress: showProgress), in: project)
+        let hashes = try missingHashes(project, showProgress: showProgress)
+        guard !hashes.isEmpty else { return }
+        try project.database.write { db in try store(hashes, in: db) }
     }
 
     /// The perceptual hashes of the images that lack one (image id → hash), computed on all cores.
-    static func missingHashes(_ project: Project, showProgress: Bool) throws -> [Int64: Int64] {
+    /// A command that may be refused computes them first and stores them (``store(_:in:)``) in
+    /// its own write transaction, so that a refusal leaves the project as it was.
+    public static func missingHashes(_ project: Project, showProgress: Bool = false) throws -> [Int64: Int64] {
         let pending = try project.database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, sha256 FROM image WHERE phash IS NULL ORDER BY id").map {
                 (id: $0["id"] as Int64, sha: $0["sha256"] as String)
@@ -122,13 +128,11 @@ public enum LeakageCheck {
         return hashes
     }
 
-    /// Stores computed hashes, in one short transaction.
-    static func store(_ hashes: [Int64: Int64], in project: Project) throws {
+    /// Stores computed hashes (image id → hash), inside the caller's write transaction.
+    public static func store(_ hashes: [Int64: Int64], in db: Database) throws {
         guard !hashes.isEmpty else { return }
-        try project.database.write { db in
-            let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
-            for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
-        }
+        let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
+        for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
     }
 
     /// Checks the images in `partOfImage` (image id → part); `computed` holds hashes of images

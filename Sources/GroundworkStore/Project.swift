@@ -61,6 +61,14 @@ public final class Project: Sendable {
         if janitor != nil { try? database.close() }
     }
 
+    /// Closes the database connections now (the read-only one first, so that SQLite removes the
+    /// WAL files), rather than when the last reference goes, which a worker thread may hold until
+    /// after the process has exited. Using ``database`` afterwards throws.
+    public func close() {
+        try? database.close()
+        try? janitor?.close()
+    }
+
     /// The database file's path.
     public var databasePath: String { (root as NSString).appendingPathComponent(Self.databaseName) }
 
@@ -149,7 +157,14 @@ public final class Project: Sendable {
             }
             queue = try DatabaseQueue(path: dbPath, configuration: configuration(readOnly: access == .readOnly))
         } catch {
+            try? janitor?.close()
             throw .database("\(dbPath): \(error)")
+        }
+        // Refused: close the read-only connection before the one that cleans up.
+        func closing(_ error: ProjectError) -> ProjectError {
+            try? queue.close()
+            try? janitor?.close()
+            return error
         }
         let migrator = Schema.migrator
         let known = migrator.migrations
@@ -173,11 +188,11 @@ public final class Project: Sendable {
             if access == .readWrite { try FileIO.makeDirectories(project.objects.root) }
             return project
         } catch let error as ProjectError {
-            throw error
+            throw closing(error)
         } catch let error as FileIOError {
-            throw .io(error.description)
+            throw closing(.io(error.description))
         } catch {
-            throw .database("\(dbPath): \(error)")
+            throw closing(.database("\(dbPath): \(error)"))
         }
     }
 }

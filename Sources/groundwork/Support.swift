@@ -21,8 +21,37 @@ struct ProjectOptions: ParsableArguments {
     func openForWriting() throws(ProjectError) -> Project { try open(.readWrite) }
 
     private func open(_ access: Project.Access) throws(ProjectError) -> Project {
-        if let project { return try Project.open(at: project, access: access) }
-        return try Project.locate(access: access)
+        let opened: Project
+        if let project {
+            opened = try Project.open(at: project, access: access)
+        } else {
+            opened = try Project.locate(access: access)
+        }
+        OpenedProjects.shared.add(opened)
+        return opened
+    }
+}
+
+/// The projects a command opened, closed when it ends (``GroundworkCommand/run()``): a project
+/// captured by a worker thread may otherwise outlive the process's exit, leaving SQLite's WAL
+/// files behind in the project folder.
+final class OpenedProjects: @unchecked Sendable {
+    static let shared = OpenedProjects()
+    private let lock = NSLock()
+    private var projects: [Project] = []
+
+    func add(_ project: Project) {
+        lock.lock()
+        projects.append(project)
+        lock.unlock()
+    }
+
+    func closeAll() {
+        lock.lock()
+        let open = projects
+        projects = []
+        lock.unlock()
+        for project in open { project.close() }
     }
 }
 
@@ -37,7 +66,10 @@ protocol GroundworkCommand: ParsableCommand {
 }
 
 extension GroundworkCommand {
-    func run() throws { try Output.attempt(json: output.json) { try execute() } }
+    func run() throws {
+        defer { OpenedProjects.shared.closeAll() }
+        try Output.attempt(json: output.json) { try execute() }
+    }
 }
 
 /// `--json`: print a machine-readable report on stdout instead of text.
