@@ -151,4 +151,3 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         return added
     }
 }
-

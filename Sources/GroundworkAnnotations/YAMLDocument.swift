@@ -47,7 +47,11 @@ enum YAMLDocument {
             guard let offset else { return (.file, problem) }
             let prefix = yaml.utf8.prefix(offset)
             let line = prefix.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-            let column = String(decoding: prefix.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).last ?? [], as: UTF8.self)
+            let column =
+                String(
+                    decoding: prefix.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).last ?? [],
+                    as: UTF8.self
+                )
                 .unicodeScalars.count + 1
             return (.line(line, column: column), problem)
         case .duplicatedKeysInMapping(let duplicates, let context):

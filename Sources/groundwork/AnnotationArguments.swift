@@ -81,7 +81,8 @@ struct AnnotationImportArguments: ParsableArguments {
             do { text = try String(contentsOfFile: classes, encoding: .utf8) } catch {
                 throw DiagnosticsError(
                     summary: "cannot read the class names",
-                    diagnostics: [Diagnostic(.error, file: classes, code: "unreadable", message: "\(error.localizedDescription)")])
+                    diagnostics: [Diagnostic(.error, file: classes, code: "unreadable", message: "\(error.localizedDescription)")]
+                )
             }
             options.reader.classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }

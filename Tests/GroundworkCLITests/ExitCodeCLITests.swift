@@ -40,7 +40,8 @@ struct ExitCodeCLITests {
         #expect(text.stderr.contains("rror: "), "\(arguments): \(text.stderr)", sourceLocation: sourceLocation)
         for fragment in fragments {
             #expect(
-                text.stderr.contains(fragment), "\(arguments): '\(fragment)' not in \(text.stderr)", sourceLocation: sourceLocation)
+                text.stderr.contains(fragment), "\(arguments): '\(fragment)' not in \(text.stderr)",
+                sourceLocation: sourceLocation)
         }
         guard code != 64 else { return }
         let report = try CLI.run(arguments + ["--json"])
@@ -61,7 +62,8 @@ struct ExitCodeCLITests {
         let folder = TemporaryFolder()
         let project = try smallProject(folder)
         let p = ["--project", project]
-        try expectFailure(["labels", "add", "child", "--parent", "no-such-parent"] + p, 1, ["no-such-parent"], json: ["no-such-parent"])
+        try expectFailure(
+            ["labels", "add", "child", "--parent", "no-such-parent"] + p, 1, ["no-such-parent"], json: ["no-such-parent"])
         try expectFailure(["regions", "list", "--label", "no-such-label"] + p, 1, ["no-such-label"])
         try expectFailure(["vqa", "list", "--label", "no-such-label"] + p, 1, ["no-such-label"])
         try expectFailure(["agreement", "--label", "no-such-label"] + p, 1, [])
@@ -168,12 +170,16 @@ struct ExitCodeCLITests {
         let shape = folder.write("shape.yaml", Array("labels:\n  - name: a\n  - name: b\n    synonyms: 3\n".utf8))
         try expectFailure(["labels", "import", shape] + p, 1, ["shape.yaml: line 4, column 15: error: at /labels/1/synonyms"])
         let missing = folder.write("missing.yaml", Array("labels:\n  - name: a\n  - display_name: B\n".utf8))
-        try expectFailure(["labels", "import", missing] + p, 1, ["missing.yaml: line 3, column 5: error: at /labels/1/name: missing key 'name'"])
+        try expectFailure(
+            ["labels", "import", missing] + p, 1, ["missing.yaml: line 3, column 5: error: at /labels/1/name: missing key 'name'"]
+        )
         let duplicate = folder.write("duplicate.yaml", Array("labels:\n  - name: a\n    name: b\n".utf8))
         try expectFailure(["labels", "import", duplicate] + p, 1, ["duplicate.yaml: line 2, column", "'name'"])
         let template = folder.write(
-            "template.yaml", Array("id: t\nquestion_type: localization\nanswer_type: closed\nphrasings:\n  - id: p1\n    txt: x\n".utf8))
-        try expectFailure(["vqa", "generate", "--templates", template] + p, 1, ["template.yaml: line 5, column 5: error: at /phrasings/0/text"])
+            "template.yaml",
+            Array("id: t\nquestion_type: localization\nanswer_type: closed\nphrasings:\n  - id: p1\n    txt: x\n".utf8))
+        try expectFailure(
+            ["vqa", "generate", "--templates", template] + p, 1, ["template.yaml: line 5, column 5: error: at /phrasings/0/text"])
         let unknownType = folder.write(
             "type.yaml", Array("id: t\nquestion_type: where\nanswer_type: closed\nphrasings: []\n".utf8))
         try expectFailure(["vqa", "generate", "--templates", unknownType] + p, 1, ["type.yaml: line 2, column 16"])

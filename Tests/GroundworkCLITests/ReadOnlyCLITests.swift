@@ -51,8 +51,9 @@ struct ReadOnlyCLITests {
         let before = try folderState(project)
         #expect(before["groundwork.sqlite"] != nil)
         #expect(!before.keys.contains { $0.hasSuffix("-wal") || $0.hasSuffix("-shm") }, "\(before.keys.sorted())")
-        let labels = try JSONSerialization.jsonObject(
-            with: Data(try CLI.run(["labels", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
+        let labels =
+            try JSONSerialization.jsonObject(
+                with: Data(try CLI.run(["labels", "list", "--json", "--project", project]).stdout.utf8)) as? [[String: Any]]
         let label = try #require(labels?.first { ($0["regions"] as? Int ?? 0) > 0 }?["name"] as? String)
         let curves = folder.write(
             "curves.csv",
@@ -86,7 +87,10 @@ struct ReadOnlyCLITests {
             exports += 1
             let elsewhere: [[String]] = [
                 ["export", "1.0.0", "--format", "jsonl", "--out", folder.path + "/out-\(exports)", "--project", project],
-                ["export", "1.0.0", "--format", "coco", "--images", "link", "--out", folder.path + "/coco-\(exports)", "--project", project],
+                [
+                    "export", "1.0.0", "--format", "coco", "--images", "link", "--out", folder.path + "/coco-\(exports)",
+                    "--project", project,
+                ],
                 ["verify", export], ["verify", project + "/exports/hf-1.0.0"],
                 ["compare", project + "/scores/attends-elsewhere", project + "/scores/attends-to-target"],
                 [
