@@ -126,6 +126,9 @@ public enum ImageImporter {
         // Workers look up hashes on a connection of their own while this one writes.
         let reader: DatabaseQueue
         do { reader = try project.makeReader() } catch { throw .storage(error.description) }
+        // Closed when the import ends, not when a worker thread lets go of it: the project's own
+        // connection, closed last, then removes the WAL files.
+        defer { try? reader.close() }
         let worker = FileWorker(
             project: project, reader: reader, files: files, metadata: metadata, options: options)
         // Fan-out folders this run makes are removed again when nothing of it is kept.
