@@ -127,9 +127,8 @@ struct ExitCodeCLITests {
     @Test("a damaged manifest.json names its place: line and column of a syntax error, the JSON pointer of a bad value")
     func damagedManifest() throws {
         let folder = TemporaryFolder()
-        let project = folder.path + "/demo"
-        #expect(try CLI.run(["demo", project]).status == 0)
-        let export = project + "/exports/jsonl-1.0.0"
+        let demo = try DemoFolders(in: folder)
+        let export = demo.jsonl
         let manifest = export + "/manifest.json"
         let original = try String(contentsOfFile: manifest, encoding: .utf8)
         // Truncated in the middle of the file list.
@@ -148,14 +147,14 @@ struct ExitCodeCLITests {
             ["verify", export], 1, ["manifest.json: at /files/0/sha256: error: missing member 'sha256'"],
             json: ["\"pointer\" : \"/files/0/sha256\""])
         // A results folder's summary.json, read by compare: the same.
-        let summary = project + "/scores/attends-elsewhere/summary.json"
+        let summary = demo.resultsA + "/summary.json"
         try "{\"model\": 3}".write(toFile: summary, atomically: true, encoding: .utf8)
         try expectFailure(
-            ["compare", project + "/scores/attends-elsewhere", project + "/scores/attends-to-target"], 1,
+            ["compare", demo.resultsA, demo.resultsB], 1,
             ["summary.json: at /"])
         try "{\"model\": ".write(toFile: summary, atomically: true, encoding: .utf8)
         try expectFailure(
-            ["compare", project + "/scores/attends-elsewhere", project + "/scores/attends-to-target"], 1, ["(line 1:11)"])
+            ["compare", demo.resultsA, demo.resultsB], 1, ["(line 1:11)"])
     }
 
     @Test("malformed taxonomy and template YAML name the line and column")

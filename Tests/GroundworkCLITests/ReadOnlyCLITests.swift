@@ -28,28 +28,55 @@ func stateChanges(_ before: [String: String], _ after: [String: String]) -> Stri
         .joined(separator: "; ")
 }
 
+/// The folders of a demo (`groundwork demo DIR --json`): the project, its exports, the attention
+/// submissions and the results folders, wherever the demo puts them.
+struct DemoFolders {
+    var root: String
+    var project: String
+    var jsonl: String
+    var hf: String
+    var attention: String
+    var resultsA: String
+    var resultsB: String
+
+    init(in folder: TemporaryFolder) throws {
+        root = folder.path + "/demo"
+        let demo = try CLI.run(["demo", root, "--json"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let report = try CLI.json(demo.stdout)
+        project = try #require(report["project"] as? String)
+        let exports = try #require(report["exports"] as? [[String: Any]])
+        jsonl = try #require(exports.first { $0["format"] as? String == "jsonl" }?["out"] as? String)
+        hf = try #require(exports.first { $0["format"] as? String == "hf" }?["out"] as? String)
+        attention = try #require((report["attention"] as? [[String: Any]])?.first?["folder"] as? String)
+        let comparison = try #require(report["comparison"] as? [String: Any])
+        resultsA = try #require((comparison["a"] as? [String: Any])?["results"] as? String)
+        resultsB = try #require((comparison["b"] as? [String: Any])?["results"] as? String)
+    }
+}
+
 /// Commands that only read change no byte of the project; refused commands leave it as it was.
 @Suite("Read-only commands and refusals leave the project byte-identical", .serialized)
 struct ReadOnlyCLITests {
-    /// The demo project (images, labels, two readers' regions, consensus, questions, a split,
-    /// release 1.0.0, exports and scores inside its folder), with the perceptual hashes cleared so
-    /// that `check leakage` has some to compute.
-    func demoProject(_ folder: TemporaryFolder) throws -> String {
-        let project = folder.path + "/demo"
-        let demo = try CLI.run(["demo", project])
-        #expect(demo.status == 0, "\(demo.stderr)")
-        let queue = try DatabaseQueue(path: project + "/groundwork.sqlite")
+    /// The demo (images, labels, two readers' regions, consensus, questions, a split, release
+    /// 1.0.0, exports, scores), with the perceptual hashes cleared so that `check leakage` has
+    /// some to compute.
+    func demo(_ folder: TemporaryFolder) throws -> DemoFolders {
+        let demo = try DemoFolders(in: folder)
+        let queue = try DatabaseQueue(path: demo.project + "/groundwork.sqlite")
         try queue.write { db in try db.execute(sql: "UPDATE image SET phash = NULL") }
         try queue.close()
-        return project
+        return demo
     }
 
     @Test("every command that only reads, with and without --json, changes no byte and adds no file")
     func readOnlyCommandsWriteNothing() throws {
         let folder = TemporaryFolder()
-        let project = try demoProject(folder)
-        let before = try folderState(project)
-        #expect(before["groundwork.sqlite"] != nil)
+        let demo = try demo(folder)
+        let project = demo.project
+        // The whole demo folder: the project, and the exports and results the commands read.
+        let before = try folderState(demo.root)
+        #expect(try folderState(project)["groundwork.sqlite"] != nil)
         #expect(!before.keys.contains { $0.hasSuffix("-wal") || $0.hasSuffix("-shm") }, "\(before.keys.sorted())")
         let labels =
             try JSONSerialization.jsonObject(
@@ -58,7 +85,6 @@ struct ReadOnlyCLITests {
         let curves = folder.write(
             "curves.csv",
             Array("model,dataset,module,layer,accuracy\nm,d,vision,0,0.5\nm,d,vision,1,0.7\nm,d,llm,0,0.6\n".utf8))
-        let export = project + "/exports/jsonl-1.0.0"
         let commands: [[String]] = [
             ["images"], ["images", "list", "--modality", "CT", "--limit", "2"], ["labels", "list"],
             ["regions", "list"], ["regions", "list", "--status", "draft", "--label", label, "--limit", "3"],
@@ -74,14 +100,14 @@ struct ReadOnlyCLITests {
             for command in commands {
                 let result = try CLI.run(command + flag + ["--project", project])
                 #expect([0, 1].contains(result.status), "\(command): \(result.stderr)")
-                let after = try folderState(project)
+                let after = try folderState(demo.root)
                 #expect(after == before, "\(command + flag): \(stateChanges(before, after))")
             }
             // Found from the working directory, as a user runs them.
             for command in [["images", "list"], ["stats"], ["release", "show", "1.0.0"]] {
-                let result = try CLI.run(command + flag, in: project + "/samples")
+                let result = try CLI.run(command + flag, in: project + "/objects")
                 #expect(result.status == 0, "\(command): \(result.stderr)")
-                #expect(try folderState(project) == before, "\(command + flag) from samples/")
+                #expect(try folderState(demo.root) == before, "\(command + flag) from objects/")
             }
             // Commands that read the project (or its exports and results) and write elsewhere.
             exports += 1
@@ -91,10 +117,9 @@ struct ReadOnlyCLITests {
                     "export", "1.0.0", "--format", "coco", "--images", "link", "--out", folder.path + "/coco-\(exports)",
                     "--project", project,
                 ],
-                ["verify", export], ["verify", project + "/exports/hf-1.0.0"],
-                ["compare", project + "/scores/attends-elsewhere", project + "/scores/attends-to-target"],
+                ["verify", demo.jsonl], ["verify", demo.hf], ["compare", demo.resultsA, demo.resultsB],
                 [
-                    "score", export, "--attention", project + "/attention/attends-to-target", "--out",
+                    "score", demo.jsonl, "--attention", demo.attention, "--out",
                     folder.path + "/scores-\(exports)", "--bootstrap", "10",
                 ],
                 ["probe-health", curves],
@@ -102,7 +127,7 @@ struct ReadOnlyCLITests {
             for command in elsewhere {
                 let result = try CLI.run(command + flag)
                 #expect(result.status == 0, "\(command): \(result.stderr)")
-                let after = try folderState(project)
+                let after = try folderState(demo.root)
                 #expect(after == before, "\(command + flag): \(stateChanges(before, after))")
             }
         }
