@@ -164,6 +164,7 @@ struct ReadOnlyCLITests {
         let migrated = try CLI.run(["migrate", "--json", "--project", project])
         #expect(migrated.status == 0, "\(migrated.stderr)")
         #expect(try CLI.json(migrated.stdout)["applied"] as? [String] == [migrations.last!])
+        if pythonAvailable { try validateAgainstSchema("migrate-report", migrated.stdout) }
         #expect(try CLI.run(["images", "list", "--project", project]).status == 0)
         #expect(try CLI.json(try CLI.run(["migrate", "--json", "--project", project]).stdout)["applied"] as? [String] == [])
 
