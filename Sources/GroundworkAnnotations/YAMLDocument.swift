@@ -28,7 +28,7 @@ enum YAMLDocument {
             let pointer = error.jsonPointer()
             let mark = deepestMark(of: error, in: root)
             let location: SourceLocation = mark.map { .line($0.line, column: $0.column) } ?? .jsonPointer(pointer)
-            var message = error.readableMessage
+            var message = error.readableMessage()
             if case .keyNotFound(let key, _) = error { message = "missing key '\(key.stringValue)'" }
             throw fail(location, "invalid_value", "at \(pointer.isEmpty ? "/" : pointer): \(message)")
         } catch {

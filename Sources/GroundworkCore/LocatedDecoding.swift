@@ -30,7 +30,7 @@ public enum JSONDocument {
                 diagnostics: [
                     Diagnostic(
                         .error, file: file, location: .jsonPointer(error.jsonPointer(snakeCaseKeys: snakeCaseKeys)),
-                        code: "invalid_value", message: error.readableMessage)
+                        code: "invalid_value", message: error.readableMessage(snakeCaseKeys: snakeCaseKeys))
                 ])
         } catch {
             throw DiagnosticsError(
@@ -58,12 +58,14 @@ extension DecodingError {
         }.joined()
     }
 
-    /// What is wrong, without the coding path (the location gives it).
-    public var readableMessage: String {
+    /// What is wrong, without the coding path (the location gives it); with `snakeCaseKeys`, a
+    /// missing member is named as the file would spell it.
+    public func readableMessage(snakeCaseKeys: Bool = false) -> String {
         switch self {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return context.debugDescription
-        case .keyNotFound(let key, _): return "missing member '\(key.stringValue)'"
+        case .keyNotFound(let key, _):
+            return "missing member '\(snakeCaseKeys ? Self.snakeCase(key.stringValue) : key.stringValue)'"
         @unknown default: return "\(self)"
         }
     }
