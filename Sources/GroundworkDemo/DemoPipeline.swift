@@ -74,6 +74,8 @@ public enum DemoPipeline {
         } else {
             project = try Project.create(at: root)
         }
+        // Closed when the demo ends, not when the last worker thread lets go of it.
+        defer { project.close() }
         var options = ImageImportOptions(paths: phantoms.map { samples + "/" + $0.fileName })
         options.metadataCSV = samples + "/metadata.csv"
         options.source = "groundwork-phantoms"
