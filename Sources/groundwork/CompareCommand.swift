@@ -39,7 +39,9 @@ struct CompareCommand: GroundworkCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard bootstrap >= 0, permutations >= 0 else { throw ValidationError("--bootstrap and --permutations must be >= 0") }
+        guard bootstrap >= 0, permutations >= 0 else {
+            throw ValidationError("--bootstrap and --permutations must be >= 0, not \(bootstrap) and \(permutations)")
+        }
     }
 
     func execute() throws {

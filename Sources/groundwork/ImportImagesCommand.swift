@@ -92,13 +92,13 @@ struct ImportImagesCommand: GroundworkCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
-        if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more") }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive, not \(maxPixels)") }
+        if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more, not \(frame)") }
         if !deidentify && (retainLongitudinalDates || retainDeviceIdentity || retainPatientCharacteristics || cleanDescriptors) {
             throw ValidationError("--retain-… and --clean-descriptors go with --deidentify")
         }
         if let license, license.isEmpty || license.contains(where: \.isNewline) {
-            throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0")
+            throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0, not '\(license)'")
         }
     }
 
@@ -178,11 +178,14 @@ struct DICOMRenderArguments: ParsableArguments {
 
     func validate() throws {
         if let window, DICOMWindow.parse(window) == nil {
-            throw ValidationError("--window must be a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W with W >= 1")
+            throw ValidationError(
+                "--window must be a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W with W >= 1, not '\(window)'")
         }
-        if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more") }
+        if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more, not \(windowIndex)") }
         if window != nil && windowIndex != nil { throw ValidationError("--window and --window-index exclude each other") }
-        guard renderBits == 8 || renderBits == 16 else { throw ValidationError("--render-bits must be 8 or 16") }
+        guard renderBits == 8 || renderBits == 16 else {
+            throw ValidationError("--render-bits must be 8 or 16, not \(renderBits)")
+        }
     }
 
     func renderOptions() throws -> DICOMRenderOptions {

@@ -32,7 +32,7 @@ struct ProbeHealthCommand: GroundworkCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard lambda >= 0, lambda.isFinite else { throw ValidationError("--lambda must be a finite number >= 0") }
+        guard lambda >= 0, lambda.isFinite else { throw ValidationError("--lambda must be a finite number >= 0, not \(lambda)") }
     }
 
     func execute() throws {

@@ -72,14 +72,16 @@ struct ScoreCommand: GroundworkCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0, not \(bootstrap)") }
         if let layers {
             // A malformed list is a usage error; each layer is checked against the submission later.
             do { _ = try parseLayerList(layers, count: Int(Int32.max)) } catch {
                 throw ValidationError(([error.summary] + error.diagnostics.map(\.message)).joined(separator: ": "))
             }
         }
-        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number >= 0") }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a finite number >= 0, not \(tolerance)")
+        }
         if let metrics {
             let unknown = metrics.split(separator: ",").map(String.init).filter { Metrics.named($0) == nil }
             if !unknown.isEmpty {
