@@ -151,16 +151,28 @@ public enum ProjectValidation {
     }
 }
 
+/// The review status of a region or a question.
+public enum ReviewStatus: String, Sendable, Codable, CaseIterable {
+    case draft, reviewed, rejected
+}
+
 /// Review: setting the status of regions and questions.
 public enum Review {
     /// The statuses a review sets.
-    public static let statuses = ["draft", "reviewed", "rejected"]
+    public static let statuses = ReviewStatus.allCases.map(\.rawValue)
+
+    /// Sets the status of the given regions (or questions) by name; an unknown status is an error.
+    public static func setStatus(_ status: String, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
+        guard let known = ReviewStatus(rawValue: status) else {
+            throw DiagnosticsError(
+                summary: "'\(status)' is not a status: \(statuses.joined(separator: ", "))", diagnostics: [])
+        }
+        return try setStatus(known, ids: ids, table: table, project: project)
+    }
 
     /// Sets the status of the given regions (or questions); returns how many rows changed. Unknown ids are an error, and nothing changes.
-    public static func setStatus(_ status: String, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
-        guard statuses.contains(status) else {
-            throw DiagnosticsError(summary: "status must be one of \(statuses.joined(separator: ", "))", diagnostics: [])
-        }
+    public static func setStatus(_ status: ReviewStatus, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
+        let status = status.rawValue
         return try project.database.write { db in
             var missing: [Int64] = []
             for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }

@@ -35,14 +35,8 @@ public struct TemplateFile: Codable, Sendable, Equatable {
         }
         let text: String
         do { text = try FileIO.readText(path) } catch { throw fail(.file, "unreadable", "cannot read: \(error.reason)") }
-        let file: TemplateFile
-        do {
-            file = try YAMLDecoder().decode(TemplateFile.self, from: text)
-        } catch let error as DecodingError {
-            throw fail(decodingLocation(error), "yaml", decodingMessage(error))
-        } catch {
-            throw fail(.file, "yaml", "\(error)")
-        }
+        let file = try YAMLDocument.decode(
+            TemplateFile.self, text: text, file: path, summary: "\(path): not a usable template file")
         var problems: [Diagnostic] = []
         var ids: Set<String> = []
         if file.phrasings.isEmpty {

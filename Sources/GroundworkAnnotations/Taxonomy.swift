@@ -96,50 +96,35 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
                 summary: "cannot read the taxonomy",
                 diagnostics: [Diagnostic(.error, file: path, code: "unreadable", message: "cannot read: \(error.reason)")])
         }
-        do {
-            let file = try YAMLDecoder().decode(TaxonomyFile.self, from: text)
-            var problems: [Diagnostic] = []
-            var seen: Set<String> = []
-            for (index, entry) in file.labels.enumerated() {
-                if entry.name.trimmingCharacters(in: .whitespaces).isEmpty {
-                    problems.append(
-                        Diagnostic(
-                            .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "empty_name",
-                            message: "a label needs a name"))
-                }
-                if !seen.insert(LabelIndex.key(entry.name)).inserted {
-                    problems.append(
-                        Diagnostic(
-                            .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "duplicate_label",
-                            message: "'\(entry.name)' is listed twice"))
-                }
-            }
-            for (index, entry) in file.labels.enumerated() {
-                if let parent = entry.parent, !seen.contains(LabelIndex.key(parent)) {
-                    problems.append(
-                        Diagnostic(
-                            .error, file: path, location: .jsonPointer("/labels/\(index)/parent"), code: "unknown_parent",
-                            message: "parent '\(parent)' is not a label of this taxonomy"))
-                }
-            }
-            if !problems.isEmpty {
-                throw DiagnosticsError(summary: "\(path): \(problems.count) problem(s)", diagnostics: problems)
-            }
-            return file
-        } catch let error as DiagnosticsError {
-            throw error
-        } catch let error as DecodingError {
-            throw DiagnosticsError(
-                summary: "\(path): not a taxonomy",
-                diagnostics: [
+        let file = try YAMLDocument.decode(TaxonomyFile.self, text: text, file: path, summary: "\(path): not a taxonomy")
+        var problems: [Diagnostic] = []
+        var seen: Set<String> = []
+        for (index, entry) in file.labels.enumerated() {
+            if entry.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append(
                     Diagnostic(
-                        .error, file: path, location: decodingLocation(error), code: "yaml", message: "\(decodingMessage(error))")
-                ])
-        } catch {
-            throw DiagnosticsError(
-                summary: "\(path): not valid YAML",
-                diagnostics: [Diagnostic(.error, file: path, code: "yaml", message: "\(error)")])
+                        .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "empty_name",
+                        message: "a label needs a name"))
+            }
+            if !seen.insert(LabelIndex.key(entry.name)).inserted {
+                problems.append(
+                    Diagnostic(
+                        .error, file: path, location: .jsonPointer("/labels/\(index)/name"), code: "duplicate_label",
+                        message: "'\(entry.name)' is listed twice"))
+            }
         }
+        for (index, entry) in file.labels.enumerated() {
+            if let parent = entry.parent, !seen.contains(LabelIndex.key(parent)) {
+                problems.append(
+                    Diagnostic(
+                        .error, file: path, location: .jsonPointer("/labels/\(index)/parent"), code: "unknown_parent",
+                        message: "parent '\(parent)' is not a label of this taxonomy"))
+            }
+        }
+        if !problems.isEmpty {
+            throw DiagnosticsError(summary: "\(path): \(problems.count) problem(s)", diagnostics: problems)
+        }
+        return file
     }
 
     /// Adds this taxonomy's labels to a project (labels already there, by name, are kept as they are).
@@ -164,28 +149,5 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
             }
         }
         return added
-    }
-}
-
-/// A JSON pointer for where a decoding error happened.
-func decodingLocation(_ error: DecodingError) -> SourceLocation {
-    let path: [any CodingKey]
-    switch error {
-    case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
-        path = context.codingPath
-    @unknown default:
-        path = []
-    }
-    return .jsonPointer(path.map { "/" + ($0.intValue.map(String.init) ?? $0.stringValue) }.joined())
-}
-
-/// A readable message for a decoding error.
-func decodingMessage(_ error: DecodingError) -> String {
-    switch error {
-    case .typeMismatch(let type, let context): return "expected \(type): \(context.debugDescription)"
-    case .valueNotFound(let type, let context): return "missing \(type): \(context.debugDescription)"
-    case .keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
-    case .dataCorrupted(let context): return context.debugDescription
-    @unknown default: return "\(error)"
     }
 }

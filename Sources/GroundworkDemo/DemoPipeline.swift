@@ -95,6 +95,8 @@ public enum DemoPipeline {
         } else {
             project = try Project.create(at: projectFolder)
         }
+        // Closed when the demo ends, not when the last worker thread lets go of it.
+        defer { project.close() }
         var options = ImageImportOptions(paths: phantoms.map { samples + "/" + $0.fileName })
         options.metadataCSV = samples + "/metadata.csv"
         options.source = "groundwork-phantoms"

@@ -150,21 +150,21 @@ public enum Comparison {
     static func load(_ folder: String) throws(DiagnosticsError) -> Run {
         let root = FileIO.absolute(folder)
         let summaryPath = root + "/" + Scorer.summaryJSON
-        let summary: ScoreSummary
-        do {
-            let bytes = try FileIO.readAll(summaryPath)
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            summary = try decoder.decode(ScoreSummary.self, from: Data(bytes))
-        } catch {
+        let notResults = "\(folder) is not a results folder of `groundwork score`"
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(summaryPath) } catch {
             throw DiagnosticsError(
-                summary: "\(folder) is not a results folder of `groundwork score`",
+                summary: notResults,
                 diagnostics: [
                     Diagnostic(
                         .error, file: folder + "/" + Scorer.summaryJSON, code: "bad_results",
                         message: "cannot read the summary: \(error)")
                 ])
         }
+        // Malformed JSON names its line, column and pointer; a member missing or of the wrong type its pointer.
+        let summary = try JSONDocument.decode(
+            ScoreSummary.self, from: bytes, file: folder + "/" + Scorer.summaryJSON, summary: notResults,
+            snakeCaseKeys: true)
         var run = Run(summary: summary)
         let display = folder + "/" + Scorer.scoresJSONL
         let reader: JSONLinesReader

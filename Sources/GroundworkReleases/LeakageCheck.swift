@@ -69,7 +69,12 @@ public enum LeakageCheck {
     public static func check(
         _ project: Project, split: String?, threshold: Int = defaultThreshold, showProgress: Bool = false
     ) throws -> (split: String, report: LeakageReport) {
-        try computeMissingHashes(project, showProgress: showProgress)
+        // Hashes missing from the database are computed; a project opened read-only keeps them in
+        // memory only (a command that only reads writes nothing).
+        let computed = try missingHashes(project, showProgress: showProgress)
+        if project.access == .readWrite, !computed.isEmpty {
+            try project.database.write { db in try store(computed, in: db) }
+        }
         return try project.database.read { db in
             var name = split
             if name == nil {
@@ -84,7 +89,7 @@ public enum LeakageCheck {
                 name = names[0]
             }
             let parts = try Splitter.parts(db, split: name!)
-            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold))
+            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold, computed: computed))
         }
     }
 
@@ -92,15 +97,24 @@ public enum LeakageCheck {
     /// cores, writing in one short transaction at the end). Images that cannot be decoded keep
     /// no hash and are reported by `run`.
     public static func computeMissingHashes(_ project: Project, showProgress: Bool = false) throws {
+        let hashes = try missingHashes(project, showProgress: showProgress)
+        guard !hashes.isEmpty else { return }
+        try project.database.write { db in try store(hashes, in: db) }
+    }
+
+    /// The perceptual hashes of the images that lack one (image id → hash), computed on all cores.
+    /// A command that may be refused computes them first and stores them (``store(_:in:)``) in
+    /// its own write transaction, so that a refusal leaves the project as it was.
+    public static func missingHashes(_ project: Project, showProgress: Bool = false) throws -> [Int64: Int64] {
         let pending = try project.database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, sha256 FROM image WHERE phash IS NULL ORDER BY id").map {
                 (id: $0["id"] as Int64, sha: $0["sha256"] as String)
             }
         }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return [:] }
         let objects = project.objects
         let progress = ProgressBar(total: pending.count, label: "hashing pixels", enabled: showProgress)
-        var hashes: [(Int64, Int64)] = []
+        var hashes: [Int64: Int64] = [:]
         orderedParallelMap(count: pending.count) { index -> Int64? in
             guard let bytes = try? FileIO.readAll(objects.path(for: pending[index].sha)),
                 let image = try? ImageDecoder.decode(bytes)
@@ -108,19 +122,24 @@ public enum LeakageCheck {
             return Int64(bitPattern: PerceptualHash.dHash(image.pixels))
         } consume: { index, hash in
             progress.advance()
-            if let hash { hashes.append((pending[index].id, hash)) }
+            if let hash { hashes[pending[index].id] = hash }
         }
         progress.finish()
-        try project.database.write { db in
-            let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
-            for (id, hash) in hashes { try update.execute(arguments: [hash, id]) }
-        }
+        return hashes
     }
 
-    /// Checks the images in `partOfImage` (image id → part).
-    public static func run(_ db: Database, partOfImage: [Int64: String], threshold: Int = defaultThreshold) throws
-        -> LeakageReport
-    {
+    /// Stores computed hashes (image id → hash), inside the caller's write transaction.
+    public static func store(_ hashes: [Int64: Int64], in db: Database) throws {
+        guard !hashes.isEmpty else { return }
+        let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
+        for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
+    }
+
+    /// Checks the images in `partOfImage` (image id → part); `computed` holds hashes of images
+    /// whose row has none (image id → hash).
+    public static func run(
+        _ db: Database, partOfImage: [Int64: String], threshold: Int = defaultThreshold, computed: [Int64: Int64] = [:]
+    ) throws -> LeakageReport {
         var patients: [String: [String: Int]] = [:]
         var bySha: [String: [(String, String)]] = [:]
         var hashed: [(hash: UInt64, sha: String, part: String)] = []
@@ -131,7 +150,7 @@ public enum LeakageCheck {
             let sha: String = row["sha256"]
             if let patient: String = row["patient_id"] { patients[patient, default: [:]][part, default: 0] += 1 }
             bySha[sha, default: []].append((sha, part))
-            if let hash: Int64 = row["phash"] {
+            if let hash: Int64 = row["phash"] ?? computed[row["id"]] {
                 hashed.append((UInt64(bitPattern: hash), sha, part))
             } else {
                 unhashed.append(.init(image: sha, reason: "its pixels could not be decoded (run groundwork check)"))

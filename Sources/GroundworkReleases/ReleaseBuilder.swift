@@ -76,8 +76,10 @@ public enum ReleaseBuilder {
 
     /// Creates the release in one write transaction; returns its summary.
     public static func create(_ project: Project, request: ReleaseRequest) throws -> ReleaseSummary {
-        try LeakageCheck.computeMissingHashes(project)
+        // Hashes are computed outside the transaction and stored in it: a refused release writes nothing.
+        let hashes = try LeakageCheck.missingHashes(project)
         let version = try project.database.write { db -> String in
+            try LeakageCheck.store(hashes, in: db)
             var problems: [Diagnostic] = []
             func problem(_ code: String, _ message: String, file: String = "release") {
                 problems.append(Diagnostic(.error, file: file, code: code, message: message))

@@ -31,9 +31,11 @@ public enum Splitter {
         _ project: Project, parameters: SplitParameters, reshuffle: Bool = false,
         nearDuplicateThreshold: Int = LeakageCheck.defaultThreshold, now: Date = Date()
     ) throws -> SplitReport {
-        // Perceptual hashes are computed (in parallel, outside the write transaction) first.
-        try LeakageCheck.computeMissingHashes(project)
+        // Perceptual hashes are computed (in parallel, outside the write transaction) first, and
+        // stored in it: a refused split writes nothing.
+        let hashes = try LeakageCheck.missingHashes(project)
         return try project.database.write { db in
+            try LeakageCheck.store(hashes, in: db)
             let stamp = ISO8601DateFormatter().string(from: now)
             let ratios = try CanonicalJSON.string(parameters.parts, pretty: false)
             let stratify = try CanonicalJSON.string(parameters.stratify.map(\.rawValue), pretty: false)

@@ -37,8 +37,6 @@ public enum Verify {
                 summary: "\(folder) is not a Groundwork export",
                 diagnostics: [Diagnostic(.error, file: manifestPath, code: "missing_manifest", message: error.description)])
         }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         struct MinimalManifest: Decodable {
             var files: [ManifestEntry]
             var rootHash: String
@@ -46,12 +44,10 @@ public enum Verify {
             var release: Release?
             struct Release: Decodable { var version: String? }
         }
-        let manifest: MinimalManifest
-        do { manifest = try decoder.decode(MinimalManifest.self, from: Data(bytes)) } catch {
-            throw DiagnosticsError(
-                summary: "\(manifestPath) is not a valid manifest",
-                diagnostics: [Diagnostic(.error, file: manifestPath, code: "invalid_manifest", message: "\(error)")])
-        }
+        // Malformed JSON names its line, column and pointer; a member missing or of the wrong type its pointer.
+        let manifest = try JSONDocument.decode(
+            MinimalManifest.self, from: bytes, file: manifestPath, summary: "\(manifestPath) is not a valid manifest",
+            snakeCaseKeys: true)
         let rootHashValid = ManifestEntry.rootHash(manifest.files) == manifest.rootHash
         if !rootHashValid {
             findings.append(

@@ -123,9 +123,17 @@ public enum ImageImporter {
             metadataPath = FileIO.absolute(csv)
         }
 
+        // Workers look up hashes on a connection of their own while this one writes.
+        let reader: DatabaseQueue
+        do { reader = try project.makeReader() } catch { throw .storage(error.description) }
+        // Closed when the import ends, not when a worker thread lets go of it: the project's own
+        // connection, closed last, then removes the WAL files.
+        defer { try? reader.close() }
         let worker = FileWorker(
-            project: project, files: files, metadata: metadata, options: options)
+            project: project, reader: reader, files: files, metadata: metadata, options: options)
         if !refused.isEmpty && !options.skipInvalid { worker.abandon() }
+        // Fan-out folders this run makes are removed again when nothing of it is kept.
+        let foldersBefore = project.objects.folders()
         let progress = ProgressBar(total: files.count, label: "importing", enabled: options.showProgress)
         defer { progress.finish() }
 
@@ -210,15 +218,18 @@ public enum ImageImporter {
                 }
                 if let referenced {
                     for sha in Set(createdObjects) where !referenced.contains(sha) { project.objects.remove(sha) }
+                    project.objects.removeEmptyFolders(except: foldersBefore)
                 }
             }
         } catch is Rollback {
             for sha in createdObjects { project.objects.remove(sha) }
+            project.objects.removeEmptyFolders(except: foldersBefore)
             report.imported = 0
             report.bytes = 0
             report.pixels = 0
         } catch {
             for sha in createdObjects { project.objects.remove(sha) }
+            project.objects.removeEmptyFolders(except: foldersBefore)
             throw .storage("the import could not be written, nothing was imported: \(error)")
         }
         return report
@@ -327,6 +338,8 @@ enum FileOutcome: Sendable {
 /// The per-file work of an import, safe to run on several threads at once.
 final class FileWorker: @unchecked Sendable {
     private let project: Project
+    /// A connection of its own: the project's is busy writing while workers run.
+    private let reader: DatabaseQueue
     private let files: [String]
     private let metadata: [String: ImageMetadata]
     private let options: ImageImportOptions
@@ -334,13 +347,17 @@ final class FileWorker: @unchecked Sendable {
     private var isAbandoned = false
     private let deidentificationKey: [UInt8]?
 
-    init(project: Project, files: [String], metadata: [String: ImageMetadata], options: ImageImportOptions) {
+    init(
+        project: Project, reader: DatabaseQueue, files: [String], metadata: [String: ImageMetadata],
+        options: ImageImportOptions
+    ) {
         self.project = project
+        self.reader = reader
         self.files = files
         self.metadata = metadata
         self.options = options
         deidentificationKey =
-            options.dicom.deidentification == nil ? nil : (try? project.database.read { try Deidentifier.projectKey($0) }) ?? nil
+            options.dicom.deidentification == nil ? nil : (try? reader.read { try Deidentifier.projectKey($0) }) ?? nil
     }
 
     /// Once a file is rejected in all-or-nothing mode, nothing more is written; files are still checked.
@@ -368,7 +385,7 @@ final class FileWorker: @unchecked Sendable {
             return .rejected(path: path, kind: "empty", reason: "the file is empty")
         }
         let sha = bytes.withUnsafeBytes { ObjectStore.sha256($0) }
-        if let existing = try? project.database.read({ db in
+        if let existing = try? reader.read({ db in
             try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE sha256 = ?", arguments: [sha])
         }) {
             return .known(path: path, sha256: sha, imageId: existing)
@@ -424,7 +441,7 @@ final class FileWorker: @unchecked Sendable {
                 path: path, bytes: bytes, options: options.dicom, maxPixels: options.maxPixels, key: deidentificationKey,
                 metadata: metadata[path] ?? ImageMetadata(), base: options
             ) { sha in
-                try? self.project.database.read { db in
+                try? self.reader.read { db in
                     try Int64.fetchOne(
                         db,
                         sql: """

@@ -44,7 +44,12 @@ public struct ObjectStore: Sendable {
         if FileIO.kind(target).isRegular { return false }
         let folder = try ensureFolder(for: sha256)
         // An unnamed file in the object's own folder, linked in when complete.
-        let fd = open(folder, O_TMPFILE_WRONLY, 0o444)
+        var fd = open(folder, O_TMPFILE_WRONLY, 0o444)
+        if fd < 0 && errno == ENOENT {
+            // The folder was empty and removed meanwhile (an undone import in another process).
+            _ = try ensureFolder(for: sha256)
+            fd = open(folder, O_TMPFILE_WRONLY, 0o444)
+        }
         if fd >= 0 {
             defer { close(fd) }
             try writeAll(fd, bytes, path: target)
@@ -85,6 +90,23 @@ public struct ObjectStore: Sendable {
     /// Removes an object (used to undo an import that did not commit, and by `check --fix`).
     public func remove(_ sha256: String) {
         unlink(path(for: sha256))
+    }
+
+    /// The names of the fan-out folders (`ab`) that exist now. An operation that may be undone
+    /// lists them first and, when undone, passes them to ``removeEmptyFolders(except:)``.
+    public func folders() -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return Set(names.filter { FileIO.kind("\(root)/\($0)").isDirectory })
+    }
+
+    /// Removes the empty fan-out folders that are not among `existing` (those made since it was
+    /// listed), so that an undone operation leaves the store as it found it. A folder that holds
+    /// anything is kept.
+    public func removeEmptyFolders(except existing: Set<String>) {
+        for name in folders().subtracting(existing).sorted() {
+            let folder = "\(root)/\(name)"
+            if (try? FileManager.default.contentsOfDirectory(atPath: folder))?.isEmpty == true { rmdir(folder) }
+        }
     }
 
     /// Stores bytes under their hash (see ``put(_:sha256:)-(UnsafeRawBufferPointer,_)``).

@@ -3,7 +3,7 @@ import GroundworkAnnotations
 import GroundworkCore
 
 /// `groundwork agreement`
-struct AgreementCommand: ParsableCommand {
+struct AgreementCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "agreement",
         abstract: "Agreement between readers: pairwise IoU per finding (image, label), mean and minimum.",
@@ -16,8 +16,8 @@ struct AgreementCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let report = try Output.attempt(json: output.json) { try AgreementReport.compute(project, label: label) }
         try Output.report(report, json: output.json) {
             print("\(report.findings.count) finding(s) with several readers, \(report.singleReader) with one (\(report.method))")
@@ -31,7 +31,7 @@ struct AgreementCommand: ParsableCommand {
 }
 
 /// `groundwork consensus --method M`
-struct ConsensusCommand: ParsableCommand {
+struct ConsensusCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "consensus",
         abstract: "Make consensus regions from several readers by a named, recorded method.",
@@ -53,8 +53,8 @@ struct ConsensusCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let report = try Output.attempt(json: output.json) {
             try Consensus.run(
                 method, minReaders: minReaders, label: label, project: project, arguments: CommandLine.arguments)

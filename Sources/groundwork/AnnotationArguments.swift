@@ -8,6 +8,7 @@ extension AnnotationFormat: ExpressibleByArgument {}
 extension BoxConvention: ExpressibleByArgument {}
 extension QuestionType: ExpressibleByArgument {}
 extension ConsensusMethod: ExpressibleByArgument {}
+extension ReviewStatus: ExpressibleByArgument {}
 
 /// The options shared by `import regions` and `import vqa`.
 struct AnnotationImportArguments: ParsableArguments {
@@ -90,13 +91,8 @@ struct AnnotationImportArguments: ParsableArguments {
 /// Runs an annotation import and prints its report; shared by `import regions` and `import vqa`.
 enum AnnotationImportRunner {
     static func run(_ arguments: AnnotationImportArguments, project: ProjectOptions, json: Bool) throws {
-        let opened = try project.open(json: json)
-        let report: AnnotationImportReport
-        do {
-            report = try AnnotationImporter.run(try arguments.options(), into: opened)
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
-        }
+        let opened = try project.openForWriting()
+        let report = try AnnotationImporter.run(try arguments.options(), into: opened)
         if json {
             try Output.json(report)
         } else {

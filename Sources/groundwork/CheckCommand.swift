@@ -12,7 +12,7 @@ struct CheckCommand: ParsableCommand {
 }
 
 /// `groundwork check [project]`
-struct ProjectCheckCommand: ParsableCommand {
+struct ProjectCheckCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
         abstract: "Verify the project: database integrity, every object's hash, every row's object, unreferenced files.",
@@ -29,8 +29,8 @@ struct ProjectCheckCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try (fix ? projectOptions.openForWriting() : projectOptions.openReadOnly())
         let report = try ProjectCheck.run(project, fix: fix, showProgress: !output.json)
         if output.json {
             try Output.json(report)
@@ -48,7 +48,7 @@ struct ProjectCheckCommand: ParsableCommand {
 }
 
 /// `groundwork check leakage`
-struct LeakageCheckCommand: ParsableCommand {
+struct LeakageCheckCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "leakage",
         abstract: "Check a split for leakage: one patient in two parts, identical or near-duplicate images across parts.",
@@ -68,8 +68,8 @@ struct LeakageCheckCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let (name, report) = try Output.attempt(json: output.json) {
             try LeakageCheck.check(project, split: split, threshold: threshold, showProgress: !output.json)
         }

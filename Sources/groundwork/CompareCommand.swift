@@ -4,7 +4,7 @@ import GroundworkCore
 import GroundworkMetrics
 
 /// `groundwork compare`
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two scoring runs on the same release, paired by question.",
@@ -39,10 +39,12 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard bootstrap >= 0, permutations >= 0 else { throw ValidationError("--bootstrap and --permutations must be >= 0") }
+        guard bootstrap >= 0, permutations >= 0 else {
+            throw ValidationError("--bootstrap and --permutations must be >= 0, not \(bootstrap) and \(permutations)")
+        }
     }
 
-    func run() throws {
+    func execute() throws {
         let report = try Output.attempt(json: output.json) {
             try Comparison.run(a, b, bootstrap: bootstrap, permutations: permutations, seed: seed)
         }

@@ -4,7 +4,7 @@ import GroundworkCore
 import GroundworkDemo
 
 /// `groundwork demo [DIR]`
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Build a demo project from bundled synthetic phantoms, offline, and show what it holds.",
@@ -23,18 +23,15 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         let report: DemoReport
         do {
             report = try DemoPipeline.run(directory: directory, showProgress: !output.json)
         } catch let error as OutputFolderError {
-            try Output.fail(
-                "refused \(error.description)",
-                [Diagnostic(.error, file: directory, code: "output_folder", message: error.reason)], json: output.json,
-                code: ExitCodes.problems)
+            throw error  // the user's choice of folder: exit 1, reported where every error is
         } catch {
-            Output.error("the demo failed: \(error)")
-            throw ExitCode(ExitCodes.project)
+            // Every step of the demo works on bundled, known-good inputs: any failure is the machine's.
+            try Output.fail("the demo failed: \(Output.classify(error).summary)", json: output.json, code: ExitCodes.project)
         }
         if output.json {
             try Output.json(report)

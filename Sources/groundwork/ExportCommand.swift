@@ -8,7 +8,7 @@ extension ImageMode: ExpressibleByArgument {}
 extension PixelMode: ExpressibleByArgument {}
 
 /// `groundwork export`
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a release in the form an evaluation harness reads, with a manifest of every file's SHA-256.",
@@ -75,17 +75,13 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let report = try Output.attempt(json: output.json) {
             do {
                 return try Exporter.export(
                     project, version: version, format: format, out: out, images: images, force: force,
                     keepPaths: keepPaths, pixels: pixels, showProgress: !output.json)
-            } catch let error as OutputFolderError {
-                throw DiagnosticsError(
-                    summary: "refused --out: nothing was written",
-                    diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
             } catch let error as ExportError {
                 // The target or the project's objects are not as they must be: a problem to fix, exit 1.
                 throw DiagnosticsError(
@@ -106,7 +102,7 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// `groundwork verify`
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Re-hash an export against its manifest: name every missing, extra or changed file.",
@@ -117,7 +113,7 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         let report = try Output.attempt(json: output.json) { try Verify.run(folder, showProgress: !output.json) }
         try Output.report(report, json: output.json) {
             Output.diagnostics(report.findings)
@@ -139,14 +135,14 @@ struct SourcesCommand: ParsableCommand {
 }
 
 /// `groundwork sources list`
-struct SourcesListCommand: ParsableCommand {
+struct SourcesListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List sources with their policy.")
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let sources = try SourcePolicy.list(project)
         try Output.report(sources, json: output.json) {
             for source in sources {
@@ -159,7 +155,7 @@ struct SourcesListCommand: ParsableCommand {
 }
 
 /// `groundwork sources set`
-struct SourcesSetCommand: ParsableCommand {
+struct SourcesSetCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Set a source's licence, citation, and whether it is restricted.",
@@ -184,8 +180,8 @@ struct SourcesSetCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let policy = try SourcePolicy.set(project, name: name, license: license, restricted: restricted, citation: citation)
         try Output.report(policy, json: output.json) {
             print(

@@ -14,7 +14,7 @@ struct ImagesCommand: ParsableCommand {
 }
 
 /// `groundwork images list`
-struct ImagesListCommand: ParsableCommand {
+struct ImagesListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List images, oldest first, optionally filtered.")
@@ -34,8 +34,8 @@ struct ImagesListCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         var request = ImageRecord.order(Column("id"))
         if let modality { request = request.filter(Column("modality") == modality) }
         if let source { request = request.filter(Column("source") == source) }

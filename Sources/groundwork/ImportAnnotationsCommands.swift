@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// `groundwork import regions FILE`
-struct ImportRegionsCommand: ParsableCommand {
+struct ImportRegionsCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions",
         abstract:
@@ -25,11 +25,11 @@ struct ImportRegionsCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws { try AnnotationImportRunner.run(arguments, project: projectOptions, json: output.json) }
+    func execute() throws { try AnnotationImportRunner.run(arguments, project: projectOptions, json: output.json) }
 }
 
 /// `groundwork import vqa FILE`
-struct ImportVQACommand: ParsableCommand {
+struct ImportVQACommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "vqa",
         abstract: "Import VQA items (with their target regions) from VGMED JSONL, SLAKE or COCO (Groundwork's vqa key).",
@@ -43,5 +43,5 @@ struct ImportVQACommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws { try AnnotationImportRunner.run(arguments, project: projectOptions, json: output.json) }
+    func execute() throws { try AnnotationImportRunner.run(arguments, project: projectOptions, json: output.json) }
 }

@@ -5,7 +5,7 @@ import GroundworkImaging
 import GroundworkStore
 
 /// `groundwork import images PATH...`
-struct ImportImagesCommand: ParsableCommand {
+struct ImportImagesCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
         abstract: "Import PNG, JPEG and DICOM images into the project's store.",
@@ -92,18 +92,18 @@ struct ImportImagesCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
-        if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more") }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive, not \(maxPixels)") }
+        if let frame, frame < 1 { throw ValidationError("--frame must be 1 or more, not \(frame)") }
         if !deidentify && (retainLongitudinalDates || retainDeviceIdentity || retainPatientCharacteristics || cleanDescriptors) {
             throw ValidationError("--retain-… and --clean-descriptors go with --deidentify")
         }
         if let license, license.isEmpty || license.contains(where: \.isNewline) {
-            throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0")
+            throw ValidationError("--license must be an SPDX identifier such as CC-BY-4.0, not '\(license)'")
         }
     }
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         var options = ImageImportOptions(paths: paths)
         options.modality = modality
         options.source = source
@@ -125,17 +125,7 @@ struct ImportImagesCommand: ParsableCommand {
             deidentification.cleanDescriptors = cleanDescriptors
             options.dicom.deidentification = deidentification
         }
-        let report: ImageImportReport
-        do {
-            report = try ImageImporter.run(options, into: project)
-        } catch let error {
-            switch error {
-            case .invalidInput(let diagnostics):
-                try Output.fail(diagnostics.summary, diagnostics.diagnostics, json: output.json, code: ExitCodes.problems)
-            case .storage(let message):
-                try Output.fail(message, json: output.json, code: ExitCodes.project)
-            }
-        }
+        let report = try ImageImporter.run(options, into: project)
         if output.json {
             try Output.json(report)
         } else {
@@ -188,11 +178,14 @@ struct DICOMRenderArguments: ParsableArguments {
 
     func validate() throws {
         if let window, DICOMWindow.parse(window) == nil {
-            throw ValidationError("--window must be a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W with W >= 1")
+            throw ValidationError(
+                "--window must be a preset (lung, mediastinum, bone, brain, abdomen, liver) or C,W with W >= 1, not '\(window)'")
         }
-        if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more") }
+        if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more, not \(windowIndex)") }
         if window != nil && windowIndex != nil { throw ValidationError("--window and --window-index exclude each other") }
-        guard renderBits == 8 || renderBits == 16 else { throw ValidationError("--render-bits must be 8 or 16") }
+        guard renderBits == 8 || renderBits == 16 else {
+            throw ValidationError("--render-bits must be 8 or 16, not \(renderBits)")
+        }
     }
 
     func renderOptions() throws -> DICOMRenderOptions {

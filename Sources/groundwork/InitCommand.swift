@@ -2,7 +2,7 @@ import ArgumentParser
 import GroundworkStore
 
 /// `groundwork init [DIR]`
-struct InitCommand: ParsableCommand {
+struct InitCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a project: a folder with groundwork.sqlite and objects/.")
@@ -12,15 +12,8 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project: Project
-        do {
-            project = try Project.create(at: directory)
-        } catch .misplaced(let message) {
-            try Output.fail(message, json: output.json, code: ExitCodes.problems)
-        } catch {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
-        }
+    func execute() throws {
+        let project = try Project.create(at: directory)
         if output.json {
             try Output.json(["project": project.root])
         } else {

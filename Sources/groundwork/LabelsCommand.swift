@@ -16,7 +16,7 @@ struct LabelsCommand: ParsableCommand {
 }
 
 /// `groundwork labels list`
-struct LabelsListCommand: ParsableCommand {
+struct LabelsListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List labels with their synonyms, parents and use counts.")
 
@@ -34,8 +34,8 @@ struct LabelsListCommand: ParsableCommand {
         var questions: Int
     }
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let entries = try project.database.read { db in
             try Row.fetchAll(
                 db,
@@ -67,7 +67,7 @@ struct LabelsListCommand: ParsableCommand {
 }
 
 /// `groundwork labels import [FILE]`
-struct LabelsImportCommand: ParsableCommand {
+struct LabelsImportCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Load a taxonomy YAML file (default: the bundled VGMED/SLAKE starter taxonomy).")
 
@@ -77,18 +77,15 @@ struct LabelsImportCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
         guard let path = file ?? BundledData.taxonomy?.path else {
-            Output.error("the bundled taxonomy is missing from this installation; pass a file")
-            throw ExitCode(ExitCodes.project)
+            try Output.fail(
+                "the bundled taxonomy is missing from this installation; pass a file", json: output.json,
+                code: ExitCodes.project)
         }
-        let taxonomy: TaxonomyFile
-        do {
-            taxonomy = try TaxonomyFile.load(path: path)
-        } catch {
-            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
-        }
+        // The file is checked before the project is opened for writing.
+        let taxonomy = try TaxonomyFile.load(path: path)
+        let project = try projectOptions.openForWriting()
         let added = try project.database.write { db in try taxonomy.install(into: db) }
         if output.json {
             try Output.json(["added": added, "labels": taxonomy.labels.count])
@@ -99,7 +96,7 @@ struct LabelsImportCommand: ParsableCommand {
 }
 
 /// `groundwork labels add NAME`
-struct LabelsAddCommand: ParsableCommand {
+struct LabelsAddCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Add one label.")
 
     @Argument(help: "The label's name.")
@@ -120,15 +117,15 @@ struct LabelsAddCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let file = TaxonomyFile(labels: [
             TaxonomyFile.Entry(
                 name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil,
                 snomed: nil)
         ])
         let added = try project.database.write { db -> Int in
-            if let parent, try LabelIndex(db).id(for: parent) == nil { throw ValidationError("unknown parent label '\(parent)'") }
+            if let parent, try LabelIndex(db).id(for: parent) == nil { throw unknownLabel(parent, option: "--parent") }
             return try file.install(into: db)
         }
         if output.json {

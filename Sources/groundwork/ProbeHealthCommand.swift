@@ -4,7 +4,7 @@ import GroundworkCore
 import GroundworkMetrics
 
 /// `groundwork probe-health`
-struct ProbeHealthCommand: ParsableCommand {
+struct ProbeHealthCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe-health",
         abstract: "Feature Health Scores (\"Lost in the Hype\") from per-layer probe accuracies.",
@@ -32,14 +32,11 @@ struct ProbeHealthCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard lambda >= 0, lambda.isFinite else { throw ValidationError("--lambda must be a finite number >= 0") }
+        guard lambda >= 0, lambda.isFinite else { throw ValidationError("--lambda must be a finite number >= 0, not \(lambda)") }
     }
 
-    func run() throws {
-        let bytes: [UInt8]
-        do { bytes = try FileIO.readAll(curves) } catch {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
-        }
+    func execute() throws {
+        let bytes = try FileIO.readAll(curves)
         let report = try Output.attempt(json: output.json) { try ProbeHealth.run(csv: bytes, file: curves, lambda: lambda) }
         try Output.report(report, json: output.json) {
             func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }

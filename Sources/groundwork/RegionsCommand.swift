@@ -26,7 +26,7 @@ struct AnnotationFilters: ParsableArguments {
     var annotator: String?
 
     @Option(help: "Only this status: draft, reviewed, rejected.")
-    var status: String?
+    var status: ReviewStatus?
 
     @Option(help: "At most this many rows.")
     var limit: Int?
@@ -40,11 +40,11 @@ struct AnnotationFilters: ParsableArguments {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if let label {
-            guard let id = try LabelIndex(db).id(for: label) else { throw ValidationError("unknown label '\(label)'") }
+            guard let id = try LabelIndex(db).id(for: label) else { throw unknownLabel(label, option: "--label") }
             clauses.append("\(alias).\(labelColumn) = ?")
             _ = arguments.append(contentsOf: [id])
         }
-        for (column, value) in [("i.modality", modality), ("a.name", annotator), ("\(alias).status", status)] + extra {
+        for (column, value) in [("i.modality", modality), ("a.name", annotator), ("\(alias).status", status?.rawValue)] + extra {
             guard let value else { continue }
             clauses.append("\(column) = ?")
             _ = arguments.append(contentsOf: [value])
@@ -74,15 +74,15 @@ struct RegionRow: Codable {
 }
 
 /// `groundwork regions list`
-struct RegionsListCommand: ParsableCommand {
+struct RegionsListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List regions with their tight boxes.")
 
     @OptionGroup var filters: AnnotationFilters
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let rows = try project.database.read { db -> [RegionRow] in
             let (whereClause, arguments) = try filters.sql(db, alias: "r", labelColumn: "label_id")
             let limit = filters.limitClause
@@ -116,7 +116,7 @@ struct RegionsListCommand: ParsableCommand {
 }
 
 /// `groundwork regions review ID… --status S`
-struct RegionsReviewCommand: ParsableCommand {
+struct RegionsReviewCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Set the review status of regions (draft, reviewed, rejected).")
 
@@ -124,29 +124,36 @@ struct RegionsReviewCommand: ParsableCommand {
     var ids: [Int64]
 
     @Option(help: "The new status: draft, reviewed or rejected.")
-    var status: String
+    var status: ReviewStatus
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         try ReviewRunner.run(ids: ids, status: status, table: .region, project: projectOptions, json: output.json)
     }
 }
 
 /// Shared by the review commands.
 enum ReviewRunner {
-    static func run(ids: [Int64], status: String, table: ReviewTable, project: ProjectOptions, json: Bool) throws {
-        let opened = try project.open(json: json)
-        do {
-            let changed = try Review.setStatus(status, ids: ids, table: table, project: opened)
-            if json {
-                try Output.json(["changed": changed])
-            } else {
-                print("\(changed) of \(ids.count) set to \(status)")
-            }
-        } catch let error as DiagnosticsError {
-            try Output.fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
+    static func run(ids: [Int64], status: ReviewStatus, table: ReviewTable, project: ProjectOptions, json: Bool) throws {
+        let opened = try project.openForWriting()
+        let changed = try Review.setStatus(status, ids: ids, table: table, project: opened)
+        if json {
+            try Output.json(["changed": changed])
+        } else {
+            print("\(changed) of \(ids.count) set to \(status.rawValue)")
         }
     }
+}
+
+/// A label named in an option that the project does not know: a problem of the project (exit 1).
+func unknownLabel(_ name: String, option: String) -> DiagnosticsError {
+    DiagnosticsError(
+        summary: "unknown label '\(name)'",
+        diagnostics: [
+            Diagnostic(
+                .error, file: option, code: "unknown_label",
+                message: "no label or synonym '\(name)' in the project (see groundwork labels list)")
+        ])
 }

@@ -18,7 +18,7 @@ struct ReleaseCommand: ParsableCommand {
 }
 
 /// `groundwork release create`
-struct ReleaseCreateCommand: ParsableCommand {
+struct ReleaseCreateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Freeze what a release contains: images, regions, questions, labels and split assignments.",
@@ -74,8 +74,8 @@ struct ReleaseCreateCommand: ParsableCommand {
         if version != nil && bump != nil { throw ValidationError("give a version or --bump, not both") }
     }
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let summary = try Output.attempt(json: output.json) {
             var request = ReleaseRequest(version: version.flatMap(SemanticVersion.init), bump: bump, split: split)
             if let notes {
@@ -98,14 +98,14 @@ struct ReleaseCreateCommand: ParsableCommand {
 }
 
 /// `groundwork release list`
-struct ReleaseListCommand: ParsableCommand {
+struct ReleaseListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the releases, oldest first.")
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let releases = try ReleaseCatalog.list(project)
         try Output.report(releases, json: output.json) {
             if releases.isEmpty { print("No release yet: groundwork release create 1.0.0") }
@@ -119,7 +119,7 @@ struct ReleaseListCommand: ParsableCommand {
 }
 
 /// `groundwork release show`
-struct ReleaseShowCommand: ParsableCommand {
+struct ReleaseShowCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show exactly what a release holds, however the project changed since.")
 
@@ -129,15 +129,15 @@ struct ReleaseShowCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let summary = try Output.attempt(json: output.json) { try ReleaseCatalog.show(project, version: version) }
         try Output.report(summary, json: output.json) { printSummary(summary, created: false) }
     }
 }
 
 /// `groundwork release diff`
-struct ReleaseDiffCommand: ParsableCommand {
+struct ReleaseDiffCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two releases: images, regions and questions added, removed and changed, per split.",
@@ -155,8 +155,8 @@ struct ReleaseDiffCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let diff = try Output.attempt(json: output.json) { try ReleaseCatalog.diff(project, from: from, to: to) }
         try Output.report(diff, json: output.json) {
             print("\(diff.from) → \(diff.to): \(diff.identical ? "identical content" : "changed")")

@@ -3,7 +3,7 @@ import GroundworkImaging
 import GroundworkStore
 
 /// `groundwork render IMAGE... --window …`
-struct RenderCommand: ParsableCommand {
+struct RenderCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Re-render DICOM images from their stored DICOM files with another window or bit depth.",
@@ -21,8 +21,8 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let options = try dicom.renderOptions()
         let report = try Output.attempt(json: output.json) {
             try DICOMRerender.run(project, imageIds: images, options: options)

@@ -3,6 +3,8 @@ import Foundation
 import GroundworkCore
 import GroundworkMetrics
 
+extension CellRule: ExpressibleByArgument {}
+
 /// `groundwork score`: scoring (the default) and merging shards.
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +16,7 @@ struct ScoreCommand: ParsableCommand {
 }
 
 /// `groundwork score [run]`
-struct ScoreRunCommand: ParsableCommand {
+struct ScoreRunCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
@@ -78,7 +80,7 @@ struct ScoreRunCommand: ParsableCommand {
         help: ArgumentHelp(
             "How a grid cell becomes target: overlap (positive-area overlap, the study's rule) or coverage (covered fraction as weight).",
             valueName: "rule"))
-    var cellRule: String = "overlap"
+    var cellRule: CellRule = .overlap
 
     @Option(help: ArgumentHelp("Pointing-game tolerance in image pixels.", valueName: "px"))
     var tolerance: Double = 0
@@ -95,9 +97,16 @@ struct ScoreRunCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard CellRule(rawValue: cellRule) != nil else { throw ValidationError("--cell-rule must be overlap or coverage") }
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
-        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number >= 0") }
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0, not \(bootstrap)") }
+        if let layers {
+            // A malformed list is a usage error; each layer is checked against the submission later.
+            do { _ = try parseLayerList(layers, count: Int(Int32.max)) } catch {
+                throw ValidationError(([error.summary] + error.diagnostics.map(\.message)).joined(separator: ": "))
+            }
+        }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a finite number >= 0, not \(tolerance)")
+        }
         if let metrics {
             let unknown = metrics.split(separator: ",").map(String.init).filter { Metrics.named($0) == nil }
             if !unknown.isEmpty {
@@ -108,7 +117,7 @@ struct ScoreRunCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func execute() throws {
         var parameters = ScoreParameters(release: release, attention: attention, output: out)
         if let metrics {
             parameters.metrics = metrics.split(separator: ",").compactMap { Metrics.named(String($0)) }
@@ -117,7 +126,7 @@ struct ScoreRunCommand: ParsableCommand {
         parameters.bootstrap = bootstrap
         parameters.seed = seed
         parameters.allowMissing = allowMissing
-        parameters.cellRule = CellRule(rawValue: cellRule) ?? .overlap
+        parameters.cellRule = cellRule
         parameters.tolerance = tolerance
         parameters.showProgress = !output.json
         parameters.force = force
@@ -128,22 +137,9 @@ struct ScoreRunCommand: ParsableCommand {
         if let layers {
             // The layer count is known once the submission is read; parse against a generous bound, the
             // scorer checks each layer against the submission.
-            parameters.layers = try Output.attempt(json: output.json) { try parseLayerList(layers, count: Int(Int32.max)) }
+            parameters.layers = try parseLayerList(layers, count: Int(Int32.max))
         }
-        let summary: ScoreSummary
-        do {
-            summary = try Output.attempt(json: output.json) {
-                do {
-                    return try Scorer.run(parameters)
-                } catch let error as OutputFolderError {
-                    throw DiagnosticsError(
-                        summary: "refused --out: nothing was written",
-                        diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
-                }
-            }
-        } catch let error as FileIOError {
-            try Output.fail(error.description, json: output.json, code: ExitCodes.project)
-        }
+        let summary = try Scorer.run(parameters)
         try Output.report(summary, json: output.json) {
             Output.diagnostics(summary.warnings)
             Output.diagnostics(summary.failures)
@@ -180,7 +176,7 @@ extension ScoreShard: ExpressibleByArgument {
 }
 
 /// `groundwork score merge`
-struct ScoreMergeCommand: ParsableCommand {
+struct ScoreMergeCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Put the shards of one scoring run (score --shard K/N) together into one results folder.",
@@ -205,16 +201,8 @@ struct ScoreMergeCommand: ParsableCommand {
 
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let summary = try Output.attempt(json: output.json) {
-            do {
-                return try Scorer.merge(shards: shards, output: out, force: force, showProgress: !output.json)
-            } catch let error as OutputFolderError {
-                throw DiagnosticsError(
-                    summary: "refused --out: nothing was written",
-                    diagnostics: [Diagnostic(.error, file: out, code: "output_folder", message: error.reason)])
-            }
-        }
+    func execute() throws {
+        let summary = try Scorer.merge(shards: shards, output: out, force: force, showProgress: !output.json)
         try Output.report(summary, json: output.json) {
             let c = summary.counts
             print(

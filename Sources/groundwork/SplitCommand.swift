@@ -6,7 +6,7 @@ import GroundworkStore
 extension SplitGrouping: ExpressibleByArgument {}
 
 /// `groundwork split`
-struct SplitCommand: ParsableCommand {
+struct SplitCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "split",
         abstract: "Place the project's images into parts (train, val, test, …) by patient, without leakage.",
@@ -39,8 +39,9 @@ struct SplitCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Comma-separated fields whose proportions every part should reproduce: modality, label, question_type.",
-            valueName: "fields"))
-    var stratify: String?
+            valueName: "fields"),
+        transform: StratifyField.parseList)
+    var stratify: [StratifyField]?
 
     @Option(help: "The seed of the placement order.")
     var seed: UInt64 = 0
@@ -54,24 +55,12 @@ struct SplitCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let report = try Output.attempt(json: output.json) {
             let parts = try SplitPart.parse(ratios)
-            var fields: [StratifyField] = []
-            for item in (stratify ?? "").split(separator: ",") {
-                guard let field = StratifyField(rawValue: String(item)) else {
-                    throw DiagnosticsError(
-                        summary: "invalid --stratify '\(stratify ?? "")'",
-                        diagnostics: [
-                            Diagnostic(
-                                .error, file: "--stratify", code: "unknown_field",
-                                message: "'\(item)' is not one of modality, label, question_type")
-                        ])
-                }
-                if !fields.contains(field) { fields.append(field) }
-            }
-            let parameters = SplitParameters(name: name, parts: parts, groupBy: groupBy, stratify: fields, seed: seed)
+            let parameters = SplitParameters(
+                name: name, parts: parts, groupBy: groupBy, stratify: stratify ?? [], seed: seed)
             return try Splitter.run(
                 project, parameters: parameters, reshuffle: reshuffle, nearDuplicateThreshold: nearDuplicateThreshold)
         }
@@ -98,6 +87,22 @@ struct SplitCommand: ParsableCommand {
             }
         }
         if !report.leakage.isClean { Output.note("warning: \(report.leakage.summary)") }
+    }
+}
+
+extension StratifyField {
+    /// `--stratify modality,label`: the fields, each once, in the order given. An unknown field is
+    /// a usage error (exit 64) that names it and the fields there are.
+    static func parseList(_ text: String) throws -> [StratifyField] {
+        var fields: [StratifyField] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let field = StratifyField(rawValue: String(item)) else {
+                throw ValidationError(
+                    "'\(item)' is not a field to stratify by: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !fields.contains(field) { fields.append(field) }
+        }
+        return fields
     }
 }
 

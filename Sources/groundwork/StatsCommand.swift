@@ -2,7 +2,7 @@ import ArgumentParser
 import GroundworkStore
 
 /// `groundwork stats`
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Count the project's images by format, modality, source and patient, with pixels and bytes.")
@@ -10,8 +10,8 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let stats = try ProjectStats.compute(project)
         if output.json {
             try Output.json(stats)

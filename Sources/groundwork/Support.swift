@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import GroundworkCore
 import GroundworkStore
 
@@ -12,14 +13,62 @@ struct ProjectOptions: ParsableArguments {
             valueName: "dir"))
     var project: String?
 
-    /// Opens the project, or prints why not (as JSON too with `json`) and exits with code 2.
-    func open(json: Bool = false) throws -> Project {
-        do {
-            if let project { return try Project.open(at: project) }
-            return try Project.locate()
-        } catch {
-            try Output.fail(error.description, json: json, code: ExitCodes.project)
+    /// Opens the project for a command that only reads: no byte of the project changes, and a
+    /// database of another schema is refused rather than migrated.
+    func openReadOnly() throws(ProjectError) -> Project { try open(.readOnly) }
+
+    /// Opens the project for a command that writes (its database is migrated to this build's schema).
+    func openForWriting() throws(ProjectError) -> Project { try open(.readWrite) }
+
+    private func open(_ access: Project.Access) throws(ProjectError) -> Project {
+        let opened: Project
+        if let project {
+            opened = try Project.open(at: project, access: access)
+        } else {
+            opened = try Project.locate(access: access)
         }
+        OpenedProjects.shared.add(opened)
+        return opened
+    }
+}
+
+/// The projects a command opened, closed when it ends (``GroundworkCommand/run()``): a project
+/// captured by a worker thread may otherwise outlive the process's exit, leaving SQLite's WAL
+/// files behind in the project folder.
+final class OpenedProjects: @unchecked Sendable {
+    static let shared = OpenedProjects()
+    private let lock = NSLock()
+    private var projects: [Project] = []
+
+    func add(_ project: Project) {
+        lock.lock()
+        projects.append(project)
+        lock.unlock()
+    }
+
+    func closeAll() {
+        lock.lock()
+        let open = projects
+        projects = []
+        lock.unlock()
+        for project in open { project.close() }
+    }
+}
+
+/// A `groundwork` command that does work. Its ``execute()`` runs inside ``Output/attempt(json:_:)``,
+/// the one place where errors become exit codes and (with `--json`) failure reports, so every
+/// command keeps the documented exit codes whatever fails inside it.
+protocol GroundworkCommand: ParsableCommand {
+    /// `--json`.
+    var output: JSONOption { get }
+    /// The command's work; errors are reported by ``run()``.
+    func execute() throws
+}
+
+extension GroundworkCommand {
+    func run() throws {
+        defer { OpenedProjects.shared.closeAll() }
+        try Output.attempt(json: output.json) { try execute() }
     }
 }
 
@@ -29,10 +78,15 @@ struct JSONOption: ParsableArguments {
     var json = false
 }
 
-/// The documented exit codes.
+/// The documented exit codes (README "Exit codes"; the `groundwork` command's help).
 enum ExitCodes {
+    /// Problems in the input or the project, listed (for an import: nothing was written).
     static let problems: Int32 = 1
+    /// The project could not be opened or written; a database or I/O error.
     static let project: Int32 = 2
+    /// A usage error: ArgumentParser's own code (EX_USAGE) for unknown options, missing
+    /// arguments and values outside an option's set.
+    static let usage: Int32 = 64
 }
 
 /// Printing for the CLI: reports to stdout, messages to stderr.
@@ -65,17 +119,51 @@ enum Output {
         throw ExitCode(code)
     }
 
-    /// Runs a library call: a `DiagnosticsError` (problems in the input or the project) becomes a
-    /// failure report and exit 1; any other error (I/O, database) a failure report and exit 2.
+    /// Runs a command's work and turns what it throws into the documented exit codes: problems
+    /// in the input or the project (``DiagnosticsError``, a refused image import) exit 1; a project
+    /// that cannot be opened, a database or I/O error, anything else unexpected exit 2; both with a
+    /// failure report (on stdout with `--json`, on stderr always). ``ExitCode`` (a command that has
+    /// already reported) and ArgumentParser's usage errors (``ValidationError``: exit 64) pass through.
     static func attempt<T>(json: Bool, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as DiagnosticsError {
-            try fail(error.summary, error.diagnostics, json: json, code: ExitCodes.problems)
         } catch let error as ExitCode {
             throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as CleanExit {
+            throw error
         } catch {
-            try fail(String(describing: error), json: json, code: ExitCodes.project)
+            let failure = classify(error)
+            try fail(failure.summary, failure.diagnostics, json: json, code: failure.code)
+        }
+    }
+
+    /// The exit code, summary and diagnostics of an error.
+    static func classify(_ error: any Error) -> (code: Int32, summary: String, diagnostics: [Diagnostic]) {
+        switch error {
+        case let error as DiagnosticsError:
+            return (ExitCodes.problems, error.summary, error.diagnostics)
+        case let error as ImageImportError:
+            switch error {
+            case .invalidInput(let problems): return (ExitCodes.problems, problems.summary, problems.diagnostics)
+            case .storage(let message): return (ExitCodes.project, message, [])
+            }
+        case let error as ProjectError:
+            // A folder inside another project or an output is the user's input: a problem (1).
+            if case .misplaced = error { return (ExitCodes.problems, error.description, []) }
+            return (ExitCodes.project, error.description, [])
+        case let error as OutputFolderError:
+            return (
+                ExitCodes.problems, "refused the output folder \(error.path): nothing was written",
+                [Diagnostic(.error, file: error.path, code: "output_folder", message: error.reason)]
+            )
+        case let error as DatabaseError:
+            return (ExitCodes.project, "database error: \(error)", [])
+        case let error as FileIOError:
+            return (ExitCodes.project, error.description, [])
+        default:
+            return (ExitCodes.project, String(describing: error), [])
         }
     }
 

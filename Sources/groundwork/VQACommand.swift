@@ -32,23 +32,23 @@ struct VQARow: Codable {
 }
 
 /// `groundwork vqa list`
-struct VQAListCommand: ParsableCommand {
+struct VQAListCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List questions with their answers and target regions.")
 
     @OptionGroup var filters: AnnotationFilters
 
     @Option(help: "Only this question type: localization, attribute, classification, other.")
-    var questionType: String?
+    var questionType: QuestionType?
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let rows = try project.database.read { db -> [VQARow] in
             let (whereClause, arguments) = try filters.sql(
-                db, alias: "v", labelColumn: "target_label_id", extra: [("v.question_type", questionType)])
+                db, alias: "v", labelColumn: "target_label_id", extra: [("v.question_type", questionType?.rawValue)])
             let limit = filters.limitClause
             return try Row.fetchAll(
                 db,
@@ -85,7 +85,7 @@ struct VQAListCommand: ParsableCommand {
 }
 
 /// `groundwork vqa review ID… --status S`
-struct VQAReviewCommand: ParsableCommand {
+struct VQAReviewCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Set the review status of questions (draft, reviewed, rejected).")
 
@@ -93,18 +93,18 @@ struct VQAReviewCommand: ParsableCommand {
     var ids: [Int64]
 
     @Option(help: "The new status: draft, reviewed or rejected.")
-    var status: String
+    var status: ReviewStatus
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
+    func execute() throws {
         try ReviewRunner.run(ids: ids, status: status, table: .vqaItem, project: projectOptions, json: output.json)
     }
 }
 
 /// `groundwork vqa generate`
-struct VQAGenerateCommand: ParsableCommand {
+struct VQAGenerateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Make VGMED-style questions from the project's regions, with templates.",
@@ -127,18 +127,15 @@ struct VQAGenerateCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
         guard let path = templates ?? BundledData.template("localization")?.path else {
-            Output.error("the bundled templates are missing from this installation; pass --templates FILE")
-            throw ExitCode(ExitCodes.project)
+            try Output.fail(
+                "the bundled templates are missing from this installation; pass --templates FILE", json: output.json,
+                code: ExitCodes.project)
         }
-        let template: TemplateFile
-        do {
-            template = try TemplateFile.load(path: path)
-        } catch {
-            try Output.fail(error.summary, error.diagnostics, json: output.json, code: ExitCodes.problems)
-        }
+        // The file is checked before the project is opened for writing.
+        let template = try TemplateFile.load(path: path)
+        let project = try projectOptions.openForWriting()
         let report = try QuestionGenerator.run(
             template: template, negatives: negatives, seed: seed, project: project, arguments: CommandLine.arguments)
         try Output.report(report, json: output.json) {
@@ -150,7 +147,7 @@ struct VQAGenerateCommand: ParsableCommand {
 }
 
 /// `groundwork vqa classify`
-struct VQAClassifyCommand: ParsableCommand {
+struct VQAClassifyCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Make multiple-choice classification questions from image-level class labels.",
@@ -169,8 +166,8 @@ struct VQAClassifyCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openForWriting()
         let report = try Output.attempt(json: output.json) {
             try ClassificationQuestions.run(
                 question: question, parent: parent, project: project, arguments: CommandLine.arguments)

@@ -2,7 +2,7 @@ import ArgumentParser
 import GroundworkAnnotations
 
 /// `groundwork validate`
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check every stored region and question: geometry against its image, answers, targets, labels.",
@@ -17,8 +17,8 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let project = try projectOptions.open(json: output.json)
+    func execute() throws {
+        let project = try projectOptions.openReadOnly()
         let report = try ProjectValidation.run(project)
         if output.json {
             try Output.json(report)
