@@ -35,11 +35,12 @@ struct ConsensusCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "consensus",
         abstract: "Make consensus regions from several readers by a named, recorded method.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Methods: union, intersection, majority (pixels more than half the readers marked), mean-box (the mean
             of the readers' boxes when each drew one). The method and its version are recorded on each region made,
             with the regions it was made from. Re-running adds nothing.
-            """)
+            """))
 
     @Option(help: "union, intersection, majority or mean-box.")
     var method: ConsensusMethod

@@ -16,12 +16,13 @@ struct ProjectCheckCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
         abstract: "Verify the project: database integrity, every object's hash, every row's object, unreferenced files.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Errors (exit 1): SQLite integrity or foreign-key failures, an image whose object is missing, has the
             wrong size or the wrong SHA-256 (altered or corrupted). Warnings (exit 0): objects that no image
             refers to and stray files, as an interrupted import leaves them; --fix removes those. Altered
             objects are never "fixed": restore them from the original file.
-            """)
+            """))
 
     @Flag(help: "Remove unreferenced objects and stray temporary files.")
     var fix = false
@@ -52,12 +53,13 @@ struct LeakageCheckCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "leakage",
         abstract: "Check a split for leakage: one patient in two parts, identical or near-duplicate images across parts.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Near duplicates are found with a 64-bit perceptual hash of the decoded pixels (dHash on a 9×8
             area-averaged luminance grid; computed once per image and stored) at a Hamming distance of at most
             --threshold bits (default 4: re-encoded, re-rendered and lightly noised copies measure 0-3).
             Exit codes: 0 no leakage; 1 leakage found; 2 project error.
-            """)
+            """))
 
     @Option(help: "The split to check (default: the project's only split).")
     var split: String?

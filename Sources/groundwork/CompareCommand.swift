@@ -8,7 +8,8 @@ struct CompareCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two scoring runs on the same release, paired by question.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             RESULTS_A and RESULTS_B are folders written by `groundwork score` on the same release (same root hash).
             For every metric and layer both runs scored, over the questions with a value in both runs (per-head
             rows are averaged over heads first): the mean of each, the mean paired difference B - A, its bootstrap
@@ -19,7 +20,7 @@ struct CompareCommand: GroundworkCommand {
               0   compared
               1   a folder is not a results folder, has malformed rows, or the runs are on different releases
               64  usage error
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The first results folder (the reference).", valueName: "results-a"))
     var a: String

@@ -8,7 +8,8 @@ struct DemoCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Build a demo project from bundled synthetic phantoms, offline, and show what it holds.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Writes seven synthetic phantoms (CT- and MR-like 16-bit PNGs, X-ray-like 8-bit PNGs, an ultrasound-like
             JPEG with an EXIF orientation, an endoscopy-like RGB JPEG), a metadata CSV and the phantoms' known
             lesion boxes to DIR/samples, creates a project in DIR/project (or reuses it), imports the samples,
@@ -16,7 +17,7 @@ struct DemoCommand: GroundworkCommand {
             consensus boxes, generates localization questions with negatives, validates, checks the project,
             splits it by patient, cuts release 1.0.0 and exports it to DIR/exports (beside the project, never in
             it). DIR must be new, empty or a demo folder made before. Running it again adds nothing.
-            """)
+            """))
 
     @Argument(help: "The folder for the demo project.")
     var directory: String = "groundwork-demo"

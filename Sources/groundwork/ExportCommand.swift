@@ -12,7 +12,8 @@ struct ExportCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a release in the form an evaluation harness reads, with a manifest of every file's SHA-256.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Formats: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")). Every export holds
             manifest.json: the release (version, creation time, content hash, parameters), the tool and schema
             versions, counts per split, licence per source, the leakage report, and the SHA-256 and size of
@@ -46,7 +47,7 @@ struct ExportCommand: GroundworkCommand {
             Exit codes: 0 written; 1 an unknown release, an --out that is refused, a release the format
             cannot hold, or a missing or altered object in the project (nothing written); 2 project or output
             I/O error.
-            """)
+            """))
 
     @Argument(help: "The release's version.")
     var version: String
@@ -159,11 +160,12 @@ struct SourcesSetCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Set a source's licence, citation, and whether it is restricted.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             A restricted source (e.g. MIMIC-CXR-derived data, whose licence forbids redistribution) is exported
             by reference only: paths and SHA-256, never pixels. The source licence covers the source's images
             that carry no licence of their own.
-            """)
+            """))
 
     @Argument(help: "The source's name, as given on import (--source).")
     var name: String

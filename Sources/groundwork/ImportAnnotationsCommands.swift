@@ -6,7 +6,8 @@ struct ImportRegionsCommand: GroundworkCommand {
         commandName: "regions",
         abstract:
             "Import expert regions (boxes, polygons, masks) from COCO, Pascal VOC, YOLO, Label Studio, CVAT, CSV, SLAKE, DICOM overlays or DICOM SEG.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Every format's convention is converted at the reader to Groundwork's one frame: 0-based, continuous,
             half-open x0 y0 x1 y1 in the displayed image's pixels (COCO [x,y,w,h]; VOC 1-based inclusive corners;
             YOLO normalised centre and size; Label Studio percent; CVAT corners). A DICOM file (or a folder of them)
@@ -19,7 +20,7 @@ struct ImportRegionsCommand: GroundworkCommand {
             error (an unknown image or label, a box outside its image, a malformed entry) means nothing is
             written, and every problem is listed with the file and the place (line, JSON pointer, XML element).
             Importing the same file again adds nothing.
-            """)
+            """))
 
     @OptionGroup var arguments: AnnotationImportArguments
     @OptionGroup var projectOptions: ProjectOptions
@@ -33,11 +34,12 @@ struct ImportVQACommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "vqa",
         abstract: "Import VQA items (with their target regions) from VGMED JSONL, SLAKE or COCO (Groundwork's vqa key).",
-        discussion: """
+        discussion: Help.reflow(
+            """
             VGMED JSONL mixes [x,y,w,h] and [x0,y0,x1,y1] boxes upstream: each box is read in the only convention
             under which it lies inside its image; one that fits both needs --box-format. A question whose answer
             is "no", or that has no target region, is not groundable and is never scored against a region.
-            """)
+            """))
 
     @OptionGroup var arguments: AnnotationImportArguments
     @OptionGroup var projectOptions: ProjectOptions

@@ -9,7 +9,8 @@ struct ImportImagesCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
         abstract: "Import PNG, JPEG and DICOM images into the project's store.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             The format is detected from the content, not the name. Every file is decoded in full to prove
             it is sound; PNG keeps its bit depth (16-bit stays 16-bit) and no gamma is applied. EXIF
             orientation is recorded, and width and height are those of the image as displayed.
@@ -39,7 +40,7 @@ struct ImportImagesCommand: GroundworkCommand {
 
             An interrupted import (even a killed one) leaves the database as it was; run the same command
             again to finish the job.
-            """)
+            """))
 
     @Argument(help: "Image files, or folders of them.")
     var paths: [String]

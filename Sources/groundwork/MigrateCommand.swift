@@ -6,11 +6,12 @@ struct MigrateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Bring the project's database to this groundwork's schema.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Commands that only read (lists, stats, validate, check, release show, export, …) never change
             the project, so they refuse a database of an older schema; this command, like every command
             that writes, migrates it. Migrations are applied in one go, in order, and are never undone.
-            """)
+            """))
 
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption

@@ -8,7 +8,8 @@ struct ProbeHealthCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe-health",
         abstract: "Feature Health Scores (\"Lost in the Hype\") from per-layer probe accuracies.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             CURVES.csv has a header with the columns model, dataset, module (vision, connector or llm), layer (an
             integer >= 0) and accuracy (in (0, 1]), one row per probed layer; other columns are ignored.
 
@@ -21,7 +22,7 @@ struct ProbeHealthCommand: GroundworkCommand {
               1   the CSV has problems (every bad line is listed with its number)
               2   the CSV could not be read
               64  usage error
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The probe curves CSV.", valueName: "curves.csv"))
     var curves: String

@@ -22,7 +22,8 @@ struct ReleaseCreateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Freeze what a release contains: images, regions, questions, labels and split assignments.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             The release copies its content into release tables that the database keeps immutable: later edits
             of regions or questions change only what the next release will contain. Rejected regions and
             questions are never released; drafts are unless --reviewed-only.
@@ -34,7 +35,7 @@ struct ReleaseCreateCommand: GroundworkCommand {
             --waive-leakage gives a reason, which is recorded in the release and its manifests.
 
             Exit codes: 0 created; 1 a gate failed (nothing written); 2 project error.
-            """)
+            """))
 
     @Argument(help: "The version to cut, MAJOR.MINOR.PATCH (default: --bump of the last; 1.0.0 for the first).")
     var version: String?

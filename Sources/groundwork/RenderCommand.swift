@@ -7,12 +7,13 @@ struct RenderCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Re-render DICOM images from their stored DICOM files with another window or bit depth.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             The image keeps its id (and its regions, questions, labels and split); its PNG, render record,
             bit depth and channels are replaced, and the render record names the new window. Releases made
             before keep what they released. All or nothing: an image that was not imported from DICOM, or
             whose new rendering is the same PNG as another image's, is an error and nothing changes.
-            """)
+            """))
 
     @Argument(help: "Image ids (see `groundwork images list`).")
     var images: [Int64]

@@ -20,7 +20,8 @@ struct ScoreRunCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Score a model's attention maps against a release's expert regions, layer by layer.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             RELEASE_DIR is a release exported with `groundwork export VERSION --format jsonl`; --attention names a
             submission folder: submission.json (schemas/attention-submission.schema.json) and the tensors, keyed by
             question id, in safetensors, one .npy per question, or PNG heatmaps (preprocessing none). The submission
@@ -43,11 +44,12 @@ struct ScoreRunCommand: GroundworkCommand {
 
             Exit codes:
               0   every groundable question was scored
-              1   the release or the submission has problems (nothing written), or some questions failed
-                  (non-finite maps, targets outside the grid; the results are written and list them)
-              2   a folder could not be read or the results could not be written
+              1   the release, the submission or --out has problems, or a folder named does not exist or
+                  cannot be read (nothing written); or some questions failed (non-finite maps, targets
+                  outside the grid; the results are written and list them)
+              2   the results could not be written (I/O error)
               64  usage error
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The exported release folder (manifest.json, <split>.jsonl).", valueName: "release-dir"))
     var release: String
@@ -180,7 +182,8 @@ struct ScoreMergeCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Put the shards of one scoring run (score --shard K/N) together into one results folder.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Every shard of the run must be given once: a missing, duplicated or mismatched shard (another release,
             submission, scoring options or shard count) is refused by name and nothing is written. The merged
             scores.csv, scores.jsonl, summary.json (bootstrap CIs included) and summary.svg are byte-identical to
@@ -188,7 +191,7 @@ struct ScoreMergeCommand: GroundworkCommand {
 
             Exit codes: 0 merged; 1 the shards cannot be merged or --out is refused; 2 a file could not be read or
             written; 64 usage error.
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The shards' results folders, in any order.", valueName: "shard-dir"))
     var shards: [String]

@@ -10,7 +10,8 @@ struct SplitCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "split",
         abstract: "Place the project's images into parts (train, val, test, …) by patient, without leakage.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Groups, never single items, are placed: every image, region and question of one patient (or
             study, source) lands in one part. An image without the grouping field is a group of its own
             (counted in the report). Placement is deterministic for a seed and stable: running the same
@@ -25,7 +26,7 @@ struct SplitCommand: GroundworkCommand {
 
             Exit codes: 0 the split was saved (leakage, if any, is reported); 1 invalid ratios or changed
             parameters without --reshuffle; 2 project error.
-            """)
+            """))
 
     @Argument(help: "The split's name.")
     var name = "default"

@@ -192,3 +192,69 @@ enum Output {
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 }
+
+/// Help text that reads well at any terminal width.
+enum Help {
+    /// The width indented tables are wrapped to (the argument parser wraps the rest).
+    static let width = 78
+
+    /// Joins the lines of each paragraph of a discussion into one line, so that the argument
+    /// parser wraps it at the terminal's width instead of breaking source-wrapped lines raggedly.
+    /// Paragraphs are separated by blank lines. Indented lines are table rows (`  1   text`): a row
+    /// and the lines continuing it (indented to its text) are joined and wrapped to ``width`` with
+    /// the text's indent, so the table stays a table at 80 columns.
+    static func reflow(_ text: String) -> String {
+        var out: [String] = []
+        var paragraph: [String] = []
+        var row: (prefix: String, words: [String])?
+        func flush() {
+            if !paragraph.isEmpty { out.append(paragraph.joined(separator: " ")) }
+            paragraph = []
+            if let current = row { out += wrap(prefix: current.prefix, words: current.words) }
+            row = nil
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            let indent = line.prefix { $0 == " " }.count
+            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                flush()
+                out.append("")
+            } else if indent > 0 || line.hasPrefix("- ") {
+                if let current = row, indent == current.prefix.count {
+                    row?.words += line.split(separator: " ").map(String.init)
+                    continue
+                }
+                flush()
+                // The row's text starts after its label and the spaces that follow it.
+                let body = line.dropFirst(indent)
+                let label = body.prefix { $0 != " " }
+                let gap = body.dropFirst(label.count).prefix { $0 == " " }.count
+                let textStart = gap >= 2 ? indent + label.count + gap : indent
+                row = (String(line.prefix(textStart)), line.dropFirst(textStart).split(separator: " ").map(String.init))
+            } else {
+                if let current = row { out += wrap(prefix: current.prefix, words: current.words) }
+                row = nil
+                paragraph.append(line)
+            }
+        }
+        flush()
+        return out.joined(separator: "\n")
+    }
+
+    /// Words wrapped to ``width`` after `prefix`, continuation lines indented as far.
+    static func wrap(prefix: String, words: [String]) -> [String] {
+        var lines: [String] = []
+        var current = prefix
+        var empty = true
+        for word in words {
+            if !empty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = String(repeating: " ", count: prefix.count) + word
+            } else {
+                current += (empty ? "" : " ") + word
+            }
+            empty = false
+        }
+        lines.append(current)
+        return lines
+    }
+}

@@ -108,12 +108,13 @@ struct VQAGenerateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Make VGMED-style questions from the project's regions, with templates.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             One question per (image, label) that has regions, its target the union of those regions; the phrasing
             and the label's name (display name or synonym) are picked by a seeded hash, so the same seed gives the
             same questions. --negatives N adds up to N questions per image about labels absent from it (answer "no",
             not groundable), chosen among the template's negatives for the image's modality. Re-running adds nothing.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("A template file (default: the bundled localization templates).", valueName: "file"))
     var templates: String?
@@ -151,11 +152,12 @@ struct VQAClassifyCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Make multiple-choice classification questions from image-level class labels.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             The options are the class set (every label used as an image label, or those under --parent), in name
             order, so an option letter means the same class on every item; the answer is the image's class. Images
             with several class labels are skipped. The items are not groundable. Re-running adds nothing.
-            """)
+            """))
 
     @Option(help: "The question asked of every image.")
     var question = "Which of the following best describes this image?"

@@ -6,10 +6,11 @@ struct ValidateCommand: GroundworkCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check every stored region and question: geometry against its image, answers, targets, labels.",
-        discussion: """
+        discussion: Help.reflow(
+            """
             Findings are graded info, warning and error, each naming the annotation file the entry came from and
             its place. Exit 1 when there is an error (with --strict, also when there is a warning).
-            """)
+            """))
 
     @Flag(help: "Treat warnings as errors for the exit code.")
     var strict = false
