@@ -7,7 +7,8 @@ not checked for jsonl's stored files, lossless on purpose).
     check-harness-pixels.py EXPORT_DIR            # the format is read from manifest.json
 
 How each harness opens an image (what this script imitates):
-- hf: `datasets` decodes an Image feature with PIL.Image.open; models call .convert("RGB").
+- hf: `datasets` decodes an Image feature with PIL.Image.open; models call .convert("RGB"). The
+  rows are data/<split>/metadata.parquet (read with pyarrow).
 - vlmevalkit: decode_base64_to_image: base64 -> PIL.Image.open -> .convert("RGB") (an index
   column value of 64 characters or fewer refers to another row's image).
 - coco: torchvision's CocoDetection: PIL.Image.open(root/file_name).convert("RGB").
@@ -60,10 +61,16 @@ def main(folder):
             problems.append(f"{name}: convert('RGB') clips {fraction:.0%} of the samples to 255 (mode {image.mode})")
 
     if fmt == "hf":
-        for metadata in sorted(glob.glob(os.path.join(folder, "data", "*", "metadata.jsonl"))):
+        # ImageFolder metadata: metadata.parquet beside the images (metadata.jsonl with --images none).
+        for metadata in sorted(glob.glob(os.path.join(folder, "data", "*", "metadata.*"))):
             base = os.path.dirname(metadata)
-            for line in open(metadata):
-                row = json.loads(line)
+            if metadata.endswith(".parquet"):
+                import pyarrow.parquet as pq
+
+                rows = pq.read_table(metadata).to_pylist()
+            else:
+                rows = [json.loads(line) for line in open(metadata)]
+            for row in rows:
                 if row.get("file_name"):
                     check(row["file_name"], harness_open(os.path.join(base, row["file_name"])), row["width"], row["height"])
     elif fmt == "vlmevalkit":

@@ -37,7 +37,7 @@ struct ExportCommand: GroundworkCommand {
             written as PNG and recorded per image in the manifest (pixel_transforms); 8-bit upright images
             are written as stored. --pixels original writes the stored files (jsonl's default: lossless).
 
-            hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.jsonl and images);
+            hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.parquet and images);
             datasets.load_dataset(DIR) loads it. coco: annotations/instances_<split>.json (questions under "vqa")
             and images/. vlmevalkit: Groundwork_<version>_MCQ.tsv (choice questions, letter answers),
             _YN.tsv (Yes/No answers) and _VQA.tsv (open), images as base64, each with its .md5, and

@@ -439,7 +439,7 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
             for split in splits {
                 switch format {
                 case .jsonl: try validate("export-jsonl-item", "\(out)/\(split).jsonl", lines: true)
-                case .hf: try validate("hf-metadata-line", "\(out)/data/\(split)/metadata.jsonl", lines: true)
+                case .hf: try validate("hf-metadata-line", "\(out)/data/\(split)/metadata.parquet", lines: true)
                 case .coco:
                     try validate("coco-export", "\(out)/annotations/instances_\(split).json")
                     try validate("coco", "\(out)/annotations/instances_\(split).json")
@@ -771,12 +771,12 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
     }
 
     @Test func gridTokensOfAWideImage() {
-        // 400×200 padded to 400×400 (50 rows on top), scaled by 336/400: the box 0…14 × 0…7
-        // (in 336 px: 0…11.76 × 42…47.88) covers cell x 0, y 3 only.
+        // 400×200 padded to 400×400 ((400 - 200) // 2 = 100 rows on top), scaled by 336/400: the
+        // box 0…14 × 0…7 (in 336 px: 0…11.76 × 84…89.88) covers cell x 0, y 6 only.
         let box = Box(x0: 0, y0: 0, x1: 14, y1: 7)
-        #expect(VGMEDWriter.gridTokens([box], width: 400, height: 200) == [[0, 3]])
-        // The whole image covers rows 3…20 (50…250 of 400 → 42…210 of 336: floor 3, ceil 15).
+        #expect(VGMEDWriter.gridTokens([box], width: 400, height: 200) == [[0, 6]])
+        // The whole image covers rows 6…17 (100…300 of 400 → 84…252 of 336: floor 6, ceil 18).
         let whole = VGMEDWriter.gridTokens([Box(x0: 0, y0: 0, x1: 400, y1: 200)], width: 400, height: 200)
-        #expect(whole.count == 24 * 12 && whole.first == [0, 3] && whole.last == [23, 14])
+        #expect(whole.count == 24 * 12 && whole.first == [0, 6] && whole.last == [23, 17])
     }
 }
