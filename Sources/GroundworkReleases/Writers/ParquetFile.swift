@@ -11,7 +11,7 @@ import GroundworkCore
 /// file metadata in Thrift's compact protocol. Every field is OPTIONAL (null allowed); lists are the standard
 /// three-level LIST (`<name>` / `repeated group list` / `item`), so pyarrow reads
 /// `list<item: …>`, Arrow's own list type. Deterministic: the same rows give the same bytes.
-public struct ParquetFile {
+public struct ParquetFile: Sendable {
     /// A column's type.
     public indirect enum FieldType: Equatable, Sendable {
         case string
