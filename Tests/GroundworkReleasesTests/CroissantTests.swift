@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import GroundworkCore
 import GroundworkReleases
 import GroundworkStore
@@ -231,6 +232,16 @@ import Testing
         let fixture = try FormatFixture(restricted: true)
         _ = try SourcePolicy.set(
             fixture.project, name: "test-source", license: nil, restricted: nil, citation: "Test source, 2026.")
+        // Two images as a DICOM import with --deidentify records them (the render record's
+        // `deidentification`: the profile and the options chosen).
+        let profile = "PS3.15 E.1 Basic Application Level Confidentiality Profile"
+        try fixture.project.database.write { db in
+            try db.execute(
+                sql: "UPDATE image SET render = ? WHERE id IN (SELECT id FROM image ORDER BY id LIMIT 2)",
+                arguments: [
+                    #"{"deidentification":{"options":["retain-longitudinal-dates"],"profile":"\#(profile)","uids_replaced":3}}"#
+                ])
+        }
         _ = try ReleaseBuilder.create(
             fixture.project,
             request: ReleaseRequest(version: SemanticVersion("1.1.0"), leakageWaiver: "phantoms share no patient"))
@@ -240,6 +251,8 @@ import Testing
         let croissant = try JSONValue.parse(try FileIO.readAll(out + "/croissant.json"))
         let sensitive = croissant["rai:personalSensitiveInformation"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(sensitive.contains { $0.contains("Restricted sources") && $0.contains("test-source (8 image(s))") })
+        #expect(sensitive.contains("2 image(s) de-identified on import: \(profile); options: retain-longitudinal-dates."))
+        #expect(sensitive.contains { $0.hasPrefix("6 image(s) not de-identified by Groundwork") })
         let limitations = croissant["rai:dataLimitations"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(limitations.contains("Released despite leakage, waived for this reason: phantoms share no patient"))
         // The source's citation, frozen with the release, is the dataset's citation.
@@ -249,6 +262,7 @@ import Testing
         let images = try JSONValue.parse(try FileIO.readAll(out + "/croissant/images.json")).arrayValue ?? []
         #expect(images.count == 8)
         #expect(images.allSatisfy { $0["file"]?.isNull == true && $0["restricted"]?.boolValue == true })
+        #expect(images.filter { $0["deidentification"]?.stringValue?.hasPrefix(profile) == true }.count == 2)
         // A later citation does not change what the release recorded.
         _ = try SourcePolicy.set(fixture.project, name: "test-source", license: nil, restricted: nil, citation: "Changed.")
         let again = fixture.folder.path + "/again"
