@@ -35,9 +35,7 @@ enum Croissant {
 
     /// Writes the record sets' files and `croissant.json` into `folder`, after the format's files
     /// and the images; returns the release's RAI status (which fields the metadata lacks).
-    static func write(
-        _ release: ReleaseContent, format: ExportFormat, imagePaths: [Int64: String], to folder: ExportFolder
-    ) throws -> RAIStatus {
+    static func write(_ release: ReleaseContent, imagePaths: [Int64: String], to folder: ExportFolder) throws -> RAIStatus {
         let summary = release.summary
         let record = try ReleaseCatalog.raiRecord(release.db, releaseId: release.releaseId)
         let written = Dictionary(folder.manifestEntries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })

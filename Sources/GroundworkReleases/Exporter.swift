@@ -214,7 +214,7 @@ public enum Exporter {
                 }
                 try copying.wait()
                 // 3. The Croissant metadata, over every file written so far.
-                let rai = try Croissant.write(release, format: format, imagePaths: paths, to: folder)
+                let rai = try Croissant.write(release, imagePaths: paths, to: folder)
                 // 4. The manifest.
                 let entries = folder.manifestEntries
                 let summary = release.summary
