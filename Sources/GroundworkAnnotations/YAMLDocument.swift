@@ -4,8 +4,8 @@ import Yams
 /// Decoding a whole YAML file (a taxonomy, question templates) with every problem located by line
 /// and column: a syntax error where the YAML parser stopped, a value of the wrong shape or a
 /// missing key where that value (or its mapping) starts, with its JSON pointer in the message.
-enum YAMLDocument {
-    static func decode<T: Decodable>(_ type: T.Type, text: String, file: String, summary: String) throws(DiagnosticsError)
+public enum YAMLDocument {
+    public static func decode<T: Decodable>(_ type: T.Type, text: String, file: String, summary: String) throws(DiagnosticsError)
         -> T
     {
         func fail(_ location: SourceLocation, _ code: String, _ message: String) -> DiagnosticsError {
@@ -87,5 +87,36 @@ enum YAMLDocument {
             node = next
         }
         return node.mark
+    }
+
+    /// One key of a mapping in a YAML document: the JSON pointer of its mapping, the key, and
+    /// where the key is written (1-based line and column).
+    public struct Key: Sendable, Equatable {
+        public var parent: String
+        public var name: String
+        public var line: Int
+        public var column: Int
+    }
+
+    /// Every mapping key of a document, depth first in document order (for checking keys that a
+    /// decoder would ignore); empty when the text is not YAML (`decode` reports that).
+    public static func keys(text: String) -> [Key] {
+        guard let root = try? Yams.compose(yaml: text) else { return [] }
+        var keys: [Key] = []
+        func visit(_ node: Node, _ pointer: String) {
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    let name = key.string ?? "\(key)"
+                    keys.append(Key(parent: pointer, name: name, line: key.mark?.line ?? 0, column: key.mark?.column ?? 0))
+                    visit(value, pointer + "/" + name)
+                }
+            case .sequence(let sequence):
+                for (index, element) in sequence.enumerated() { visit(element, pointer + "/\(index)") }
+            default: break
+            }
+        }
+        visit(root, "")
+        return keys
     }
 }

@@ -141,9 +141,12 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var imagesRendered: Int
     /// Staging folders of killed exports found beside `out` and removed.
     public var removedLeftovers: [String]
+    /// Whether the release has an RAI statement, and which of its fields `croissant.json` lacks.
+    public var rai: RAIStatus
 }
 
-/// Writes a release in a format: images, the format's files, the manifest; atomically.
+/// Writes a release in a format: images, the format's files, the Croissant metadata
+/// (`croissant.json`, see ``Croissant``), the manifest; atomically.
 public enum Exporter {
     /// The writer of a format.
     public static func writer(for format: ExportFormat) -> any ExportWriter {
@@ -210,7 +213,9 @@ public enum Exporter {
                     throw error
                 }
                 try copying.wait()
-                // 3. The manifest.
+                // 3. The Croissant metadata, over every file written so far.
+                let rai = try Croissant.write(release, imagePaths: paths, to: folder)
+                // 4. The manifest.
                 let entries = folder.manifestEntries
                 let summary = release.summary
                 let manifest = ExportManifest(
@@ -234,7 +239,7 @@ public enum Exporter {
                     rootHash: manifest.rootHash,
                     md5: entries.compactMap { entry in entry.md5.map { .init(path: entry.path, md5: $0) } },
                     keepPaths: keepPaths, pixels: pixelMode, imagesRendered: pixels.manifestEntries?.count ?? 0,
-                    removedLeftovers: folder.removedLeftovers)
+                    removedLeftovers: folder.removedLeftovers, rai: rai)
             }
             try folder.publish()
             return report

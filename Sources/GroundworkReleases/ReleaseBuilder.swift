@@ -22,12 +22,15 @@ public struct ReleaseRequest: Sendable {
     public var nearDuplicateThreshold: Int
     /// The release's creation time (the one wall-clock time exports carry).
     public var now: Date
+    /// The Responsible-AI statement (`--rai FILE.yaml`), kept with the release for its Croissant
+    /// metadata; nil: none (its fields are then listed as missing).
+    public var rai: RAIStatement?
 
     /// A request with the defaults of the CLI.
     public init(
         version: SemanticVersion? = nil, bump: SemanticVersion.Part? = nil, split: String? = nil, notes: String? = nil,
         filter: ImageFilter = .all, reviewedOnly: Bool = false, leakageWaiver: String? = nil,
-        nearDuplicateThreshold: Int = LeakageCheck.defaultThreshold, now: Date = Date()
+        nearDuplicateThreshold: Int = LeakageCheck.defaultThreshold, now: Date = Date(), rai: RAIStatement? = nil
     ) {
         self.version = version
         self.bump = bump
@@ -38,6 +41,7 @@ public struct ReleaseRequest: Sendable {
         self.leakageWaiver = leakageWaiver
         self.nearDuplicateThreshold = nearDuplicateThreshold
         self.now = now
+        self.rai = rai
     }
 }
 
@@ -192,13 +196,14 @@ public enum ReleaseBuilder {
             try db.execute(
                 sql: """
                     INSERT INTO release (version, major, minor, patch, created_at, notes, split_name, parameters,
-                                         split_report, leakage_report, content_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, '')
+                                         split_report, leakage_report, content_hash, rai)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, '', ?)
                     """,
                 arguments: [
                     chosen.description, chosen.major, chosen.minor, chosen.patch, timestamp(request.now), request.notes,
                     splitName, try CanonicalJSON.string(parameters, pretty: false),
                     try CanonicalJSON.string(leakage, pretty: false),
+                    try ReleaseRAIRecord(statement: request.rai, sourceCitations: sourceCitations(db)).json(),
                 ])
             let releaseId = db.lastInsertedRowID
             try snapshot(db, releaseId: releaseId, statuses: statuses)
@@ -235,6 +240,19 @@ public enum ReleaseBuilder {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: date)
+    }
+
+    /// The citation of every source of the images in scope that has one, by source name.
+    private static func sourceCitations(_ db: Database) throws -> [ReleaseRAIRecord.SourceCitation] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.name, p.citation FROM source_policy p
+                WHERE p.citation IS NOT NULL AND p.name IN
+                    (SELECT image.source FROM image JOIN release_scope s ON s.image_id = image.id)
+                ORDER BY p.name
+                """,
+        ).map { ReleaseRAIRecord.SourceCitation(source: $0["name"], citation: $0["citation"]) }
     }
 
     private static func createScope(_ db: Database, partOfImage: [Int64: String], images: [Int64]) throws {

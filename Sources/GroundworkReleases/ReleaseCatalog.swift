@@ -32,6 +32,9 @@ public struct ReleaseSummary: Codable, Sendable, Equatable {
     public var labels: Int
     public var sources: [Source]
     public var leakage: LeakageReport
+    /// Whether the release has an RAI statement (`--rai`) and which of its fields are missing:
+    /// what its exports' `croissant.json` cannot say.
+    public var rai: RAIStatus
 }
 
 /// One release's line in `release list`.
@@ -128,7 +131,13 @@ public enum ReleaseCatalog {
             version: row["version"], created: row["created_at"], notes: row["notes"], parameters: parameters,
             contentHash: row["content_hash"], splits: try partCounts(db, releaseId: id),
             labels: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM release_label WHERE release_id = ?", arguments: [id]) ?? 0,
-            sources: sources, leakage: leakage)
+            sources: sources, leakage: leakage,
+            rai: RAIStatus(try ReleaseRAIRecord.decode(row["rai"])?.statement))
+    }
+
+    /// What release `version` records for its Croissant metadata (nil for a release cut before v8).
+    static func raiRecord(_ db: Database, releaseId: Int64) throws -> ReleaseRAIRecord? {
+        try ReleaseRAIRecord.decode(try String.fetchOne(db, sql: "SELECT rai FROM release WHERE id = ?", arguments: [releaseId]))
     }
 
     private typealias Source = ReleaseSummary.Source

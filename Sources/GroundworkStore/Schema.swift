@@ -397,6 +397,15 @@ public enum Schema {
                     ALTER TABLE release_region ADD COLUMN iscrowd INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("v8: release RAI statement") { db in
+            // What a release records for its Croissant metadata beside its content: the
+            // Responsible-AI statement of `release create --rai FILE.yaml` (NULL fields when none
+            // was given) and the citation of every released source when the release was cut, as
+            // one JSON record. Immutable with the release row (its triggers cover every column);
+            // not part of the content hash (README, "Publishing: Croissant"). NULL for releases cut
+            // before v8.
+            try db.execute(sql: "ALTER TABLE release ADD COLUMN rai TEXT CHECK (rai IS NULL OR json_valid(rai))")
+        }
         return migrator
     }
 

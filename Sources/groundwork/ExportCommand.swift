@@ -30,6 +30,11 @@ struct ExportCommand: GroundworkCommand {
             the manifest; refused when the release has restricted sources).
             Images of restricted sources are exported by reference only (SHA-256, no pixels).
 
+            Every export also holds croissant.json: Croissant 1.1 metadata with the Responsible-AI
+            fields (the release's --rai statement and what the project knows), every file with its
+            SHA-256, and record sets of images, regions, questions and splits, read from
+            croissant/images.json, regions.json and questions.json. The report lists the RAI fields missing.
+
             Pixels: harnesses decode each image and re-encode it (Pillow's convert("RGB")), which ignores a
             JPEG's EXIF orientation and clips 16-bit samples. With --pixels model (the default of hf, coco,
             vlmevalkit and vgmed) the files are the images as displayed and 8-bit: orientation applied,
@@ -101,6 +106,8 @@ struct ExportCommand: GroundworkCommand {
                 "Exported release \(report.version) as \(report.format.rawValue) to \(report.out): \(report.files) file(s), \(Output.bytes(report.bytes)), \(report.imagesWritten) image(s)\(report.imagesRendered > 0 ? " (\(report.imagesRendered) rendered upright and 8-bit)" : "")\(report.imagesByReference > 0 ? ", \(report.imagesByReference) by reference (restricted)" : "")"
             )
             print("  root hash \(report.rootHash)")
+            print("  croissant.json: Croissant 1.1 metadata with RAI fields")
+            printRAI(report.rai)
         }
     }
 }

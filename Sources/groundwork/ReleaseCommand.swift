@@ -34,6 +34,12 @@ struct ReleaseCreateCommand: GroundworkCommand {
             identifiers; every groundable question keeps a released region; no leakage across parts unless
             --waive-leakage gives a reason, which is recorded in the release and its manifests.
 
+            --rai FILE.yaml gives the Responsible-AI statement every export's croissant.json carries
+            (schemas/release-rai.schema.json: name, description, url, creators, citation,
+            data_collection, annotation_process, annotators, limitations, biases,
+            personal_sensitive_information, intended_use); it is kept with the release, outside its
+            content hash. Without it the release is still cut, and release show lists the fields missing.
+
             Exit codes: 0 created; 1 a gate failed (nothing written); 2 project error.
             """))
 
@@ -48,6 +54,11 @@ struct ReleaseCreateCommand: GroundworkCommand {
 
     @Option(help: "A file with release notes (Markdown), kept in the release.")
     var notes: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The Responsible-AI statement (YAML) for the exports' Croissant metadata.", valueName: "file.yaml"))
+    var rai: String?
 
     @Option(
         name: .customLong("where"),
@@ -92,6 +103,7 @@ struct ReleaseCreateCommand: GroundworkCommand {
             request.reviewedOnly = reviewedOnly
             request.leakageWaiver = waiveLeakage
             request.nearDuplicateThreshold = nearDuplicateThreshold
+            if let rai { request.rai = try RAIStatement.read(file: rai) }
             return try ReleaseBuilder.create(project, request: request)
         }
         try Output.report(summary, json: output.json) { printSummary(summary, created: true) }
@@ -195,4 +207,16 @@ private func printSummary(_ summary: ReleaseSummary, created: Bool) {
     }
     print("  \(summary.leakage.summary)")
     if let waiver = summary.parameters.leakageWaiver { print("  leakage waived: \(waiver)") }
+    printRAI(summary.rai)
+}
+
+/// The RAI statement's status: which of its fields the Croissant metadata lacks.
+func printRAI(_ rai: RAIStatus) {
+    if rai.missing.isEmpty {
+        print("  RAI statement: complete")
+    } else {
+        print(
+            "  RAI statement: \(rai.provided ? "" : "none (release create --rai FILE.yaml); ")missing \(rai.missing.joined(separator: ", "))"
+        )
+    }
 }
