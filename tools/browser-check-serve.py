@@ -42,6 +42,17 @@ def check(name, condition, detail=""):
     print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  ({detail})"), flush=True)
 
 
+def wait_js(page, expression, timeout=15.0):
+    """Polls `expression` in the page until it is truthy (wait_for_function would evaluate a string
+    in the page, which the app's Content-Security-Policy forbids; evaluate goes through DevTools)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(expression):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {expression}")
+
+
 def run(args, **kwargs):
     return subprocess.run(args, check=True, capture_output=True, text=True, timeout=600, **kwargs)
 
@@ -197,19 +208,24 @@ def browse(ready, a, b, groundwork, screenshots, work):
         # Without the token, the browser gets 403 too.
         response = page.goto(origin + "/")
         check("the browser without the token gets 403", response.status == 403, response.status)
+        page.wait_for_timeout(300)
+        errors.clear()  # the refused page's own 403s (it and its favicon) are expected
 
         page.goto(url)
         check("the token in the URL is swapped for a cookie", page.url == origin + "/#/" or page.url == origin + "/",
               page.url)
         page.wait_for_selector(".card")
         cards = page.locator(".card").count()
-        check("the grid shows every image", cards == 9, cards)
+        db = sqlite3.connect(os.path.join(a, "groundwork.sqlite"))
+        images = db.execute("SELECT count(*) FROM image").fetchone()[0]
+        db.close()
+        check("the grid shows every image", cards == images, (cards, images))
         page.select_option('select[data-filter="flag"]', "flagged")
-        page.wait_for_function("document.querySelectorAll('.card').length === 1")
+        wait_js(page, "document.querySelectorAll('.card').length === 1")
         check("the burned-in filter finds the flagged CT", page.locator(".card").count() == 1)
         page.select_option('select[data-filter="flag"]', "")
-        page.wait_for_function("document.querySelectorAll('.card').length === 9")
-        page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        wait_js(page, f"document.querySelectorAll('.card').length === {images}")
+        wait_js(page, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
         if screenshots:
             page.screenshot(path=os.path.join(screenshots, "serve-grid.png"))
 
@@ -217,7 +233,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
         page.fill("#reviewer", REVIEWER)
         page.locator('.card[data-image="1"]').click()
         page.wait_for_selector(".item.focused")
-        page.wait_for_function("document.getElementById('pixels').complete && document.getElementById('pixels').naturalWidth > 0")
+        wait_js(page, "document.getElementById('pixels').complete && document.getElementById('pixels').naturalWidth > 0")
         plan = ["a", "r", "j", "a", "a", "r"]
         for key in plan:
             focused = page.locator(".item.focused").get_attribute("data-item")
@@ -228,7 +244,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
                 page.wait_for_selector(f'[data-item="{focused}"] [data-status="{status}"]')
                 decisions.append(("region" if kind == "region" else "vqa", int(item), status))
         page.keyboard.press("n")
-        page.wait_for_function("location.hash.startsWith('#/image/2')")
+        wait_js(page, "location.hash.startsWith('#/image/2')")
         page.wait_for_selector(".item.focused")
         focused = page.locator(".item.focused").get_attribute("data-item")
         page.keyboard.press("a")
@@ -236,11 +252,12 @@ def browse(ready, a, b, groundwork, screenshots, work):
         kind, item = focused.split("-")
         decisions.append(("region" if kind == "region" else "vqa", int(item), "reviewed"))
         page.keyboard.press("p")
-        page.wait_for_function("location.hash.startsWith('#/image/1')")
+        wait_js(page, "location.hash.startsWith('#/image/1')")
         page.wait_for_selector(".item.focused")
-        page.wait_for_function("document.getElementById('pixels').complete && document.getElementById('pixels').naturalWidth > 0")
+        wait_js(page, "document.getElementById('pixels').complete && document.getElementById('pixels').naturalWidth > 0")
         page.locator(".item").nth(2).click()
         if screenshots:
+            page.evaluate("document.getElementById('toast').className = ''")
             page.screenshot(path=os.path.join(screenshots, "serve-image.png"))
 
         # The flagged CT: window presets, full resolution, then clear its flag.
@@ -254,7 +271,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
         sizes = []
         for preset in ["stored", "lung", "bone"]:
             page.select_option("#window", preset)
-            page.wait_for_function(
+            wait_js(page, 
                 f"document.getElementById('pixels').src.endsWith('window={preset}') && document.getElementById('pixels').complete && document.getElementById('pixels').naturalWidth > 0")
             sizes.append(page.evaluate("[document.getElementById('pixels').naturalWidth, document.getElementById('pixels').naturalHeight]"))
         check("every window renders at full resolution (128 × 128)", all(s == [128, 128] for s in sizes), sizes)
@@ -266,6 +283,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
         if screenshots:
             page.select_option("#window", "lung")
             page.wait_for_timeout(300)
+            page.evaluate("document.getElementById('toast').className = ''")
             page.screenshot(path=os.path.join(screenshots, "serve-flagged-ct.png"))
         page.keyboard.press("c")
         page.wait_for_selector("#flag[data-flag=cleared]")
@@ -281,6 +299,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
         page2.fill("#reviewer", "Dr Second")
         page2.goto(f"{origin}/#/image/3")
         page2.wait_for_selector(".item.focused")
+        page2.evaluate("document.activeElement.blur()")
         page.goto(f"{origin}/#/image/3")
         page.wait_for_selector(".item.focused")
         first = page.locator(".item.focused").get_attribute("data-item")
@@ -302,7 +321,7 @@ def browse(ready, a, b, groundwork, screenshots, work):
         before = review_columns(a)
         evil = context.new_page()
         evil.goto(f"http://127.0.0.1:{attacker.server_port}/")
-        evil.wait_for_function("window.results.length === 2", timeout=10000)
+        wait_js(evil, "window.results.length === 2")
         evil.evaluate("document.getElementById('f').submit()")
         evil.wait_for_load_state()
         time.sleep(0.5)

@@ -14,6 +14,7 @@ enum WebAssets {
         <meta name="groundwork-token" content="\(token)">
         <meta name="groundwork-read-only" content="\(readOnly ? "1" : "0")">
         <title>Groundwork review</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/app.css">
         <script src="/app.js" defer></script>
         </head>
@@ -367,7 +368,9 @@ enum WebAssets {
           const highlighted = new Set();
           if (focused && focused.kind === "region") highlighted.add(focused.item.id);
           if (focused && focused.kind === "question") for (const id of focused.item.targets) highlighted.add(id);
-          const ordered = [...d.regions].sort((a, b) => (highlighted.has(a.id) ? 1 : 0) - (highlighted.has(b.id) ? 1 : 0));
+          // Consensus underneath, readers over it, the focused item's regions on top.
+          const rank = (r) => (highlighted.has(r.id) ? 2 : r.consensusMethod ? 0 : 1);
+          const ordered = [...d.regions].sort((a, b) => rank(a) - rank(b));
           for (const region of ordered) {
             const colour = colourOf(region);
             const on = highlighted.has(region.id);
@@ -472,9 +475,9 @@ enum WebAssets {
               el("div", {}, "Object"), el("div", {}, el("a", { href: "/objects/" + d.sha256, target: "_blank", rel: "noopener" }, d.sha256.slice(0, 16) + "…"))),
             el("h2", {}, "Burned-in identifiers"), flag,
             el("h2", {}, "Regions (" + d.regions.length + ")"),
-            regionNodes.length ? regionNodes : el("div", { class: "muted" }, "No regions."),
+            ...(regionNodes.length ? regionNodes : [el("div", { class: "muted" }, "No regions.")]),
             el("h2", {}, "Questions (" + d.questions.length + ")"),
-            questionNodes.length ? questionNodes : el("div", { class: "muted" }, "No questions."),
+            ...(questionNodes.length ? questionNodes : [el("div", { class: "muted" }, "No questions.")]),
             el("h2", {}, "DICOM render record"),
             render ? el("pre", { id: "render" }, render) : el("div", { class: "muted" }, "Not rendered from DICOM."));
           drawOverlays();
