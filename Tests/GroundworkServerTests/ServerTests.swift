@@ -40,9 +40,24 @@ struct RawResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
+/// Sends on a thread of its own: a blocking read on one of the few cooperative threads could
+/// starve the server under test, which runs on them too.
 func send(
     port: Int, method: String = "GET", path: String, headers: [String: String] = [:], body: String? = nil,
     host: String? = nil
+) async throws -> RawResponse {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(
+                with: Result {
+                    try sendBlocking(port: port, method: method, path: path, headers: headers, body: body, host: host)
+                })
+        }
+    }
+}
+
+func sendBlocking(
+    port: Int, method: String, path: String, headers: [String: String], body: String?, host: String?
 ) throws -> RawResponse {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -111,7 +126,10 @@ func withServer(
     let server = ReviewServer(
         project: project, options: ServerOptions(host: "127.0.0.1", port: 0, readOnly: readOnly, token: token))
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let task = Task { try await server.run(handleSignals: false) { port in continuation.yield(port) } }
+    let task = Task {
+        defer { continuation.finish() }  // a server that fails to start ends the wait for its port
+        try await server.run(handleSignals: false) { port in continuation.yield(port) }
+    }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next() else { throw POSIXError(.EIO) }
     do {
@@ -146,13 +164,14 @@ struct ServerTests {
                 "/", "/app.js", "/api/images", "/api/images/1", "/api/images/1/view", "/objects/\(sha)", "/no/such/page",
                 "/objects/../groundwork.sqlite", "/../../etc/passwd", "/?token=wrong",
             ] {
-                let response = try send(port: port, path: path)
+                let response = try await send(port: port, path: path)
                 #expect(response.status == 403, "\(path): \(response.status)")
                 #expect(!response.text.contains("SQLite format"))
             }
-            let wrongHeader = try send(port: port, path: "/api/images", headers: ["X-Groundwork-Token": "nope"])
+            let wrongHeader = try await send(port: port, path: "/api/images", headers: ["X-Groundwork-Token": "nope"])
             #expect(wrongHeader.status == 403)
-            let wrongCookie = try send(port: port, path: "/api/images", headers: ["Cookie": "groundwork-token-\(port)=nope"])
+            let wrongCookie = try await send(
+                port: port, path: "/api/images", headers: ["Cookie": "groundwork-token-\(port)=nope"])
             #expect(wrongCookie.status == 403)
         }
     }
@@ -163,19 +182,19 @@ struct ServerTests {
         _ = folder
         let project = try Project.open(at: root)
         try await withServer(project) { port in
-            let first = try send(port: port, path: "/?token=\(token)")
+            let first = try await send(port: port, path: "/?token=\(token)")
             #expect(first.status == 303)
             #expect(first.header("Location") == "/")
             let cookie = try #require(first.header("Set-Cookie"))
             #expect(cookie.hasPrefix("groundwork-token-\(port)=\(token);"))
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
-            let page = try send(port: port, path: "/", headers: ["Cookie": "groundwork-token-\(port)=\(token)"])
+            let page = try await send(port: port, path: "/", headers: ["Cookie": "groundwork-token-\(port)=\(token)"])
             #expect(page.status == 200)
             #expect(page.text.contains("<meta name=\"groundwork-token\" content=\"\(token)\">"))
             #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
             #expect(page.header("X-Frame-Options") == "DENY")
             // Offline: the page names nothing outside this server.
-            let script = try send(port: port, path: "/app.js", headers: ["Cookie": "groundwork-token-\(port)=\(token)"])
+            let script = try await send(port: port, path: "/app.js", headers: ["Cookie": "groundwork-token-\(port)=\(token)"])
             // (The SVG namespace is a name, not an address anything is fetched from.)
             for text in [page.text, script.text.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")] {
                 #expect(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"))
@@ -189,13 +208,13 @@ struct ServerTests {
         _ = folder
         let project = try Project.open(at: root)
         try await withServer(project) { port in
-            let evil = try send(
+            let evil = try await send(
                 port: port, path: "/api/images", headers: ["X-Groundwork-Token": token], host: "evil.example:\(port)")
             #expect(evil.status == 403)
-            let otherPort = try send(
+            let otherPort = try await send(
                 port: port, path: "/api/images", headers: ["X-Groundwork-Token": token], host: "127.0.0.1:\(port + 1)")
             #expect(otherPort.status == 403)
-            let localhost = try send(
+            let localhost = try await send(
                 port: port, path: "/api/images", headers: ["X-Groundwork-Token": token], host: "localhost:\(port)")
             #expect(localhost.status == 200)
         }
@@ -212,7 +231,7 @@ struct ServerTests {
         let stored = try FileIO.readAll(project.objects.path(for: sha))
         let auth = ["X-Groundwork-Token": token]
         try await withServer(project) { port in
-            let object = try send(port: port, path: "/objects/\(sha)", headers: auth)
+            let object = try await send(port: port, path: "/objects/\(sha)", headers: auth)
             #expect(object.status == 200)
             #expect(object.body == stored)
             for path in [
@@ -222,7 +241,7 @@ struct ServerTests {
                 "/app.js/../../groundwork.sqlite", "/../groundwork.sqlite", "/objects/\(sha)/../../groundwork.sqlite",
                 "/api/images/1/../../../groundwork.sqlite",
             ] {
-                let response = try send(port: port, path: path, headers: auth)
+                let response = try await send(port: port, path: path, headers: auth)
                 #expect(response.status == 404 || response.status == 400, "\(path): \(response.status)")
                 #expect(!response.text.contains("SQLite format"), "\(path)")
             }
@@ -243,42 +262,42 @@ struct ServerTests {
             )
         }
         try await withServer(project) { port in
-            let all = jsonObject(try send(port: port, path: "/api/images", headers: auth))
+            let all = jsonObject(try await send(port: port, path: "/api/images", headers: auth))
             #expect(all["total"] as? Int == images)
-            let ct = jsonObject(try send(port: port, path: "/api/images?modality=CT", headers: auth))
+            let ct = jsonObject(try await send(port: port, path: "/api/images?modality=CT", headers: auth))
             #expect(ct["total"] as? Int == ctImages)
-            let none = jsonObject(try send(port: port, path: "/api/images?modality=XX", headers: auth))
+            let none = jsonObject(try await send(port: port, path: "/api/images?modality=XX", headers: auth))
             #expect(none["total"] as? Int == 0)
-            let pending = jsonObject(try send(port: port, path: "/api/images?review=pending", headers: auth))
+            let pending = jsonObject(try await send(port: port, path: "/api/images?review=pending", headers: auth))
             #expect(pending["total"] as? Int == images)
-            let bad = try send(port: port, path: "/api/images?review=maybe", headers: auth)
+            let bad = try await send(port: port, path: "/api/images?review=maybe", headers: auth)
             #expect(bad.status == 400)
-            let split = jsonObject(try send(port: port, path: "/api/images?split=default", headers: auth))
+            let split = jsonObject(try await send(port: port, path: "/api/images?split=default", headers: auth))
             #expect(split["total"] as? Int == images)
-            let facets = jsonObject(try send(port: port, path: "/api/facets", headers: auth))
+            let facets = jsonObject(try await send(port: port, path: "/api/facets", headers: auth))
             #expect((facets["annotators"] as? [String])?.contains("radiologist-1") == true)
-            let detail = jsonObject(try send(port: port, path: "/api/images/1", headers: auth))
+            let detail = jsonObject(try await send(port: port, path: "/api/images/1", headers: auth))
             #expect((detail["regions"] as? [Any])?.count == regions)
             #expect((detail["questions"] as? [[String: Any]])?.isEmpty == false)
-            let view = try send(port: port, path: "/api/images/1/view", headers: auth)
+            let view = try await send(port: port, path: "/api/images/1/view", headers: auth)
             #expect(view.status == 200 && view.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-            let thumbnail = try send(port: port, path: "/api/images/1/thumbnail", headers: auth)
+            let thumbnail = try await send(port: port, path: "/api/images/1/thumbnail", headers: auth)
             #expect(thumbnail.status == 200 && thumbnail.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-            let unknownWindow = try send(port: port, path: "/api/images/1/view?window=lung", headers: auth)
+            let unknownWindow = try await send(port: port, path: "/api/images/1/view?window=lung", headers: auth)
             #expect(unknownWindow.status == 400)
-            #expect(try send(port: port, path: "/api/images/99999", headers: auth).status == 404)
+            #expect(try await send(port: port, path: "/api/images/99999", headers: auth).status == 404)
         }
     }
 
     /// A same-origin review request as the page sends it.
-    static func review(_ port: Int, _ path: String, _ body: String, extra: [String: String] = [:]) throws -> RawResponse {
+    static func review(_ port: Int, _ path: String, _ body: String, extra: [String: String] = [:]) async throws -> RawResponse {
         var headers = [
             "X-Groundwork-Token": token, "Content-Type": "application/json", "Origin": "http://127.0.0.1:\(port)",
             "Sec-Fetch-Site": "same-origin",
         ]
         for (key, value) in extra { headers[key] = value }
         headers = headers.filter { !$0.value.isEmpty }
-        return try send(port: port, method: "POST", path: path, headers: headers, body: body)
+        return try await send(port: port, method: "POST", path: path, headers: headers, body: body)
     }
 
     @Test("changes need the token in a header, this origin and JSON: cross-site requests change nothing")
@@ -299,15 +318,15 @@ struct ServerTests {
                 ["Content-Type": "application/x-www-form-urlencoded"],
             ]
             for extra in refused {
-                let response = try Self.review(port, "/api/regions/1/review", body, extra: extra)
+                let response = try await Self.review(port, "/api/regions/1/review", body, extra: extra)
                 #expect(response.status == 403, "\(extra): \(response.status) \(response.text)")
             }
-            let viaGet = try send(port: port, path: "/api/regions/1/review?token=\(token)")
+            let viaGet = try await send(port: port, path: "/api/regions/1/review?token=\(token)")
             #expect(viaGet.status == 404 || viaGet.status == 405)
             #expect(
                 try await project.database.read { try String.fetchOne($0, sql: "SELECT status FROM region WHERE id = 1") }
                     == "draft")
-            let accepted = try Self.review(port, "/api/regions/1/review", body)
+            let accepted = try await Self.review(port, "/api/regions/1/review", body)
             #expect(accepted.status == 200, "\(accepted.text)")
         }
         let row = try await project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM region WHERE id = 1")! }
@@ -323,25 +342,25 @@ struct ServerTests {
         _ = folder
         let project = try Project.open(at: root)
         try await withServer(project) { port in
-            let first = try Self.review(
+            let first = try await Self.review(
                 port, "/api/questions/1/review", #"{"status": "reviewed", "version": 0, "reviewer": "A"}"#)
             #expect(first.status == 200)
-            let second = try Self.review(
+            let second = try await Self.review(
                 port, "/api/questions/1/review", #"{"status": "rejected", "version": 0, "reviewer": "B"}"#)
             #expect(second.status == 409)
             let conflict = jsonObject(second)["conflict"] as? [String: Any]
             #expect(conflict?["reviewedBy"] as? String == "A")
             #expect(conflict?["version"] as? Int == 1)
-            let retry = try Self.review(
+            let retry = try await Self.review(
                 port, "/api/questions/1/review", #"{"status": "rejected", "version": 1, "reviewer": "B"}"#)
             #expect(retry.status == 200)
-            let missing = try Self.review(
+            let missing = try await Self.review(
                 port, "/api/questions/999999/review", #"{"status": "rejected", "version": 0, "reviewer": "B"}"#)
             #expect(missing.status == 404)
-            let noName = try Self.review(
+            let noName = try await Self.review(
                 port, "/api/questions/2/review", #"{"status": "rejected", "version": 0, "reviewer": "  "}"#)
             #expect(noName.status == 422)
-            let badStatus = try Self.review(
+            let badStatus = try await Self.review(
                 port, "/api/questions/2/review", #"{"status": "great", "version": 0, "reviewer": "B"}"#)
             #expect(badStatus.status == 400)
         }
@@ -361,17 +380,17 @@ struct ServerTests {
             try db.execute(sql: "UPDATE image SET review_flag = 'flagged', review_reason = 'secondary capture' WHERE id = 2")
         }
         try await withServer(project) { port in
-            let clear = try Self.review(
+            let clear = try await Self.review(
                 port, "/api/images/2/flag", #"{"decision": "clear", "version": 0, "reviewer": "Curator"}"#)
             #expect(clear.status == 200, "\(clear.text)")
-            let stale = try Self.review(
+            let stale = try await Self.review(
                 port, "/api/images/2/flag", #"{"decision": "confirm", "version": 0, "reviewer": "Other"}"#)
             #expect(stale.status == 409)
-            let never = try Self.review(
+            let never = try await Self.review(
                 port, "/api/images/3/flag", #"{"decision": "clear", "version": 0, "reviewer": "Curator"}"#)
             #expect(never.status == 422)
             let flagged = jsonObject(
-                try send(port: port, path: "/api/images?flag=cleared", headers: ["X-Groundwork-Token": token]))
+                try await send(port: port, path: "/api/images?flag=cleared", headers: ["X-Groundwork-Token": token]))
             #expect(flagged["total"] as? Int == 1)
         }
         let row = try await project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM image WHERE id = 2")! }
@@ -388,13 +407,13 @@ struct ServerTests {
         let before = try FileIO.readAll(root + "/groundwork.sqlite")
         let project = try Project.open(at: root, access: .readOnly)
         try await withServer(project, readOnly: true) { port in
-            #expect(try send(port: port, path: "/api/images/1", headers: ["X-Groundwork-Token": token]).status == 200)
+            #expect(try await send(port: port, path: "/api/images/1", headers: ["X-Groundwork-Token": token]).status == 200)
             for (path, body) in [
                 ("/api/regions/1/review", #"{"status": "reviewed", "version": 0, "reviewer": "A"}"#),
                 ("/api/questions/1/review", #"{"status": "reviewed", "version": 0, "reviewer": "A"}"#),
                 ("/api/images/1/flag", #"{"decision": "confirm", "version": 0, "reviewer": "A"}"#),
             ] {
-                let response = try Self.review(port, path, body)
+                let response = try await Self.review(port, path, body)
                 #expect(response.status == 403)
                 #expect(response.text.contains("read-only"))
             }
