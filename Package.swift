@@ -51,7 +51,8 @@ let package = Package(
         // Format sniffing, decoding to pixel buffers, EXIF orientation, encoding.
         .target(
             name: "GroundworkImaging",
-            dependencies: ["CImageCodecs", "CDICOM", "GroundworkCore"]
+            dependencies: ["CImageCodecs", "CDICOM", "GroundworkCore"],
+            exclude: ["DICOM.md"]
         ),
         // Geometry in Groundwork's one convention: boxes, polygons, RLE masks, and every named
         // conversion in and out. Pure Swift, no dependencies (the metrics read it too).
@@ -108,7 +109,8 @@ let package = Package(
         // aggregation and comparison. Reads release folders, never the project database.
         .target(
             name: "GroundworkMetrics",
-            dependencies: ["GroundworkCore", "GroundworkGeometry", "GroundworkImaging"]
+            dependencies: ["GroundworkCore", "GroundworkGeometry", "GroundworkImaging"],
+            exclude: ["README.md"]
         ),
         // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
         .target(
@@ -130,7 +132,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // The command-line tool: a thin layer, one command a file.
         .executableTarget(

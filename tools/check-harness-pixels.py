@@ -7,7 +7,8 @@ not checked for jsonl's stored files, lossless on purpose).
     check-harness-pixels.py EXPORT_DIR            # the format is read from manifest.json
 
 How each harness opens an image (what this script imitates):
-- hf: `datasets` decodes an Image feature with PIL.Image.open; models call .convert("RGB").
+- hf: `datasets` decodes an Image feature with PIL.Image.open; models call .convert("RGB"). The
+  rows are data/<split>/metadata.parquet (read with pyarrow).
 - vlmevalkit: decode_base64_to_image: base64 -> PIL.Image.open -> .convert("RGB") (an index
   column value of 64 characters or fewer refers to another row's image).
 - coco: torchvision's CocoDetection: PIL.Image.open(root/file_name).convert("RGB").
@@ -60,10 +61,16 @@ def main(folder):
             problems.append(f"{name}: convert('RGB') clips {fraction:.0%} of the samples to 255 (mode {image.mode})")
 
     if fmt == "hf":
-        for metadata in sorted(glob.glob(os.path.join(folder, "data", "*", "metadata.jsonl"))):
+        # ImageFolder metadata: metadata.parquet beside the images (metadata.jsonl with --images none).
+        for metadata in sorted(glob.glob(os.path.join(folder, "data", "*", "metadata.*"))):
             base = os.path.dirname(metadata)
-            for line in open(metadata):
-                row = json.loads(line)
+            if metadata.endswith(".parquet"):
+                import pyarrow.parquet as pq
+
+                rows = pq.read_table(metadata).to_pylist()
+            else:
+                rows = [json.loads(line) for line in open(metadata)]
+            for row in rows:
                 if row.get("file_name"):
                     check(row["file_name"], harness_open(os.path.join(base, row["file_name"])), row["width"], row["height"])
     elif fmt == "vlmevalkit":
@@ -94,9 +101,10 @@ def main(folder):
                     image = harness_open(os.path.join(folder, row["image"]), exif_transpose=pixels != "model")
                     check(row["image"], image, row["width"], row["height"])
     elif fmt == "vgmed":
-        # Rows name images by VGMED's conventions; sizes are not in the rows, so the boxes are
-        # checked against the decoded image instead (each box inside it).
-        for split in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
+        # Rows name images by VGMED's conventions (<split>/VGMED_<type>.jsonl and
+        # <split>/without_box/<type>.jsonl); each row has the size the model sees, the frame of
+        # its [x0, y0, x1, y1] boxes, which must lie inside the decoded image.
+        for split in sorted(glob.glob(os.path.join(folder, "**", "*.jsonl"), recursive=True)):
             for line in open(split):
                 row = json.loads(line)
                 reference = row["image"]
@@ -109,12 +117,10 @@ def main(folder):
                 if not os.path.exists(path):
                     continue
                 image = harness_open(path).convert("RGB")
-                checked += 1
-                if clipped_fraction(image) > 0.05:
-                    problems.append(f"{reference}: convert('RGB') clips the image")
+                check(f"{os.path.relpath(split, folder)} {reference}", image, row["width"], row["height"])
                 for box in row.get("bbox") or []:
-                    if max(box[0], box[1]) < 0 or box[0] > image.size[0] or box[1] > image.size[1]:
-                        problems.append(f"{reference}: box {box} outside the decoded {image.size}")
+                    if min(box[0], box[1]) < 0 or box[2] > image.size[0] or box[3] > image.size[1] or box[0] >= box[2] or box[1] >= box[3]:
+                        problems.append(f"{reference}: box {box} is not an [x0, y0, x1, y1] box inside the decoded {image.size}")
     else:
         problems.append(f"unknown format {fmt}")
 

@@ -8,13 +8,13 @@ import GroundworkStore
 public enum ExportFormat: String, Codable, Sendable, CaseIterable {
     /// Groundwork's own lossless JSONL: what `groundwork score` reads.
     case jsonl
-    /// A Hugging Face datasets folder (ImageFolder with `metadata.jsonl` per split and a dataset card).
+    /// A Hugging Face datasets folder (ImageFolder with `metadata.parquet` per split and a dataset card).
     case hf
     /// One COCO JSON per split, with the questions under the extra key `vqa`.
     case coco
     /// The TSV VLMEvalKit reads (images embedded as base64), with its MD5.
     case vlmevalkit
-    /// JSONL in the VGMED study's own layout, one file per split.
+    /// JSONL in the VGMED study's own layout, per split one file per question type.
     case vgmed
 }
 

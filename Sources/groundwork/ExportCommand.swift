@@ -37,10 +37,13 @@ struct ExportCommand: GroundworkCommand {
             written as PNG and recorded per image in the manifest (pixel_transforms); 8-bit upright images
             are written as stored. --pixels original writes the stored files (jsonl's default: lossless).
 
-            hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.jsonl and images);
+            hf: a Hugging Face datasets folder (README.md dataset card, data/<split>/metadata.parquet and images);
             datasets.load_dataset(DIR) loads it. coco: annotations/instances_<split>.json (questions under "vqa")
-            and images/. vlmevalkit: Groundwork_<version>.tsv (images as base64) and its .md5. vgmed: <split>.jsonl
-            in the VGMED study's layout. jsonl: Groundwork's lossless JSONL. hf and vlmevalkit hold pixels: with
+            and images/. vlmevalkit: Groundwork_<version>_MCQ.tsv (choice questions, letter answers),
+            _YN.tsv (Yes/No answers) and _VQA.tsv (open), images as base64, each with its .md5, and
+            Groundwork_<version>_vlmevalkit.json (run.py --data-config). vgmed: <split>/VGMED_<question
+            type>.jsonl with [x0, y0, x1, y1] boxes and the study's target tokens, rows without a box in
+            <split>/without_box/. jsonl: Groundwork's lossless JSONL. hf and vlmevalkit hold pixels: with
             --images none they name images by path and SHA-256 instead, and a release with restricted sources
             is refused unless --images none.
 

@@ -20,13 +20,17 @@ struct HelpTextTests {
         return text
     }
 
-    /// The subcommand names listed under SUBCOMMANDS.
+    /// The subcommand names listed under SUBCOMMANDS (the section ends at its first blank line;
+    /// the "See 'groundwork help …'" line after it is no command).
     static func subcommands(_ help: String) -> [String] {
-        guard let section = help.range(of: "SUBCOMMANDS:") else { return [] }
-        return help[section.upperBound...].split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
-            return line.split(separator: " ").first.map(String.init)
-        }.filter { $0 != "help" }
+        guard let section = help.range(of: "SUBCOMMANDS:\n") else { return [] }
+        var names: [String] = []
+        for line in help[section.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.allSatisfy(\.isWhitespace) { break }
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first else { continue }
+            if name != "help" { names.append(String(name)) }
+        }
+        return names
     }
 
     @Test("no command's overview or discussion runs past 80 columns")
@@ -41,7 +45,8 @@ struct HelpTextTests {
             for line in top.split(separator: "\n", omittingEmptySubsequences: false) where line.count > 80 {
                 tooLong.append("groundwork \(path.joined(separator: " ")): \(line)")
             }
-            for name in Self.subcommands(text) { queue.append(path + [name]) }
+            // Commands nest two deep at most; a deeper path would mean a misread help text.
+            for name in Self.subcommands(text) where path.count < 3 { queue.append(path + [name]) }
         }
         #expect(seen > 30, "found only \(seen) commands")
         #expect(tooLong.isEmpty, "\(tooLong.joined(separator: "\n"))")

@@ -104,7 +104,10 @@ struct ReleaseCLITests {
             case "hf":
                 #expect(try text(out + "/README.md").hasPrefix("---\n"))
                 for split in splits {
-                    try validateAgainstSchema("hf-metadata-line", try text("\(out)/data/\(split)/metadata.jsonl"), lines: true)
+                    let validation = try runPythonFile(
+                        repositoryRoot.appendingPathComponent("tools/validate-json").path,
+                        ["--lines", "hf-metadata-line", "\(out)/data/\(split)/metadata.parquet"])
+                    #expect(validation.status == 0, "\(validation.output)")
                 }
             case "coco":
                 for split in splits {
@@ -113,15 +116,25 @@ struct ReleaseCLITests {
                     try validateAgainstSchema("coco", document)
                 }
             case "vgmed":
-                for split in splits {
-                    let rows = try text("\(out)/\(split).jsonl")
+                var files: [String] = []
+                let walk = FileManager.default.enumerator(atPath: out)
+                while let path = walk?.nextObject() as? String { if path.hasSuffix(".jsonl") { files.append(path) } }
+                #expect(Set(files.map { String($0.prefix { $0 != "/" }) }) == Set(splits))
+                for file in files {
+                    #expect(file.contains("/VGMED_") || file.contains("/without_box/"), "\(file)")
+                    let rows = try text("\(out)/\(file)")
                     try validateAgainstSchema("vgmed-export-row", rows, lines: true)
                     try validateAgainstSchema("vgmed-jsonl-row", rows, lines: true)
                 }
             default:
-                let md5 = (try CLI.json(export.stdout)["md5"] as? [[String: Any]])?.first
-                #expect(md5?["path"] as? String == "Groundwork_1_0_0.tsv")
-                #expect(try text(out + "/Groundwork_1_0_0.tsv.md5") == "\(md5?["md5"] as? String ?? "?")  Groundwork_1_0_0.tsv\n")
+                let md5 = (try CLI.json(export.stdout)["md5"] as? [[String: Any]]) ?? []
+                let names = md5.compactMap { $0["path"] as? String }
+                #expect(!names.isEmpty && names.allSatisfy { $0.hasPrefix("Groundwork_1_0_0_") && $0.hasSuffix(".tsv") })
+                for entry in md5 {
+                    let name = entry["path"] as? String ?? "?"
+                    #expect(try text("\(out)/\(name).md5") == "\(entry["md5"] as? String ?? "?")  \(name)\n")
+                }
+                #expect(FileManager.default.fileExists(atPath: out + "/Groundwork_1_0_0_vlmevalkit.json"))
             }
         }
         // A restricted source: hf and vlmevalkit refuse to leave its images out (exit 1, nothing

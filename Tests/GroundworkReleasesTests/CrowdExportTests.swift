@@ -187,7 +187,7 @@ import Testing
         _ = try Exporter.export(project, version: "1.0.0", format: .hf, out: folder.path + "/hf")
         for split in ["train", "test"] where FileIO.kind("\(folder.path)/jsonl/\(split).jsonl").isRegular {
             try validate("export-jsonl-item", "\(folder.path)/jsonl/\(split).jsonl", lines: true)
-            try validate("hf-metadata-line", "\(folder.path)/hf/data/\(split)/metadata.jsonl", lines: true)
+            try validate("hf-metadata-line", "\(folder.path)/hf/data/\(split)/metadata.parquet", lines: true)
         }
     }
 }

@@ -238,6 +238,17 @@ func jsonLines(_ path: String) throws -> [JSONValue] {
     return try text.split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)) }
 }
 
+/// Every JSON Lines file of a vgmed export, relative to it, sorted: `<split>/VGMED_<type>.jsonl`
+/// and `<split>/without_box/<type>.jsonl`.
+func vgmedFiles(_ out: String) throws -> [String] {
+    let enumerator = FileManager.default.enumerator(atPath: out)
+    var files: [String] = []
+    while let path = enumerator?.nextObject() as? String {
+        if path.hasSuffix(".jsonl") { files.append(path) }
+    }
+    return files.sorted()
+}
+
 let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] != nil
 
 @Suite struct ExportFormatTests {
@@ -428,13 +439,15 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
             for split in splits {
                 switch format {
                 case .jsonl: try validate("export-jsonl-item", "\(out)/\(split).jsonl", lines: true)
-                case .hf: try validate("hf-metadata-line", "\(out)/data/\(split)/metadata.jsonl", lines: true)
+                case .hf: try validate("hf-metadata-line", "\(out)/data/\(split)/metadata.parquet", lines: true)
                 case .coco:
                     try validate("coco-export", "\(out)/annotations/instances_\(split).json")
                     try validate("coco", "\(out)/annotations/instances_\(split).json")
                 case .vgmed:
-                    try validate("vgmed-export-row", "\(out)/\(split).jsonl", lines: true)
-                    try validate("vgmed-jsonl-row", "\(out)/\(split).jsonl", lines: true)
+                    for file in try vgmedFiles(out) where file.hasPrefix(split + "/") {
+                        try validate("vgmed-export-row", "\(out)/\(file)", lines: true)
+                        try validate("vgmed-jsonl-row", "\(out)/\(file)", lines: true)
+                    }
                 case .vlmevalkit: break
                 }
             }
@@ -488,49 +501,70 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         }
     }
 
-    @Test func vlmevalkitTSVHasItsMD5AndEmbedsTheImageBytes() throws {
+    @Test func vlmevalkitTSVsHaveTheirMD5sAndEmbedTheImageBytes() throws {
         let fixture = try FormatFixture()
         let out = fixture.folder.path + "/vlm"
         let report = try Exporter.export(fixture.project, version: "1.0.0", format: .vlmevalkit, out: out)
-        let name = "Groundwork_1_0_0.tsv"
-        let bytes = try FileIO.readAll("\(out)/\(name)")
-        let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        #expect(String(decoding: try FileIO.readAll("\(out)/\(name).md5"), as: UTF8.self) == "\(md5)  \(name)\n")
-        #expect(report.md5 == [ManifestEntry.Checksum(path: name, md5: md5)])
         let manifest = try JSONValue.parse(try FileIO.readAll("\(out)/manifest.json"))
-        let entry = manifest["files"]?.arrayValue?.first { $0["path"]?.stringValue == name }
-        #expect(entry?["md5"]?.stringValue == md5)
+        var checksums: [ManifestEntry.Checksum] = []
+        var rowsByKind: [String: Int] = [:]
+        for kind in ["MCQ", "VQA", "YN"] {
+            let name = "Groundwork_1_0_0_\(kind).tsv"
+            let bytes = try FileIO.readAll("\(out)/\(name)")
+            let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            #expect(String(decoding: try FileIO.readAll("\(out)/\(name).md5"), as: UTF8.self) == "\(md5)  \(name)\n")
+            checksums.append(ManifestEntry.Checksum(path: name, md5: md5))
+            let entry = manifest["files"]?.arrayValue?.first { $0["path"]?.stringValue == name }
+            #expect(entry?["md5"]?.stringValue == md5)
 
-        // Rows: a field with a tab is quoted; base64 decodes to the object's bytes; later rows of an
-        // image refer to its first row.
-        let rows = Self.parseTSV(String(decoding: bytes, as: UTF8.self))
-        let header = rows[0]
-        #expect(Array(header.prefix(9)) == ["index", "image", "question", "A", "B", "C", "D", "E", "answer"])
-        let column = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
-        var imageOfIndex: [String: String] = [:]
-        for row in rows.dropFirst() {
-            #expect(row.count == header.count)
-            let image = row[column["image"]!]
-            let sha = row[column["image_sha256"]!]
-            if image.count <= 64 {
-                let first = try #require(imageOfIndex[image])
-                #expect(first == sha)
-            } else {
-                let decoded = try #require(Data(base64Encoded: image))
-                #expect(SHA256.hash(data: decoded).map { String(format: "%02x", $0) }.joined() == sha)
-                #expect([UInt8](decoded) == (try FileIO.readAll(fixture.project.objects.path(for: sha))))
-                imageOfIndex[row[column["index"]!]] = sha
+            // Rows: a field with a tab is quoted; base64 decodes to the object's bytes; later rows of
+            // an image refer to its first row in the same file.
+            let rows = Self.parseTSV(String(decoding: bytes, as: UTF8.self))
+            let header = rows[0]
+            let letters = kind == "MCQ" ? ["A", "B", "C", "D", "E"] : []
+            #expect(Array(header.prefix(4 + letters.count)) == ["index", "image", "question"] + letters + ["answer"])
+            #expect(!header.contains("A") || kind == "MCQ")
+            let column = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+            var imageOfIndex: [String: String] = [:]
+            for row in rows.dropFirst() {
+                #expect(row.count == header.count)
+                let image = row[column["image"]!]
+                let sha = row[column["image_sha256"]!]
+                if image.count <= 64 {
+                    let first = try #require(imageOfIndex[image])
+                    #expect(first == sha)
+                } else {
+                    let decoded = try #require(Data(base64Encoded: image))
+                    #expect(SHA256.hash(data: decoded).map { String(format: "%02x", $0) }.joined() == sha)
+                    #expect([UInt8](decoded) == (try FileIO.readAll(fixture.project.objects.path(for: sha))))
+                    imageOfIndex[row[column["index"]!]] = sha
+                }
+                let answer = row[column["answer"]!]
+                switch kind {
+                case "MCQ":
+                    #expect(row[column["answer_type"]!] == "choice")
+                    #expect(answer == "B")
+                    #expect(row[column["B"]!] == "L-shaped" && row[column["E"]!] == "irregular")
+                    #expect(row[column["question"]!] == "What is the lesion's shape?\tTab \"quoted\"")
+                case "YN":
+                    #expect(row[column["answer_type"]!] == "closed")
+                    #expect(answer == "Yes" || answer == "No")
+                default:
+                    #expect(row[column["answer_type"]!] == "open")
+                    #expect(answer == "lower right")
+                }
             }
-            if row[column["answer_type"]!] == "choice" {
-                #expect(row[column["answer"]!] == "B")
-                #expect(row[column["B"]!] == "L-shaped" && row[column["E"]!] == "irregular")
-                #expect(row[column["question"]!] == "What is the lesion's shape?\tTab \"quoted\"")
-            } else {
-                #expect(row[column["A"]!].isEmpty)
-            }
+            rowsByKind[kind] = rows.count - 1
         }
-        #expect(rows.count - 1 == 22)
-        #expect(imageOfIndex.count == 8)
+        #expect(report.md5.sorted { $0.path < $1.path } == checksums)
+        #expect(rowsByKind.values.reduce(0, +) == 22)
+        #expect(rowsByKind.values.allSatisfy { $0 > 0 })
+        // The registration names each dataset's VLMEvalKit class.
+        let config = try JSONValue.parse(try FileIO.readAll("\(out)/Groundwork_1_0_0_vlmevalkit.json"))
+        #expect(config["Groundwork_1_0_0_MCQ"]?["class"]?.stringValue == "ImageMCQDataset")
+        #expect(config["Groundwork_1_0_0_YN"]?["class"]?.stringValue == "ImageYORNDataset")
+        #expect(config["Groundwork_1_0_0_VQA"]?["class"]?.stringValue == "CustomVQADataset")
+        #expect(config["Groundwork_1_0_0_YN"]?["dataset"]?.stringValue == "Groundwork_1_0_0_YN")
     }
 
     /// Splits TSV text as pandas reads it: tabs between fields, `"…"` quoting with `""` inside.
@@ -569,42 +603,24 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         return rows
     }
 
-    @Test(.enabled(if: pythonCrossChecks, "set GROUNDWORK_PYTHON to a python with pandas (tools/test does)"))
-    func vlmevalkitTSVReadsAsVLMEvalKitReadsIt() throws {
-        let fixture = try FormatFixture()
-        let out = fixture.folder.path + "/vlm"
-        _ = try Exporter.export(fixture.project, version: "1.0.0", format: .vlmevalkit, out: out)
-        // VLMEvalKit's own steps: read_csv(sep="\t"), resolve image references, decode base64.
-        let script = """
-            import base64, hashlib, sys
-            import pandas as pd
-            data = pd.read_csv(sys.argv[1], sep="\\t")
-            data["index"] = [str(x) for x in data["index"]]
-            data["image"] = [str(x) for x in data["image"]]
-            image_map = {x: y for x, y in zip(data["index"], data["image"])}
-            for k in image_map:
-                if len(image_map[k]) <= 64:
-                    idx = image_map[k]
-                    assert idx in image_map and len(image_map[idx]) > 64
-                    image_map[k] = image_map[idx]
-            for k, sha in zip(data["index"], data["image_sha256"]):
-                assert hashlib.sha256(base64.b64decode(image_map[k])).hexdigest() == sha
-            choice = data[data["answer_type"] == "choice"]
-            assert list(choice["answer"]) == ["B"] * len(choice), choice
-            assert all("\\t" in q for q in choice["question"])
-            print(len(data), sorted(set(data["split"])))
-            """
-        let result = try runPython(script, ["\(out)/Groundwork_1_0_0.tsv"])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.hasPrefix("22 "), "\(result.output)")
-    }
-
     @Test func vgmedRowsRoundTripThroughTheImporter() throws {
         let fixture = try FormatFixture()
         let out = fixture.folder.path + "/vgmed"
         _ = try Exporter.export(fixture.project, version: "1.0.0", format: .vgmed, out: out)
         var rows: [JSONValue] = []
-        for split in try fixture.questionCounts().keys.sorted() { rows += try jsonLines("\(out)/\(split).jsonl") }
+        let files = try vgmedFiles(out)
+        for file in files {
+            let fileRows = try jsonLines("\(out)/\(file)")
+            rows += fileRows
+            let boxed = !file.contains("/without_box/")
+            for row in fileRows {
+                let type = try #require(row["question_type"]?.stringValue)
+                let split = String(file.prefix { $0 != "/" })
+                #expect(file == (boxed ? "\(split)/VGMED_\(type).jsonl" : "\(split)/without_box/\(type).jsonl"))
+                #expect((row["bbox"]?.isNull == false) == boxed)
+            }
+        }
+        #expect(Set(files.map { String($0.prefix { $0 != "/" }) }) == Set(try fixture.questionCounts().keys))
         #expect(rows.count == 22)
         for row in rows {
             let image = try #require(row["image"]?.stringValue)
@@ -612,16 +628,18 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
             #expect(row["modality"]?.stringValue == "CT" || row["modality"]?.stringValue == "MR")
             if row["answer"]?.stringValue == "no" {
                 #expect(row["bbox"]?.isNull == true)
+                #expect(row["bbox_gt_tokens"]?.isNull == true)
                 #expect(row["groundable"]?.boolValue == false)
             } else {
                 #expect(row["bbox"]?.arrayValue?.count == 1)
+                #expect(row["bbox_gt_tokens"]?.arrayValue?.isEmpty == false)
             }
         }
         let fresh = try fixture.freshProject(importing: out + "/images", name: "fresh")
-        for split in try fixture.questionCounts().keys.sorted() {
-            var options = AnnotationImportOptions(file: "\(out)/\(split).jsonl")
+        for file in files {
+            var options = AnnotationImportOptions(file: "\(out)/\(file)")
             options.format = .vgmed
-            options.reader.boxFormat = .cocoXYWH
+            options.reader.boxFormat = .xyxy
             let report = try AnnotationImporter.run(options, into: fresh)
             #expect(report.committed, "\(report.diagnostics)")
         }
@@ -638,8 +656,8 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         let out = fixture.folder.path + "/vgmed"
         _ = try Exporter.export(fixture.project, version: "1.0.0", format: .vgmed, out: out)
         var names = Set<String>()
-        for split in try fixture.questionCounts().keys.sorted() {
-            for row in try jsonLines("\(out)/\(split).jsonl") {
+        for file in try vgmedFiles(out) {
+            for row in try jsonLines("\(out)/\(file)") {
                 let name = try #require(row["image"]?.stringValue)
                 #expect(name.hasPrefix("xmlab"))
                 #expect(FileIO.kind("\(out)/imgs/\(name)/source.jpg").isRegular)
@@ -649,14 +667,116 @@ let pythonCrossChecks = ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]
         #expect(names.count == 8)
         // Read back as VGMED files are read: the folder name resolves to imgs/<name>/source.jpg.
         let fresh = try fixture.freshProject(importing: out + "/imgs", name: "fresh")
-        for split in try fixture.questionCounts().keys.sorted() {
-            var options = AnnotationImportOptions(file: "\(out)/\(split).jsonl")
+        for file in try vgmedFiles(out) {
+            var options = AnnotationImportOptions(file: "\(out)/\(file)")
             options.format = .vgmed
-            options.reader.boxFormat = .cocoXYWH
+            options.reader.boxFormat = .xyxy
             options.imagesRoot = out + "/imgs"
             let report = try AnnotationImporter.run(options, into: fresh)
             #expect(report.committed, "\(report.diagnostics)")
         }
         #expect(try FormatFixture.regionKeys(fresh).count == fixture.regions.count)
+    }
+}
+
+/// The vgmed export read by the VGMED study's own rules (Liu et al., ICLR 2026, code in
+/// Anonymous4MySubmission/Medical_MLLMs_Fail): `measure_attention_metrics.py` opens
+/// `VGMED_<q_type>.jsonl` and reads `image`, `question` and `bbox_gt_tokens`; the study reads
+/// `bbox` as `[x, y, w, h]` for images named `Slake…` and `[x0, y0, x1, y1]` for all others, and
+/// its `prepare_VGMED.ipynb` turns boxes into target tokens by `convert_bbox_after_padding_and_resize`
+/// and `get_tokens_covering_bbox` (re-implemented below, not copied).
+@Suite struct VGMEDStudyConventionTests {
+    static let script = """
+        import glob, json, math, os, sys
+        from PIL import Image
+        out, expected = sys.argv[1], json.loads(sys.argv[2])
+        SIZE, TOKENS = (336, 336), 24
+
+        def study_box(image, box):
+            # The study's rule: SLAKE-named images carry [x, y, w, h], every other image [x0, y0, x1, y1].
+            if str(image).startswith("Slake"):
+                return [box[0], box[1], box[0] + box[2], box[1] + box[3]]
+            return list(box)
+
+        def pad_and_resize(box, original, resized):
+            w, h = original
+            pad_top = (w - h) // 2 if w > h else 0
+            pad_left = (h - w) // 2 if h > w else 0
+            side = max(w, h)
+            sx, sy = resized[0] / side, resized[1] / side
+            return [(box[0] + pad_left) * sx, (box[1] + pad_top) * sy, (box[2] + pad_left) * sx, (box[3] + pad_top) * sy]
+
+        def covering(x0, y0, x1, y1, n=TOKENS, size=SIZE):
+            tw, th = size[0] / n, size[1] / n
+            a, b = int(math.floor(x0 / tw)), int(math.floor(y0 / th))
+            c, d = min(int(math.ceil(x1 / tw)), n), min(int(math.ceil(y1 / th)), n)
+            return [(x, y) for x in range(a, c) for y in range(b, d)]
+
+        def image_path(image):
+            if isinstance(image, int):
+                return os.path.join(out, "val2014", "COCO_val2014_%012d.jpg" % image)
+            if "/" in image:
+                return os.path.join(out, image)
+            return os.path.join(out, "imgs", image, "source.jpg")
+
+        rows = 0
+        for split_dir in sorted(d for d in glob.glob(os.path.join(out, "*")) if os.path.isdir(d)):
+            for path in sorted(glob.glob(os.path.join(split_dir, "VGMED_*.jsonl"))):
+                q_type = os.path.basename(path)[len("VGMED_"):-len(".jsonl")]
+                # measure_attention_metrics.py: input_path = f"./{dataset}_{q_type}.jsonl"
+                assert os.path.exists(os.path.join(split_dir, f"VGMED_{q_type}.jsonl"))
+                for line in open(path):
+                    sample = json.loads(line)
+                    rows += 1
+                    assert sample["question_type"] == q_type, sample
+                    assert sample["question"] and sample["label"]
+                    size = Image.open(image_path(sample["image"])).size
+                    assert size == (sample["width"], sample["height"]), (size, sample)
+                    boxes = [study_box(sample["image"], b) for b in sample["bbox"]]
+                    want = sorted(expected[sample["image_sha256"] + " " + sample["label"]])
+                    assert sorted(boxes) == want, (boxes, want)
+                    tokens = set()
+                    for box in boxes:
+                        assert 0 <= box[0] < box[2] <= size[0] and 0 <= box[1] < box[3] <= size[1], (box, size)
+                        tokens.update(covering(*pad_and_resize(box, size, SIZE)))
+                    got = [tuple(t) for t in sample["bbox_gt_tokens"]]
+                    assert tokens and sorted(tokens) == got, (sorted(tokens), got)
+            # Rows without a box are apart: the study's scripts index the boxes of every row.
+            for path in glob.glob(os.path.join(split_dir, "**", "*.jsonl"), recursive=True):
+                if not os.path.basename(path).startswith("VGMED_"):
+                    assert "/without_box/" in path, path
+                    for line in open(path):
+                        sample = json.loads(line)
+                        assert sample["bbox"] is None and sample["bbox_gt_tokens"] is None, sample
+        print(rows)
+        """
+
+    @Test(
+        .enabled(if: pythonCrossChecks, "set GROUNDWORK_PYTHON to a python with Pillow (tools/test does)"),
+        arguments: [false, true])
+    func targetTokensFollowTheStudysRules(jpegSlake: Bool) throws {
+        let fixture = try FormatFixture(jpegSlake: jpegSlake)
+        let out = fixture.folder.path + "/vgmed"
+        _ = try Exporter.export(fixture.project, version: "1.0.0", format: .vgmed, out: out)
+        var expected: [String: [JSONValue]] = [:]
+        for key in fixture.regions {
+            expected["\(key.sha256) \(key.label)", default: []].append(.array(key.box.map(JSONValue.number)))
+        }
+        let json = JSONValue.object(expected.keys.sorted().map { ($0, JSONValue.array(expected[$0]!)) }).canonicalText()
+        let result = try runPython(Self.script, [out, json])
+        #expect(result.status == 0, "\(result.output)")
+        let boxed = try vgmedFiles(out).filter { $0.contains("/VGMED_") }.map { try jsonLines("\(out)/\($0)").count }.reduce(0, +)
+        #expect(boxed > 0)
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(boxed), "\(result.output)")
+    }
+
+    @Test func gridTokensOfAWideImage() {
+        // 400×200 padded to 400×400 ((400 - 200) // 2 = 100 rows on top), scaled by 336/400: the
+        // box 0…14 × 0…7 (in 336 px: 0…11.76 × 84…89.88) covers cell x 0, y 6 only.
+        let box = Box(x0: 0, y0: 0, x1: 14, y1: 7)
+        #expect(VGMEDWriter.gridTokens([box], width: 400, height: 200) == [[0, 6]])
+        // The whole image covers rows 6…17 (100…300 of 400 → 84…252 of 336: floor 6, ceil 18).
+        let whole = VGMEDWriter.gridTokens([Box(x0: 0, y0: 0, x1: 400, y1: 200)], width: 400, height: 200)
+        #expect(whole.count == 24 * 12 && whole.first == [0, 6] && whole.last == [23, 17])
     }
 }

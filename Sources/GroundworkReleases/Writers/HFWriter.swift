@@ -2,23 +2,29 @@ import GroundworkCore
 import GroundworkGeometry
 
 /// A Hugging Face datasets folder: `datasets.load_dataset(FOLDER)` loads it offline, one split per
-/// release part, each row one question with its image.
+/// release part, each row one question with its image, every column with its declared type.
 ///
 /// Layout: `README.md` (the dataset card: YAML front matter with `license`, `configs` → `data_files`
 /// per split and `dataset_info` → `features`, then the release, how to load it, the
 /// fields, statistics by split, modality, label and question type, and the licence per source),
-/// and per split `data/<split>/metadata.jsonl` with the split's images beside it
+/// and per split `data/<split>/metadata.parquet` with the split's images beside it
 /// (`data/<split>/<sha256>.<png|jpg>`): the ImageFolder layout, whose `file_name` column becomes
-/// the `image` feature (an `Image`). Each metadata line, by question id: `file_name`, `id`,
-/// `image_sha256`, `original_path`, `width`, `height` (as displayed: the frame of every box),
-/// `modality`, `body_part`, `source`, `license`, `question`, `answer`, `answer_type`, `options`,
-/// `correct_option`, `question_type`, `label`, `groundable`, `language`, `template_id`, and
-/// `objects`, the target regions as columns (`id`, `category`, `bbox` each `[x, y, w, h]` by
-/// `BoxConvention.cocoXYWH`, `area`), Hugging Face's object-detection convention.
+/// the `image` feature (an `Image`). The metadata is Parquet, not JSON Lines, because ImageFolder
+/// takes the types of its metadata columns from the file and ignores the card: from JSON Lines
+/// it infers them from the first rows, so a column null in all of them (`options` when the first
+/// questions are not choice questions, or a split without any) loads as `null` or stops the load
+/// with "different features"; Parquet carries every column's type (`ParquetFile`). Each row, by
+/// question id: `file_name`, `id`, `image_sha256`, `original_path` (with `--keep-paths`), `width`,
+/// `height` (as the model sees the image: the frame of every box), `modality`, `body_part`,
+/// `source`, `license`, `question`, `answer`, `answer_type`, `options`, `correct_option`,
+/// `question_type`, `label`, `groundable`, `language`, `template_id`, and `objects`, the target
+/// regions as columns (`id`, `category`, `bbox` each `[x, y, w, h]` by `BoxConvention.cocoXYWH`,
+/// `area`, `iscrowd`), Hugging Face's object-detection convention.
 ///
 /// Without pixels (`--images none`) there is no `file_name` and no `image` feature: the folder is
-/// a JSON Lines dataset (`data/<split>/metadata.jsonl` alone), and rows name their image by
-/// `image_sha256` and `original_path`. A release with images of restricted sources can only be
+/// a JSON Lines dataset (`data/<split>/metadata.jsonl` alone, the same members), which `datasets`
+/// loads with its JSON builder, casting every table to the card's features; rows name their image
+/// by `image_sha256` (and `original_path`). A release with images of restricted sources can only be
 /// exported with `--images none`: an ImageFolder row cannot be without its image, and leaving
 /// rows out would change the benchmark. A part named with `-` is the split with `_` (Hugging Face
 /// split names are `\w+`); a part without questions has no split.
@@ -49,15 +55,25 @@ public struct HFWriter: ExportWriter {
     public func write(_ release: ReleaseContent, images: ExportedImages, to folder: ExportFolder) throws {
         let withImages = images.mode != .none
         var statistics = Statistics(splits: release.splits)
+        let parquet = ParquetFile(fields: Self.columns(withImage: withImages, keepPaths: release.keepPaths))
         for split in release.splits {
             try release.forEachImage(split: split) { image in statistics.count(image: image) }
             try release.forEachRegion(split: split) { region in statistics.count(region: region, split: split) }
-            let stream = try folder.stream("data/\(split)/metadata.jsonl")
-            try release.forEachItem(split: split) { item in
-                statistics.count(item: item)
-                try stream.write(try Self.line(item, withImage: withImages).canonicalText() + "\n")
+            if withImages {
+                var rows: [JSONValue] = []
+                try release.forEachItem(split: split) { item in
+                    statistics.count(item: item)
+                    rows.append(try Self.line(item, withImage: true))
+                }
+                try folder.write("data/\(split)/metadata.parquet", bytes: try parquet.encode(rows))
+            } else {
+                let stream = try folder.stream("data/\(split)/metadata.jsonl")
+                try release.forEachItem(split: split) { item in
+                    statistics.count(item: item)
+                    try stream.write(try Self.line(item, withImage: false).canonicalText() + "\n")
+                }
+                try stream.close()
             }
-            try stream.close()
         }
         try folder.write("README.md", text: card(release, statistics: statistics, withImages: withImages))
     }
@@ -95,31 +111,49 @@ public struct HFWriter: ExportWriter {
         return .object(members + image.originalPathMember)
     }
 
-    /// The features, in the card's order: `(name, YAML lines of its type)`.
-    static func features(withImage: Bool, keepPaths: Bool) -> [(name: String, type: [String])] {
-        let string = ["dtype: string"]
-        let int = ["dtype: int64"]
-        var features: [(name: String, type: [String])] = withImage ? [("image", ["dtype: image"])] : []
-        features += [
-            ("id", string), ("image_sha256", string),
-        ]
-        if keepPaths { features.append(("original_path", string)) }
-        features += [
-            ("width", int), ("height", int),
-            ("modality", string), ("body_part", string), ("source", string), ("license", string), ("question", string),
-            ("answer", string), ("answer_type", string), ("options", ["list: string"]), ("correct_option", int),
-            ("question_type", string), ("label", string), ("groundable", ["dtype: bool"]), ("language", string),
-            ("template_id", string),
-            (
+    /// The metadata columns and their types, in the card's order (`file_name` for the image).
+    static func columns(withImage: Bool, keepPaths: Bool) -> [ParquetFile.Field] {
+        typealias F = ParquetFile.Field
+        var fields: [F] = withImage ? [F("file_name", .string)] : []
+        fields += [F("id", .string), F("image_sha256", .string)]
+        if keepPaths { fields.append(F("original_path", .string)) }
+        fields += [
+            F("width", .int64), F("height", .int64), F("modality", .string), F("body_part", .string), F("source", .string),
+            F("license", .string), F("question", .string), F("answer", .string), F("answer_type", .string),
+            F("options", .list(.string)), F("correct_option", .int64), F("question_type", .string), F("label", .string),
+            F("groundable", .bool), F("language", .string), F("template_id", .string),
+            F(
                 "objects",
-                [
-                    "struct:", "- name: id", "  list: string", "- name: category", "  list: string", "- name: bbox", "  list:",
-                    "    list: float64", "    length: 4", "- name: area", "  list: float64", "- name: iscrowd",
-                    "  list: bool",
-                ]
-            ),
+                .structure([
+                    F("id", .list(.string)), F("category", .list(.string)), F("bbox", .list(.list(.double))),
+                    F("area", .list(.double)), F("iscrowd", .list(.bool)),
+                ])),
         ]
-        return features
+        return fields
+    }
+
+    /// The features, in the card's order: `(name, YAML lines of its type)`; `image` for `file_name`.
+    public static func features(withImage: Bool, keepPaths: Bool) -> [(name: String, type: [String])] {
+        columns(withImage: withImage, keepPaths: keepPaths).map { field in
+            field.name == "file_name" ? ("image", ["dtype: image"]) : (field.name, yamlType(field.type))
+        }
+    }
+
+    /// A type in the card's YAML (the form `datasets` reads with `Features._from_yaml_list`).
+    static func yamlType(_ type: ParquetFile.FieldType) -> [String] {
+        switch type {
+        case .string: ["dtype: string"]
+        case .int64: ["dtype: int64"]
+        case .double: ["dtype: float64"]
+        case .bool: ["dtype: bool"]
+        case .list(let element):
+            switch element {
+            case .string, .int64, .double, .bool: ["list: " + String(yamlType(element)[0].dropFirst("dtype: ".count))]
+            default: ["list:"] + yamlType(element).map { "  " + $0 }
+            }
+        case .structure(let children):
+            ["struct:"] + children.flatMap { ["- name: \($0.name)"] + yamlType($0.type).map { "  " + $0 } }
+        }
     }
 
     /// A YAML scalar: JSON's double-quoted string is also YAML's.
