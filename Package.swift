@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The review app's HTTP server (`groundwork serve`): async/await on SwiftNIO, no default traits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries: libpng and libjpeg-turbo from Debian (`libpng-dev`, `libjpeg-dev`).
@@ -116,6 +120,21 @@ let package = Package(
                 "GroundworkMetrics",
             ]
         ),
+        // The local review app behind `groundwork serve`: routes, handlers, the access token and the
+        // pages (HTML, CSS and JavaScript served from memory, nothing from a CDN).
+        .target(
+            name: "GroundworkServer",
+            dependencies: [
+                "GroundworkCore", "GroundworkStore", "GroundworkAnnotations", "GroundworkImaging", "GroundworkGeometry",
+                "GroundworkReleases",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
         // The command-line tool: a thin layer, one command a file.
         .executableTarget(
             name: "groundwork",
@@ -128,6 +147,7 @@ let package = Package(
                 "GroundworkDemo",
                 "GroundworkReleases",
                 "GroundworkMetrics",
+                "GroundworkServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -175,6 +195,13 @@ let package = Package(
             name: "GroundworkDICOMTests",
             dependencies: [
                 "GroundworkImaging", "GroundworkStore", "GroundworkCore", "CDICOM", "GroundworkAnnotations", "GroundworkGeometry",
+            ]
+        ),
+        .testTarget(
+            name: "GroundworkServerTests",
+            dependencies: [
+                "GroundworkTestSupport", "GroundworkServer", "GroundworkStore", "GroundworkAnnotations", "GroundworkDemo",
+                "GroundworkCore",
             ]
         ),
         .testTarget(

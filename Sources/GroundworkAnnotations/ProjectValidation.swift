@@ -156,23 +156,35 @@ public enum ReviewStatus: String, Sendable, Codable, CaseIterable {
     case draft, reviewed, rejected
 }
 
-/// Review: setting the status of regions and questions.
+/// Review: setting the status of regions and questions. The CLI (`regions review`, `vqa review`)
+/// and the review app (`groundwork serve`) both go through ``setStatus(_:ids:table:project:reviewer:expectedVersions:at:)``.
 public enum Review {
     /// The statuses a review sets.
     public static let statuses = ReviewStatus.allCases.map(\.rawValue)
 
     /// Sets the status of the given regions (or questions) by name; an unknown status is an error.
-    public static func setStatus(_ status: String, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
+    public static func setStatus(
+        _ status: String, ids: [Int64], table: ReviewTable, project: Project, reviewer: String? = nil
+    ) throws -> Int {
         guard let known = ReviewStatus(rawValue: status) else {
             throw DiagnosticsError(
                 summary: "'\(status)' is not a status: \(statuses.joined(separator: ", "))", diagnostics: [])
         }
-        return try setStatus(known, ids: ids, table: table, project: project)
+        return try setStatus(known, ids: ids, table: table, project: project, reviewer: reviewer)
     }
 
-    /// Sets the status of the given regions (or questions); returns how many rows changed. Unknown ids are an error, and nothing changes.
-    public static func setStatus(_ status: ReviewStatus, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
+    /// Sets the status of the given regions (or questions); returns how many rows changed. A row
+    /// that changes records the reviewer (default: the user running the tool), the time (ISO 8601
+    /// UTC) and one more review version; a row already at `status` is left as it is. All or nothing:
+    /// unknown ids are an error, and so is a row whose review version is not the one given in
+    /// `expectedVersions` (``ReviewConflict``: someone reviewed it since the caller read it).
+    public static func setStatus(
+        _ status: ReviewStatus, ids: [Int64], table: ReviewTable, project: Project, reviewer: String? = nil,
+        expectedVersions: [Int64: Int] = [:], at date: Date = Date()
+    ) throws -> Int {
         let status = status.rawValue
+        let who = try reviewerName(reviewer)
+        let when = Provenance.timestamp(date)
         return try project.database.write { db in
             var missing: [Int64] = []
             for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }
@@ -181,14 +193,38 @@ public enum Review {
                     summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed",
                     diagnostics: [])
             }
+            for (id, expected) in expectedVersions.sorted(by: { $0.key < $1.key }) {
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT status, review_version, reviewed_by, reviewed_at FROM \(table.rawValue) WHERE id = ?",
+                    arguments: [id])
+                guard let row, row["review_version"] as Int != expected else { continue }
+                throw ReviewConflict(
+                    noun: table.noun, id: id, expectedVersion: expected, version: row["review_version"], status: row["status"],
+                    reviewedBy: row["reviewed_by"], reviewedAt: row["reviewed_at"])
+            }
             var changed = 0
             for id in ids {
                 try db.execute(
-                    sql: "UPDATE \(table.rawValue) SET status = ? WHERE id = ? AND status != ?", arguments: [status, id, status])
+                    sql: """
+                        UPDATE \(table.rawValue) SET status = ?, reviewed_by = ?, reviewed_at = ?, review_version = review_version + 1
+                        WHERE id = ? AND status != ?
+                        """, arguments: [status, who, when, id, status])
                 changed += db.changesCount
             }
             return changed
         }
+    }
+
+    /// The reviewer's name as recorded: `name` trimmed (it must not be empty nor longer than 200
+    /// characters), or the user running the tool when nil.
+    public static func reviewerName(_ name: String?) throws -> String {
+        guard let name else { return Provenance.current().user }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200, !trimmed.contains(where: \.isNewline) else {
+            throw DiagnosticsError(
+                summary: "a reviewer's name must be 1 to 200 characters on one line: nothing changed", diagnostics: [])
+        }
+        return trimmed
     }
 }
 

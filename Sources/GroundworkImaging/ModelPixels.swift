@@ -107,7 +107,7 @@ public enum ModelPixels {
     }
 
     /// Maps 16-bit samples to 8 bits through the window; alpha linearly.
-    static func toEightBits(_ pixels: PixelBuffer, low: Int, high: Int) -> PixelBuffer {
+    public static func toEightBits(_ pixels: PixelBuffer, low: Int, high: Int) -> PixelBuffer {
         let hasAlpha = pixels.channels == 2 || pixels.channels == 4
         let span = Double(max(high - low, 1))
         var out = [UInt8](repeating: 0, count: pixels.width * pixels.height * pixels.channels)

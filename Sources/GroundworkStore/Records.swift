@@ -59,6 +59,11 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var sopUid: String? = nil
     /// PixelSpacing as a JSON array `[row, column]` in millimetres.
     public var pixelSpacing: String? = nil
+    /// Who last confirmed or cleared the burned-in flag, and when (ISO 8601 UTC).
+    public var flagReviewedBy: String? = nil
+    public var flagReviewedAt: String? = nil
+    /// Counts the flag's reviews (optimistic concurrency: see ``BurnedInReview``).
+    public var flagVersion: Int = 0
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
@@ -259,6 +264,11 @@ public struct RegionRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// COCO's `iscrowd`: the region outlines a group of instances, not one (see the README's
     /// "Crowd regions": never a question's only target, left out of agreement and consensus).
     public var iscrowd: Bool = false
+    /// Who last set the review status, and when (ISO 8601 UTC); nil until reviewed.
+    public var reviewedBy: String? = nil
+    public var reviewedAt: String? = nil
+    /// Counts the status's reviews (optimistic concurrency: see `Review.setStatus`).
+    public var reviewVersion: Int = 0
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -295,6 +305,11 @@ public struct VQAItemRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
     /// With the image, the item's identity: ``IdentityKey/question(_:answer:template:)``.
     public var identityKey: Int64
     public var createdAt: String
+    /// Who last set the review status, and when (ISO 8601 UTC); nil until reviewed.
+    public var reviewedBy: String? = nil
+    public var reviewedAt: String? = nil
+    /// Counts the status's reviews (optimistic concurrency: see `Review.setStatus`).
+    public var reviewVersion: Int = 0
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

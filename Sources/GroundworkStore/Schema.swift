@@ -406,6 +406,25 @@ public enum Schema {
             // before v8.
             try db.execute(sql: "ALTER TABLE release ADD COLUMN rai TEXT CHECK (rai IS NULL OR json_valid(rai))")
         }
+        migrator.registerMigration("v9: reviews record who and when") { db in
+            // Every review of a region, a question or a burned-in flag records who made it and when
+            // (ISO 8601 UTC), and counts up a version: a reviewer who decided on an older version of
+            // the row (another review came first) is refused instead of overwriting it silently.
+            // Rows never reviewed have NULL reviewer and time and version 0.
+            try db.execute(
+                sql: """
+                    ALTER TABLE region ADD COLUMN reviewed_by TEXT;
+                    ALTER TABLE region ADD COLUMN reviewed_at TEXT;
+                    ALTER TABLE region ADD COLUMN review_version INTEGER NOT NULL DEFAULT 0 CHECK (review_version >= 0);
+                    ALTER TABLE vqa_item ADD COLUMN reviewed_by TEXT;
+                    ALTER TABLE vqa_item ADD COLUMN reviewed_at TEXT;
+                    ALTER TABLE vqa_item ADD COLUMN review_version INTEGER NOT NULL DEFAULT 0 CHECK (review_version >= 0);
+                    -- The burned-in-identifier flag's review: who confirmed or cleared it, and when.
+                    ALTER TABLE image ADD COLUMN flag_reviewed_by TEXT;
+                    ALTER TABLE image ADD COLUMN flag_reviewed_at TEXT;
+                    ALTER TABLE image ADD COLUMN flag_version INTEGER NOT NULL DEFAULT 0 CHECK (flag_version >= 0);
+                    """)
+        }
         return migrator
     }
 

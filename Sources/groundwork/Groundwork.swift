@@ -39,6 +39,7 @@ struct Groundwork: ParsableCommand {
             LabelsCommand.self,
             RegionsCommand.self,
             VQACommand.self,
+            ServeCommand.self,
             ValidateCommand.self,
             AgreementCommand.self,
             ConsensusCommand.self,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import GroundworkAnnotations
 import GroundworkCore
 import GroundworkStore
 
@@ -8,8 +9,8 @@ import GroundworkStore
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "List the project's images.",
-        subcommands: [ImagesListCommand.self],
+        abstract: "List the project's images; clear or confirm burned-in-identifier flags.",
+        subcommands: [ImagesListCommand.self, ImagesFlagCommand.self],
         defaultSubcommand: ImagesListCommand.self)
 }
 
@@ -62,6 +63,50 @@ struct ImagesListCommand: GroundworkCommand {
                 first = false
             }
             if output.json { print(first ? "]" : "\n]") }
+        }
+    }
+}
+
+extension BurnedInDecision: ExpressibleByArgument {}
+
+/// `groundwork images flag clear|confirm ID…`
+struct ImagesFlagCommand: GroundworkCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flag",
+        abstract: "Clear or confirm the burned-in-identifier flag of images, after looking at them.",
+        discussion: Help.reflow(
+            """
+            DICOM imports flag images whose pixels may show names or IDs (BurnedInAnnotation YES,
+            ultrasound, secondary captures); releases refuse flagged images. Look at the pixels first
+            (groundwork serve shows them at full resolution, with window presets), then:
+
+              clear    no identifier in the pixels: the flag becomes 'cleared' and releases take the image
+              confirm  the pixels carry identifiers: the image stays flagged (or is flagged now), confirmed
+
+            The reviewer's name and the time are recorded with the flag. All or nothing: an unknown id,
+            or clearing an image that was never flagged, changes nothing.
+            """))
+
+    @Argument(help: "clear or confirm.")
+    var decision: BurnedInDecision
+
+    @Argument(help: "Image ids.")
+    var ids: [Int64]
+
+    @Option(help: ArgumentHelp("The reviewer's name, recorded with the time (default: your user name).", valueName: "name"))
+    var reviewer: String?
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func execute() throws {
+        let name = try Review.reviewerName(reviewer)
+        let project = try projectOptions.openForWriting()
+        let outcomes = try BurnedInReview.apply(decision, imageIds: ids, project: project, reviewer: name)
+        try Output.report(outcomes, json: output.json) {
+            for outcome in outcomes {
+                print("image \(outcome.id): \(outcome.previous ?? "not flagged") -> \(outcome.flag) (by \(outcome.reviewedBy))")
+            }
         }
     }
 }

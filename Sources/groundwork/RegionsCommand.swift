@@ -126,19 +126,26 @@ struct RegionsReviewCommand: GroundworkCommand {
     @Option(help: "The new status: draft, reviewed or rejected.")
     var status: ReviewStatus
 
+    @Option(help: ArgumentHelp("The reviewer's name, recorded with the time (default: your user name).", valueName: "name"))
+    var reviewer: String?
+
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
     func execute() throws {
-        try ReviewRunner.run(ids: ids, status: status, table: .region, project: projectOptions, json: output.json)
+        try ReviewRunner.run(
+            ids: ids, status: status, table: .region, reviewer: reviewer, project: projectOptions, json: output.json)
     }
 }
 
 /// Shared by the review commands.
 enum ReviewRunner {
-    static func run(ids: [Int64], status: ReviewStatus, table: ReviewTable, project: ProjectOptions, json: Bool) throws {
+    static func run(
+        ids: [Int64], status: ReviewStatus, table: ReviewTable, reviewer: String?, project: ProjectOptions, json: Bool
+    ) throws {
+        let name = try Review.reviewerName(reviewer)
         let opened = try project.openForWriting()
-        let changed = try Review.setStatus(status, ids: ids, table: table, project: opened)
+        let changed = try Review.setStatus(status, ids: ids, table: table, project: opened, reviewer: name)
         if json {
             try Output.json(["changed": changed])
         } else {

@@ -95,11 +95,15 @@ struct VQAReviewCommand: GroundworkCommand {
     @Option(help: "The new status: draft, reviewed or rejected.")
     var status: ReviewStatus
 
+    @Option(help: ArgumentHelp("The reviewer's name, recorded with the time (default: your user name).", valueName: "name"))
+    var reviewer: String?
+
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
     func execute() throws {
-        try ReviewRunner.run(ids: ids, status: status, table: .vqaItem, project: projectOptions, json: output.json)
+        try ReviewRunner.run(
+            ids: ids, status: status, table: .vqaItem, reviewer: reviewer, project: projectOptions, json: output.json)
     }
 }
 
