@@ -118,7 +118,7 @@ def build_qwen2_vl(folder: str, size: str = "tiny", version: str = "2", max_pixe
     common = dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
                   vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
     text = dict(vocab_size=len(tok), max_position_embeddings=8192, eos_token_id=tok.eos_token_id,
-                pad_token_id=tok.pad_token_id, rope_parameters={"rope_type": "default", "mrope_section": section,
+                bos_token_id=None, pad_token_id=tok.pad_token_id, rope_parameters={"rope_type": "default", "mrope_section": section,
                                                                  "rope_theta": 10000.0}, **t)
     if version == "2":
         vision = dict(depth=v["num_hidden_layers"], embed_dim=v["hidden_size"], hidden_size=t["hidden_size"],

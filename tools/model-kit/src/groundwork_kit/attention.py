@@ -110,6 +110,7 @@ def run_attention(args) -> None:
                 release.image_path(release.items[p])
         adapter, info = load_model(args.model, device=args.device, dtype=args.dtype,
                                    attn_implementation=args.attn_implementation)
+        write_atomic(os.path.join(folder.parts, "model-info.json"), canonical(info))
         job = AttentionJob(adapter, heads=args.heads, max_new_tokens=args.max_new_tokens,
                            map_dtype=torch.float16 if args.map_dtype == "float16" else torch.float32,
                            baseline_prompt=None if args.no_baseline else args.baseline_prompt)
@@ -136,13 +137,10 @@ def run_attention(args) -> None:
             write_atomic(os.path.join(folder.path, folder.name("maps", chunk, "safetensors", width)),
                          save_safetensors(tensors, metadata={"positions": f"{chunk.start}-{chunk.stop}"}))
         progress.close()
-        settings_info = info
-    else:
-        settings_info = None
-    finish(folder, release, settings, identity, settings_info, args, width)
+    finish(folder, release, settings, identity, width)
 
 
-def finish(folder: RunFolder, release, settings: dict, identity: dict, info: dict | None, args, width: int) -> None:
+def finish(folder: RunFolder, release, settings: dict, identity: dict, width: int) -> None:
     total = len(release.items)
     done = folder.done_positions()
     missing = total - len(done & set(range(total)))
@@ -158,13 +156,11 @@ def finish(folder: RunFolder, release, settings: dict, identity: dict, info: dic
         with open(path, "rb") as f:
             lines.append(f.read())
     info_path = os.path.join(folder.parts, "model-info.json")
-    if info is not None:
-        write_atomic(info_path, canonical(info))
-    elif os.path.exists(info_path):
+    try:
         with open(info_path, "rb") as f:
             info = json.loads(f.read())
-    if info is None:
-        raise KitError(f"{info_path}: missing (the model's description): re-run with the model")
+    except (OSError, ValueError) as e:
+        raise KitError(f"{info_path}: cannot read the model's description ({e}): copy it from a shard's folder") from None
     layout = "layers_heads_rows_cols" if settings["heads"] == "all" else "layers_rows_cols"
     submission = {
         "format_version": 1,

@@ -60,7 +60,8 @@ class Gemma3Adapter(Adapter):
         return self.per_side, self.per_side
 
     def vision_layers(self):
-        return list(self.model.model.vision_tower.vision_model.encoder.layers)
+        tower = self.model.model.vision_tower
+        return list(getattr(tower, "vision_model", tower).encoder.layers)
 
     def connector(self):
         return self.model.model.multi_modal_projector
