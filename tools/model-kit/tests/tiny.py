@@ -67,9 +67,9 @@ def text_sizes(size: str) -> dict:
     if size == "tiny":
         return dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                     num_key_value_heads=2, head_dim=8)
-    # bench: a mid-size model (about 0.2 B parameters in the language model)
-    return dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=12, num_attention_heads=16,
-                num_key_value_heads=8, head_dim=64)
+    # bench: a mid-size model (about 0.1 B parameters in the language model)
+    return dict(hidden_size=768, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=12,
+                num_key_value_heads=4, head_dim=64)
 
 
 def vision_sizes(size: str) -> dict:
