@@ -7,7 +7,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import tiny  # noqa: E402
 
-FAMILIES = ["llava", "llava_pad", "qwen2_vl", "qwen2_5_vl", "gemma3"]
+FAMILIES = ["llava", "llava_pad", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "gemma3"]
 
 
 def build(name: str, folder: str) -> str:
@@ -15,6 +15,8 @@ def build(name: str, folder: str) -> str:
         return tiny.build_llava(folder, pad=True)
     if name == "qwen2_5_vl":
         return tiny.build_qwen2_vl(folder, version="2.5")
+    if name == "qwen3_vl":
+        return tiny.build_qwen2_vl(folder, version="3")
     return tiny.BUILDERS[name](folder)
 
 

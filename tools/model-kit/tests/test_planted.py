@@ -23,6 +23,7 @@ CASES = {
     "llava_pad": ((56, 56), (3, 0), 14),
     "qwen2_vl": ((112, 84), (2, 1), 28),  # 3 rows x 4 cols
     "qwen2_5_vl": ((84, 112), (3, 2), 28),  # 4 rows x 3 cols
+    "qwen3_vl": ((128, 96), (1, 3), 32),  # 3 rows x 4 cols of 32-pixel cells
     "gemma3": ((112, 112), (3, 1), 28),
 }
 
@@ -36,7 +37,7 @@ def neutralise_vision(model):
                 module.weight.zero_()
                 if module.bias is not None:
                     module.bias.zero_()
-            if name.endswith("position_embedding"):
+            if name.endswith("position_embedding") or name.endswith("pos_embed"):
                 module.weight.zero_()
 
 
@@ -58,8 +59,8 @@ def plant(adapter, prepared, job):
     x_b, x_p, x_last = others[0], image[outlier], x[-1]
     head_dim = attn.head_dim
     slow = head_dim // 2 - 1  # the rotary pair with the lowest frequency: dims slow, slow + head_dim/2
-    gemma = hasattr(attn, "q_norm")
-    q_value, k_value = (1e-4, 1e-4) if gemma else (10.0, 50.0 / (attn.scaling * 10.0))
+    normed = hasattr(attn, "q_norm")  # Gemma 3 and Qwen3 normalise q and k per head
+    q_value, k_value = (1e-4, 1e-4) if normed else (10.0, 50.0 / (attn.scaling * 10.0))
     perp = x_p - (x_p @ x_b) / (x_b @ x_b) * x_b
     with torch.no_grad():
         for proj, rows in ((attn.q_proj, range(0, head_dim)), (attn.k_proj, range(0, head_dim))):
@@ -68,12 +69,13 @@ def plant(adapter, prepared, job):
                 proj.bias[list(rows)] = 0
         attn.q_proj.weight[slow] = q_value * x_last / (x_last @ x_last)
         attn.k_proj.weight[slow] = k_value * perp / (perp @ x_p)
-        if gemma:
-            # Gemma 3 normalises q and k per head (weight 1 + w): tiny values stay in its linear
-            # range, and the query's scale comes back through q_norm.
-            attn.q_norm.weight.zero_()
-            attn.k_norm.weight.zero_()
-            attn.q_norm.weight[slow] = 1e4 - 1
+        if normed:
+            # Tiny values stay in the norm's linear range (eps dominates), and the query's scale
+            # comes back through q_norm's weight (Gemma's norm scales by 1 + weight, Qwen3's by weight).
+            offset = 1.0 if "Gemma" in type(attn.q_norm).__name__ else 0.0
+            attn.q_norm.weight.fill_(1.0 - offset)
+            attn.k_norm.weight.fill_(1.0 - offset)
+            attn.q_norm.weight[slow] = 1e4 - offset
     return outlier
 
 

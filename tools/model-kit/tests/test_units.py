@@ -94,3 +94,17 @@ def test_sixteen_bit_images_are_windowed(tmp_path):
     image = load_image(release, release.items[0])
     pixels = np.asarray(image)
     assert image.mode == "RGB" and pixels.min() == 0 and pixels.max() == 255
+
+
+def test_a_question_too_long_for_the_model_is_named(model_folders, tmp_path, capsys):
+    from groundwork_kit.cli import main
+
+    write_release(tmp_path / "r", [row(1), row(2, question="why " * 3000)])
+    status = main(["attention", str(tmp_path / "r"), "--model", model_folders["llava"], "--out", str(tmp_path / "o"),
+                   "--chunk-size", "1", "--no-progress", "--max-new-tokens", "2"])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "test.jsonl:2 (question 2)" in err and "exceed the model's 8192 positions" in err
+    # The first question's chunk was published; nothing of the second.
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert [n for n in names if n.startswith("maps-")] == ["maps-000000-000001.safetensors"]

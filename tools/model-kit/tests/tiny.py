@@ -126,6 +126,14 @@ def build_qwen2_vl(folder: str, size: str = "tiny", version: str = "2", max_pixe
                       temporal_patch_size=2)
         config = transformers.Qwen2VLConfig(text_config=text, vision_config=vision, **common)
         model = transformers.Qwen2VLForConditionalGeneration(config).eval()
+    elif version == "3":
+        text["rope_parameters"]["mrope_interleaved"] = True
+        vision = dict(depth=v["num_hidden_layers"], hidden_size=v["hidden_size"], out_hidden_size=t["hidden_size"],
+                      intermediate_size=v["intermediate_size"], num_heads=v["num_attention_heads"], patch_size=16,
+                      spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64,
+                      deepstack_visual_indexes=[0])
+        config = transformers.Qwen3VLConfig(text_config=text, vision_config=vision, **common)
+        model = transformers.Qwen3VLForConditionalGeneration(config).eval()
     else:
         vision = dict(depth=v["num_hidden_layers"], hidden_size=v["hidden_size"], out_hidden_size=t["hidden_size"],
                       intermediate_size=v["intermediate_size"], num_heads=v["num_attention_heads"], patch_size=14,
@@ -133,7 +141,11 @@ def build_qwen2_vl(folder: str, size: str = "tiny", version: str = "2", max_pixe
                       window_size=56)
         config = transformers.Qwen2_5_VLConfig(text_config=text, vision_config=vision, **common)
         model = transformers.Qwen2_5_VLForConditionalGeneration(config).eval()
-    image_processor = transformers.Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=max_pixels)
+    if version == "3":  # 16-pixel patches: the same number of tokens as 14-pixel ones at these bounds
+        image_processor = transformers.Qwen2VLImageProcessorPil(patch_size=16, merge_size=2, min_pixels=32 * 32,
+                                                                max_pixels=max_pixels * 32 * 32 // (28 * 28))
+    else:
+        image_processor = transformers.Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=max_pixels)
     # As Qwen's releases ship them: preprocessor_config.json, the tokenizer, chat_template.jinja (the
     # shipped processor class also wants a video processor, which needs torchvision).
     os.makedirs(folder, exist_ok=True)

@@ -78,6 +78,13 @@ class AttentionJob:
             out.append(m.to(self.map_dtype).contiguous())
         return out
 
+    def check_length(self, prepared) -> None:
+        limit = getattr(self.adapter.text_config(), "max_position_embeddings", None)
+        length = prepared.inputs["input_ids"].shape[1] + self.max_new_tokens
+        if limit is not None and length > limit:
+            raise KitError(f"the prompt ({prepared.inputs['input_ids'].shape[1]} tokens) and {self.max_new_tokens} new "
+                           f"tokens exceed the model's {limit} positions")
+
     def to_device(self, inputs: dict) -> dict:
         device = self.model.device
         dtype = self.model.dtype
@@ -121,8 +128,15 @@ def run_attention(args) -> None:
             for start in range(chunk.start, chunk.stop, args.batch_size):
                 items = release.items[start: min(start + args.batch_size, chunk.stop)]
                 images = [load_image(release, item) for item in items]
-                prepared = adapter.prepare(images, [item.question for item in items])
-                maps, texts = job.answer(prepared)
+                where = ", ".join(f"{item.where} (question {item.id})" for item in items)
+                try:
+                    prepared = adapter.prepare(images, [item.question for item in items])
+                    job.check_length(prepared)
+                    maps, texts = job.answer(prepared)
+                except KitError as e:
+                    raise KitError(f"{where}: {e}") from None
+                except (ValueError, RuntimeError, IndexError) as e:
+                    raise KitError(f"{where}: the model cannot take this question: {e}") from None
                 for item, m, text in zip(items, maps, texts):
                     tensors[item.id] = m
                     normalized = normalize_answer(text, item.answer_type, item.options)
