@@ -108,3 +108,22 @@ def test_a_question_too_long_for_the_model_is_named(model_folders, tmp_path, cap
     # The first question's chunk was published; nothing of the second.
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert [n for n in names if n.startswith("maps-")] == ["maps-000000-000001.safetensors"]
+
+
+def test_last_row_reads_every_mask_form():
+    import torch
+
+    from groundwork_kit.capture import last_row
+
+    torch.manual_seed(0)
+    q, k = torch.randn(2, 4, 5, 8), torch.randn(2, 2, 5, 8)  # 4 query heads over 2 key heads
+    keep = torch.tensor([[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]])  # row 0 left-padded
+    expanded = k.repeat_interleave(2, dim=1)
+    scores = (q[:, :, -1:] @ expanded.transpose(-1, -2)).squeeze(2) * 0.3
+    reference = torch.softmax(scores.masked_fill(keep[:, None, :] == 0, float("-inf")), dim=-1)
+    four_d_bool = keep[:, None, None, :].expand(2, 1, 5, 5).bool()
+    four_d_float = torch.zeros(2, 1, 5, 5).masked_fill(~four_d_bool, torch.finfo(torch.float32).min)
+    for mask in (keep, four_d_bool, four_d_float):
+        torch.testing.assert_close(last_row(q, k, mask, 0.3), reference)
+    window = last_row(q, k, None, 0.3, sliding_window=2)
+    assert (window[..., :3] == 0).all() and torch.allclose(window.sum(-1), torch.ones(2, 4))

@@ -40,9 +40,13 @@ def last_row(query: torch.Tensor, key: torch.Tensor, attention_mask, scaling, so
         scores = torch.tanh(scores / softcap) * softcap
     keys = scores.shape[-1]
     if attention_mask is not None:
-        row = attention_mask[..., -1, :keys]
-        if row.dim() == 2:
-            row = row[:, None, :]
+        if attention_mask.dim() == 2:
+            # A padding mask [batch, keys] (1 = a real token), as flash attention receives it.
+            row = attention_mask[:, None, :keys].bool()
+        else:
+            row = attention_mask[..., -1, :keys]
+            if row.dim() == 2:
+                row = row[:, None, :]
         if row.dtype == torch.bool:
             scores = scores.masked_fill(~row, float("-inf"))
         else:
