@@ -14,7 +14,6 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-BYTES = [chr(c) for c in range(256)]
 
 
 def byte_vocab() -> dict[str, int]:
