@@ -184,13 +184,13 @@ def test_bad_inputs_are_refused_by_name(model_folders, demo_release, tmp_path, c
     # A release with an image missing: named, and no chunk written.
     broken = tmp_path / "broken"
     subprocess.run(["cp", "-r", demo_release, str(broken)], check=True)
-    victim = sorted(os.listdir(broken / "images"))[0]
+    victim = sorted(os.listdir(broken / "images"))[-1]  # whichever question uses it, nothing is written
     os.remove(broken / "images" / victim)
     out = tmp_path / "out2"
     assert main(["attention", str(broken), "--model", model_folders["llava"], "--out", str(out), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert victim in err and "question" in err
-    assert not [n for n in os.listdir(out) if n.startswith("maps-")]
+    assert not [n for n in os.listdir(out) if n.startswith("maps-")] and not (out / "parts" / "model-info.json").exists()
 
     # Not a run folder: refused, untouched.
     stranger = tmp_path / "stranger"

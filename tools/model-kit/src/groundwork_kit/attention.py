@@ -112,9 +112,7 @@ def run_attention(args) -> None:
     count = sum(len(c) for c in todo)
     if count:
         # Check every image of the share before loading the model.
-        for chunk in todo:
-            for p in chunk:
-                release.image_path(release.items[p])
+        release.check_images([p for chunk in todo for p in chunk])
         adapter, info = load_model(args.model, device=args.device, dtype=args.dtype,
                                    attn_implementation=args.attn_implementation)
         write_atomic(os.path.join(folder.parts, "model-info.json"), canonical(info))

@@ -124,9 +124,7 @@ def run_probe(args) -> None:
     todo = RunFolder.plan(shard_range(shard, total), folder.done_positions(), args.chunk_size)
     count = sum(len(c) for c in todo)
     if count:
-        for chunk in todo:
-            for e in chunk:
-                release.image_path(release.items[examples[e][0]])
+        release.check_images([examples[e][0] for chunk in todo for e in chunk])
         adapter, info = load_model(args.model, device=args.device, dtype=args.dtype,
                                    attn_implementation=args.attn_implementation)
         write_atomic(os.path.join(folder.parts, "model-info.json"), canonical(info))

@@ -56,6 +56,17 @@ class Release:
                 f"or its source is restricted; image_sha256 {item.image_sha256}): export the release with images")
         return os.path.join(self.path, item.image)
 
+    def check_images(self, positions) -> None:
+        """Every image of these items is there (before any model is loaded); all missing ones are named."""
+        missing = []
+        for p in positions:
+            item = self.items[p]
+            path = self.image_path(item)
+            if not os.path.isfile(path):
+                missing.append(f"{item.where}: question {item.id}: image {path} is missing")
+        if missing:
+            raise KitError(f"{len(missing)} image(s) missing:\n  " + "\n  ".join(missing))
+
 
 REQUIRED = {
     "id": str, "split": str, "image_sha256": str, "width": int, "height": int, "question": str,
