@@ -13,7 +13,7 @@ runs one plain SDPA forward pass (the baseline peak), then `--passes` passes of 
 Peak extra memory is the growth of the process's peak resident set over the baseline pass;
 questions per second is passes / wall time of the prompt passes (no generation).
 
-    .venv-kit/bin/python tools/model-kit/bench.py [--passes 3] [--tokens 2048] [--json]
+    .venv-kit/bin/python tools/model-kit/bench.py [--passes 3] [--tokens 2048] [--families llava,gemma3] [--json]
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=2048)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated (default: all)")
     parser.add_argument("--worker", nargs=3, metavar=("FOLDER", "FAMILY", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -96,7 +97,8 @@ def main() -> int:
 
     results = []
     with tempfile.TemporaryDirectory() as root:
-        for family, (kwargs, _) in FAMILIES.items():
+        for family in args.families.split(","):
+            kwargs = FAMILIES[family][0]
             folder = os.path.join(root, family)
             tiny.BUILDERS[family](folder, size="bench", **kwargs)
             row = {}
@@ -117,7 +119,7 @@ def main() -> int:
         ratio = c["extra_bytes"] / e["extra_bytes"] if e["extra_bytes"] else float("nan")
         print(f"| {c['family']} | {c['tokens']} ({c['image_tokens']}) | {c['layers']} x {c['heads']} "
               f"| {e['extra_bytes'] / 2**20:.0f} MiB | {c['extra_bytes'] / 2**20:.1f} MiB | {100 * ratio:.1f}% "
-              f"| {c['questions_per_second']:.2f} | {e['questions_per_second']:.2f} |")
+              f"| {c['questions_per_second']:.3f} | {e['questions_per_second']:.3f} |")
     return 0
 
 
