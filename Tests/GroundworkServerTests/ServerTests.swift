@@ -31,7 +31,7 @@ enum DemoProject {
 }
 
 /// One HTTP/1.1 exchange over a plain socket to 127.0.0.1 (the path is sent byte for byte, as a
-/// hostile client would: no client-side `..` clean-up), bounded by a 10 s timeout.
+/// hostile client would: no client-side `..` clean-up), bounded by a 60 s timeout.
 struct RawResponse {
     var status: Int
     var headers: [(String, String)]
@@ -62,7 +62,8 @@ func sendBlocking(
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    // Generous: a loaded 2-core machine running the whole suite can take seconds to answer.
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
@@ -89,6 +90,7 @@ func sendBlocking(
     var buffer = [UInt8](repeating: 0, count: 65536)
     while received.count < 50_000_000 {
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { throw POSIXError(.ETIMEDOUT) }
         if n <= 0 { break }
         received += buffer[0..<n]
     }
