@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// Reads one annotation format. Every reader names its source convention and converts to
 /// Groundwork's frame at its edge: nothing past a reader sees the format's own numbers.

@@ -52,24 +52,20 @@ public enum ClassificationQuestions {
                     sql:
                         "SELECT image_id, group_concat(label_id) AS labels FROM image_label WHERE label_id IN (\(ids.map { _ in "?" }.joined(separator: ","))) GROUP BY image_id ORDER BY image_id",
                     arguments: StatementArguments(ids))
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                            groundable, language, template_id, batch_id, status, attributes, identity_key, created_at)
-                        VALUES (?, ?, ?, 'choice', ?, ?, 'classification', ?, 0, 'en', 'classification', ?, 'draft', '{}', ?, ?)
-                        ON CONFLICT DO NOTHING
-                        """)
+                let questions = try VQAItemRecord.Inserter(db)
                 for row in rows {
                     let labels = (row["labels"] as String).split(separator: ",").compactMap { Int64($0) }
                     guard labels.count == 1, let index = ids.firstIndex(of: labels[0]) else {
                         report.skippedMultiLabel += 1
                         continue
                     }
-                    try insert.execute(arguments: [
-                        row["image_id"] as Int64, question, options[index], optionsJSON, index, ids[index], batch.id!,
-                        IdentityKey.question(question, answer: options[index], template: "classification"), batch.startedAt,
-                    ])
-                    if db.changesCount > 0 { report.made += 1 } else { report.existing += 1 }
+                    let item = VQAItemRecord(
+                        imageId: row["image_id"], question: question, answer: options[index], answerType: .choice,
+                        options: optionsJSON, correctOption: index, questionType: .classification, targetLabelId: ids[index],
+                        groundable: false, templateId: "classification", batchId: batch.id!,
+                        identityKey: IdentityKey.question(question, answer: options[index], template: "classification"),
+                        createdAt: batch.startedAt)
+                    if try questions.insert(item) != nil { report.made += 1 } else { report.existing += 1 }
                 }
                 batch.imported = report.made
                 batch.duplicates = report.existing

@@ -125,15 +125,7 @@ public enum ProjectValidation {
                             message: "\(prefix): a target region was rejected in review"))
                 }
             }
-            let unused = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT name FROM label l WHERE NOT EXISTS (SELECT 1 FROM region WHERE label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM vqa_item WHERE target_label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM image_label WHERE label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM label c WHERE c.parent_id = l.id)
-                    ORDER BY name
-                    """)
+            let unused = try LabelRecord.unused(db)
             if !unused.isEmpty {
                 findings.append(
                     Diagnostic(
@@ -149,11 +141,6 @@ public enum ProjectValidation {
                 infos: findings.filter { $0.severity == .info }.count)
         }
     }
-}
-
-/// The review status of a region or a question.
-public enum ReviewStatus: String, Sendable, Codable, CaseIterable {
-    case draft, reviewed, rejected
 }
 
 /// Review: setting the status of regions and questions.
@@ -172,36 +159,14 @@ public enum Review {
 
     /// Sets the status of the given regions (or questions); returns how many rows changed. Unknown ids are an error, and nothing changes.
     public static func setStatus(_ status: ReviewStatus, ids: [Int64], table: ReviewTable, project: Project) throws -> Int {
-        let status = status.rawValue
-        return try project.database.write { db in
-            var missing: [Int64] = []
-            for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }
+        try project.database.write { db in
+            let missing = try table.missing(db, ids: ids)
             if !missing.isEmpty {
                 throw DiagnosticsError(
                     summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed",
                     diagnostics: [])
             }
-            var changed = 0
-            for id in ids {
-                try db.execute(
-                    sql: "UPDATE \(table.rawValue) SET status = ? WHERE id = ? AND status != ?", arguments: [status, id, status])
-                changed += db.changesCount
-            }
-            return changed
+            return try table.setStatus(db, status, ids: ids)
         }
-    }
-}
-
-/// Which table a review works on.
-public enum ReviewTable: String, Sendable {
-    case region
-    case vqaItem = "vqa_item"
-
-    var noun: String { self == .region ? "region" : "question" }
-}
-
-extension Bool {
-    fileprivate init(exists db: Database, table: String, id: Int64) throws {
-        self = try Int.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) != nil
     }
 }

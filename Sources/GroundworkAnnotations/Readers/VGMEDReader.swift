@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// VGMED JSONL (Liu et al., ICLR 2026): one question a line,
 /// `{"image", "label", "question", "bbox": [[…], …], "location", "modality", "gt_tokens", …}`.
