@@ -30,12 +30,7 @@ public enum ClassificationQuestions {
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let (parentFilter, parentArguments) = try LabelIndex.condition(db, name: parent, column: "l.parent_id")
-                let classes = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT l.id, l.name, l.display_name FROM image_label il JOIN label l ON l.id = il.label_id
-                        WHERE 1 = 1 \(parentFilter) ORDER BY l.name
-                        """, arguments: parentArguments)
+                let classes = try ImageLabelRecord.classes(db, parentCondition: parentFilter, arguments: parentArguments)
                 guard classes.count >= 2 else {
                     throw DiagnosticsError(
                         summary: "a multiple-choice question needs at least two classes; found \(classes.count)", diagnostics: [])
@@ -47,11 +42,7 @@ public enum ClassificationQuestions {
                 var batch = ImportBatch.starting(
                     kind: "generated", format: "classification", arguments: arguments, inputs: [question])
                 try batch.insert(db)
-                let rows = try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT image_id, group_concat(label_id) AS labels FROM image_label WHERE label_id IN (\(ids.map { _ in "?" }.joined(separator: ","))) GROUP BY image_id ORDER BY image_id",
-                    arguments: StatementArguments(ids))
+                let rows = try ImageLabelRecord.imagesLabelled(db, among: ids)
                 let questions = try VQAItemRecord.Inserter(db)
                 for row in rows {
                     let labels = (row["labels"] as String).split(separator: ",").compactMap { Int64($0) }

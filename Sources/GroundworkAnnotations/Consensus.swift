@@ -48,15 +48,7 @@ public enum Consensus {
                     kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
                 try batch.insert(db)
                 let (filter, arguments) = try LabelIndex.condition(db, name: label, column: "r.label_id")
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.id, r.image_id, r.label_id, r.annotator_id, r.geometry, i.width, i.height
-                        FROM region r JOIN image i ON i.id = r.image_id
-                        WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL
-                            AND r.iscrowd = 0 \(filter)
-                        ORDER BY r.image_id, r.label_id, r.annotator_id, r.id
-                        """, arguments: arguments)
+                let rows = try RegionRecord.consensusCandidates(db, labelCondition: filter, arguments: arguments)
                 let regions = try RegionRecord.Inserter(db)
                 var index = 0
                 while index < rows.count {

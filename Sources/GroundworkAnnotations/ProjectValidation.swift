@@ -30,12 +30,7 @@ public enum ProjectValidation {
                 return decoded?.first ?? "batch \(row["batch_id"] as Int64)"
             }
             var regions = 0
-            let regionCursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT r.id, r.geometry, r.source_location, r.batch_id, b.inputs, i.width, i.height
-                    FROM region r JOIN image i ON i.id = r.image_id JOIN import_batch b ON b.id = r.batch_id ORDER BY r.id
-                    """)
+            let regionCursor = try RegionRecord.validationCursor(db)
             while let row = try regionCursor.next() {
                 regions += 1
                 let id: Int64 = row["id"]
@@ -56,17 +51,7 @@ public enum ProjectValidation {
                 }
             }
             var items = 0
-            let itemCursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT v.id, v.image_id, v.answer, v.answer_type, v.options, v.correct_option, v.groundable, v.target_label_id,
-                        v.source_location, v.batch_id, b.inputs,
-                        (SELECT COUNT(*) FROM vqa_target t WHERE t.vqa_id = v.id) AS targets,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.image_id != v.image_id) AS elsewhere,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND v.target_label_id IS NOT NULL AND r.label_id != v.target_label_id) AS other_label,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.status = 'rejected') AS rejected
-                    FROM vqa_item v JOIN import_batch b ON b.id = v.batch_id ORDER BY v.id
-                    """)
+            let itemCursor = try VQAItemRecord.validationCursor(db)
             while let row = try itemCursor.next() {
                 items += 1
                 let id: Int64 = row["id"]

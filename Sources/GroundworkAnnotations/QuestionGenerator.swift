@@ -11,6 +11,10 @@ public struct TemplateFile: Codable, Sendable, Equatable {
         public var id: String
         /// The question, with `{label}` where the target's name goes.
         public var text: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, text
+        }
     }
 
     public var id: String
@@ -20,7 +24,7 @@ public struct TemplateFile: Codable, Sendable, Equatable {
     /// Labels allowed as negatives, by image modality (`*`: any other modality).
     public var negatives: [String: [String]]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, phrasings, negatives
         case questionType = "question_type"
         case answerType = "answer_type"
@@ -107,16 +111,7 @@ public enum QuestionGenerator {
                 let labels = try LabelRecord.fetchAll(db)
                 let byId = Dictionary(uniqueKeysWithValues: labels.map { ($0.id!, $0) })
                 let labelIndex = try LabelIndex(db)
-                let pairs = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.image_id, r.label_id, i.sha256, i.modality,
-                            COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions,
-                            MIN(r.iscrowd) AS crowd_only
-                        FROM region r JOIN image i ON i.id = r.image_id
-                        WHERE r.status != 'rejected'
-                        GROUP BY r.image_id, r.label_id ORDER BY r.image_id, r.label_id
-                        """)
+                let pairs = try RegionRecord.findings(db)
                 var present: [Int64: Set<Int64>] = [:]
                 var imageInfo: [Int64: (sha: String, modality: String?)] = [:]
                 for row in pairs {

@@ -16,7 +16,7 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         public var radlex: String?
         public var snomed: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, synonyms, parent, category, radlex, snomed
             case displayName = "display_name"
         }
@@ -36,6 +36,10 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
     }
 
     public var labels: [Entry]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case labels
+    }
 
     public init(labels: [Entry]) { self.labels = labels }
 

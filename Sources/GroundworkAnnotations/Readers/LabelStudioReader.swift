@@ -566,3 +566,11 @@ public struct LabelStudioReader: AnnotationReader {
         return nil
     }
 }
+
+extension LabelStudioReader {
+    /// A JSON array (of tasks).
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, probe.text.hasPrefix("[") else { return nil }
+        return .match("a JSON array of tasks (Label Studio)")
+    }
+}

@@ -295,3 +295,17 @@ public struct SLAKEReader: AnnotationReader {
         }
     }
 }
+
+extension SLAKEReader {
+    /// A folder holding SLAKE image folders (one with a `question.json` or `detection.json`).
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard let entries = probe.entries else { return nil }
+        let path = probe.path
+        guard
+            entries.contains(where: {
+                FileIO.kind("\(path)/\($0)/question.json").isRegular || FileIO.kind("\(path)/\($0)/detection.json").isRegular
+            })
+        else { return nil }
+        return .match("a folder of SLAKE image folders")
+    }
+}

@@ -201,3 +201,11 @@ public struct VGMEDReader: AnnotationReader {
         }
     }
 }
+
+extension VGMEDReader {
+    /// A `.jsonl` file.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, probe.name.hasSuffix(".jsonl") else { return nil }
+        return .match("a .jsonl file (VGMED JSONL)")
+    }
+}

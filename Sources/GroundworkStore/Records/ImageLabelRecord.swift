@@ -30,3 +30,26 @@ extension ImageLabelRecord {
         return db.changesCount > 0
     }
 }
+
+extension ImageLabelRecord {
+    /// The labels used as image labels (id, name, display name), by name; `parentCondition`
+    /// (`AND l.parent_id = ?` or empty) narrows them.
+    public static func classes(_ db: Database, parentCondition: String, arguments: StatementArguments) throws -> [Row] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT l.id, l.name, l.display_name FROM image_label il JOIN label l ON l.id = il.label_id
+                WHERE 1 = 1 \(parentCondition) ORDER BY l.name
+                """, arguments: arguments)
+    }
+
+    /// Each image with an image label among `labelIds`, with those labels (`labels`,
+    /// comma-separated), by image.
+    public static func imagesLabelled(_ db: Database, among labelIds: [Int64]) throws -> [Row] {
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT image_id, group_concat(label_id) AS labels FROM image_label WHERE label_id IN (\(labelIds.map { _ in "?" }.joined(separator: ","))) GROUP BY image_id ORDER BY image_id",
+            arguments: StatementArguments(labelIds))
+    }
+}

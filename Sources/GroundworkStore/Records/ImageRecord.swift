@@ -111,3 +111,12 @@ extension Project {
         }
     }
 }
+
+extension ImageRecord {
+    /// What annotations are matched by, for every image by id: `id`, `sha256`, `original_path`,
+    /// `width`, `height`, `modality`, `sop_uid`, `frame_number`.
+    public static func matchingKeys(_ db: Database) throws -> [Row] {
+        try Row.fetchAll(
+            db, sql: "SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image ORDER BY id")
+    }
+}

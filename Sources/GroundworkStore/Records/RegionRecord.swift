@@ -238,3 +238,72 @@ extension Project {
         try database.read { db in try RegionRecord.listing(db, filter: filter) }
     }
 }
+
+extension RegionRecord {
+    /// The regions that enter reader agreement (not rejected, not consensus, not crowd), with
+    /// label and annotator names and the image's size, grouped by image and label, annotator name
+    /// order. `labelCondition` (`AND r.label_id = ?` or empty, ``LabelIndex/condition(_:name:column:)``)
+    /// narrows them.
+    public static func agreementRows(_ db: Database, labelCondition: String, arguments: StatementArguments) throws -> [Row] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.image_id, r.label_id, l.name AS label, a.name AS annotator, r.geometry, i.width, i.height
+                FROM region r JOIN label l ON l.id = r.label_id JOIN image i ON i.id = r.image_id
+                LEFT JOIN annotator a ON a.id = r.annotator_id
+                WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.iscrowd = 0 \(labelCondition)
+                ORDER BY r.image_id, r.label_id, a.name, r.id
+                """, arguments: arguments)
+    }
+}
+
+extension RegionRecord {
+    /// The regions a consensus is made from (not rejected, not consensus, not crowd, with an
+    /// annotator), with the image's size, by image, label, annotator and id. `labelCondition`
+    /// (`AND r.label_id = ?` or empty) narrows them.
+    public static func consensusCandidates(_ db: Database, labelCondition: String, arguments: StatementArguments) throws
+        -> [Row]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, r.image_id, r.label_id, r.annotator_id, r.geometry, i.width, i.height
+                FROM region r JOIN image i ON i.id = r.image_id
+                WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL
+                    AND r.iscrowd = 0 \(labelCondition)
+                ORDER BY r.image_id, r.label_id, r.annotator_id, r.id
+                """, arguments: arguments)
+    }
+}
+
+extension RegionRecord {
+    /// One row per finding (image, label) with regions that are not rejected: the image's hash
+    /// and modality, the finding's consensus region ids if it has any, else all its region ids
+    /// (`regions`, comma-separated), and whether all its regions are crowd regions (`crowd_only`);
+    /// by image and label.
+    public static func findings(_ db: Database) throws -> [Row] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.image_id, r.label_id, i.sha256, i.modality,
+                    COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions,
+                    MIN(r.iscrowd) AS crowd_only
+                FROM region r JOIN image i ON i.id = r.image_id
+                WHERE r.status != 'rejected'
+                GROUP BY r.image_id, r.label_id ORDER BY r.image_id, r.label_id
+                """)
+    }
+}
+
+extension RegionRecord {
+    /// Every region with its geometry, source location, batch inputs and image size, by id
+    /// (`groundwork validate`).
+    public static func validationCursor(_ db: Database) throws -> RowCursor {
+        try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT r.id, r.geometry, r.source_location, r.batch_id, b.inputs, i.width, i.height
+                FROM region r JOIN image i ON i.id = r.image_id JOIN import_batch b ON b.id = r.batch_id ORDER BY r.id
+                """)
+    }
+}

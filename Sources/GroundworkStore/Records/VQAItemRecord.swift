@@ -212,3 +212,21 @@ extension Project {
         try database.read { db in try VQAItemRecord.listing(db, filter: filter) }
     }
 }
+
+extension VQAItemRecord {
+    /// Every question with what `groundwork validate` checks: its answer fields, batch inputs,
+    /// and the counts of its targets, of targets on another image, of another label, and rejected.
+    public static func validationCursor(_ db: Database) throws -> RowCursor {
+        try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT v.id, v.image_id, v.answer, v.answer_type, v.options, v.correct_option, v.groundable, v.target_label_id,
+                    v.source_location, v.batch_id, b.inputs,
+                    (SELECT COUNT(*) FROM vqa_target t WHERE t.vqa_id = v.id) AS targets,
+                    (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.image_id != v.image_id) AS elsewhere,
+                    (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND v.target_label_id IS NOT NULL AND r.label_id != v.target_label_id) AS other_label,
+                    (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.status = 'rejected') AS rejected
+                FROM vqa_item v JOIN import_batch b ON b.id = v.batch_id ORDER BY v.id
+                """)
+    }
+}
