@@ -64,6 +64,7 @@ let package = Package(
                 "GroundworkCore",
                 "GroundworkImaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -206,7 +207,8 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkCLITests",
-            dependencies: ["GroundworkTestSupport", "groundwork", "GroundworkStore", "GroundworkImaging"]
+            dependencies: ["GroundworkTestSupport", "groundwork", "GroundworkStore", "GroundworkImaging"],
+            exclude: ["demo-outputs.sha256"]
         ),
     ],
     cxxLanguageStandard: .cxx17

@@ -43,15 +43,7 @@ public struct AgreementReport: Codable, Sendable {
     public static func compute(_ project: Project, label: String? = nil) throws -> AgreementReport {
         try project.database.read { db in
             let (labelFilter, arguments) = try LabelIndex.condition(db, name: label, column: "r.label_id")
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.image_id, r.label_id, l.name AS label, a.name AS annotator, r.geometry, i.width, i.height
-                    FROM region r JOIN label l ON l.id = r.label_id JOIN image i ON i.id = r.image_id
-                    LEFT JOIN annotator a ON a.id = r.annotator_id
-                    WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.iscrowd = 0 \(labelFilter)
-                    ORDER BY r.image_id, r.label_id, a.name, r.id
-                    """, arguments: arguments)
+            let rows = try RegionRecord.agreementRows(db, labelCondition: labelFilter, arguments: arguments)
             var findings: [Finding] = []
             var single = 0
             var index = 0

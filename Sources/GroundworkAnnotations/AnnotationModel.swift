@@ -1,5 +1,6 @@
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// The annotation formats Groundwork reads, each with its own source convention.
 public enum AnnotationFormat: String, CaseIterable, Sendable, Codable {
@@ -67,12 +68,6 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The review status of a region (the `status` column): a reader sets it when the source
-/// records a review (Label Studio's reviews); otherwise regions are imported as drafts.
-public enum RegionStatus: String, Sendable, Codable, CaseIterable {
-    case draft, reviewed, rejected
-}
-
 /// A region as a reader found it, already converted to Groundwork's frame.
 public struct RegionDraft: Sendable {
     public var image: ImageReference
@@ -86,14 +81,14 @@ public struct RegionDraft: Sendable {
     public var key: String?
     /// The file inside a folder-shaped input (VOC, YOLO, SLAKE) it came from; nil: the input itself.
     public var file: String?
-    /// The status it is imported with (``RegionStatus/draft`` unless the source records a review).
-    public var status: RegionStatus
+    /// The status it is imported with (``ReviewStatus/draft`` unless the source records a review).
+    public var status: ReviewStatus
     /// COCO's `iscrowd` = 1: the region outlines a group of instances (a crowd), not one.
     public var iscrowd: Bool
 
     public init(
         image: ImageReference, label: String, geometry: Geometry, annotator: String? = nil, externalId: String? = nil,
-        location: SourceLocation, key: String? = nil, file: String? = nil, status: RegionStatus = .draft,
+        location: SourceLocation, key: String? = nil, file: String? = nil, status: ReviewStatus = .draft,
         iscrowd: Bool = false
     ) {
         self.iscrowd = iscrowd
@@ -107,21 +102,6 @@ public struct RegionDraft: Sendable {
         self.location = location
         self.key = key
     }
-}
-
-/// How a question is answered.
-public enum AnswerType: String, Sendable, Codable, CaseIterable {
-    /// Yes or no.
-    case closed
-    /// Free text.
-    case open
-    /// One of `options`.
-    case choice
-}
-
-/// What a question asks.
-public enum QuestionType: String, Sendable, Codable, CaseIterable {
-    case localization, attribute, classification, other
 }
 
 /// A VQA item as a reader found it.
@@ -200,4 +180,15 @@ public enum AnnotationDraft: Sendable {
     case region(RegionDraft)
     case vqa(VQADraft)
     case imageLabel(ImageLabelDraft)
+}
+
+extension RegionKind {
+    /// The kind of a shape.
+    public init(_ geometry: Geometry) {
+        switch geometry {
+        case .box: self = .box
+        case .polygon: self = .polygon
+        case .mask: self = .mask
+        }
+    }
 }

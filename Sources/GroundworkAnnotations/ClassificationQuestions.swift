@@ -30,12 +30,7 @@ public enum ClassificationQuestions {
         try project.database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let (parentFilter, parentArguments) = try LabelIndex.condition(db, name: parent, column: "l.parent_id")
-                let classes = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT l.id, l.name, l.display_name FROM image_label il JOIN label l ON l.id = il.label_id
-                        WHERE 1 = 1 \(parentFilter) ORDER BY l.name
-                        """, arguments: parentArguments)
+                let classes = try ImageLabelRecord.classes(db, parentCondition: parentFilter, arguments: parentArguments)
                 guard classes.count >= 2 else {
                     throw DiagnosticsError(
                         summary: "a multiple-choice question needs at least two classes; found \(classes.count)", diagnostics: [])
@@ -47,29 +42,21 @@ public enum ClassificationQuestions {
                 var batch = ImportBatch.starting(
                     kind: "generated", format: "classification", arguments: arguments, inputs: [question])
                 try batch.insert(db)
-                let rows = try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT image_id, group_concat(label_id) AS labels FROM image_label WHERE label_id IN (\(ids.map { _ in "?" }.joined(separator: ","))) GROUP BY image_id ORDER BY image_id",
-                    arguments: StatementArguments(ids))
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                            groundable, language, template_id, batch_id, status, attributes, identity_key, created_at)
-                        VALUES (?, ?, ?, 'choice', ?, ?, 'classification', ?, 0, 'en', 'classification', ?, 'draft', '{}', ?, ?)
-                        ON CONFLICT DO NOTHING
-                        """)
+                let rows = try ImageLabelRecord.imagesLabelled(db, among: ids)
+                let questions = try VQAItemRecord.Inserter(db)
                 for row in rows {
                     let labels = (row["labels"] as String).split(separator: ",").compactMap { Int64($0) }
                     guard labels.count == 1, let index = ids.firstIndex(of: labels[0]) else {
                         report.skippedMultiLabel += 1
                         continue
                     }
-                    try insert.execute(arguments: [
-                        row["image_id"] as Int64, question, options[index], optionsJSON, index, ids[index], batch.id!,
-                        IdentityKey.question(question, answer: options[index], template: "classification"), batch.startedAt,
-                    ])
-                    if db.changesCount > 0 { report.made += 1 } else { report.existing += 1 }
+                    let item = VQAItemRecord(
+                        imageId: row["image_id"], question: question, answer: options[index], answerType: .choice,
+                        options: optionsJSON, correctOption: index, questionType: .classification, targetLabelId: ids[index],
+                        groundable: false, templateId: "classification", batchId: batch.id!,
+                        identityKey: IdentityKey.question(question, answer: options[index], template: "classification"),
+                        createdAt: batch.startedAt)
+                    if try questions.insert(item) != nil { report.made += 1 } else { report.existing += 1 }
                 }
                 batch.imported = report.made
                 batch.duplicates = report.existing

@@ -48,15 +48,8 @@ public enum Consensus {
                     kind: "consensus", format: "consensus", arguments: arguments, inputs: [method.id])
                 try batch.insert(db)
                 let (filter, arguments) = try LabelIndex.condition(db, name: label, column: "r.label_id")
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.id, r.image_id, r.label_id, r.annotator_id, r.geometry, i.width, i.height
-                        FROM region r JOIN image i ON i.id = r.image_id
-                        WHERE r.status != 'rejected' AND r.consensus_method IS NULL AND r.annotator_id IS NOT NULL
-                            AND r.iscrowd = 0 \(filter)
-                        ORDER BY r.image_id, r.label_id, r.annotator_id, r.id
-                        """, arguments: arguments)
+                let rows = try RegionRecord.consensusCandidates(db, labelCondition: filter, arguments: arguments)
+                let regions = try RegionRecord.Inserter(db)
                 var index = 0
                 while index < rows.count {
                     let imageId: Int64 = rows[index]["image_id"], labelId: Int64 = rows[index]["label_id"]
@@ -77,26 +70,15 @@ public enum Consensus {
                     let json = GeometryCheck.canonicalJSON(geometry)
                     let key = IdentityKey.of(json)
                     let box = geometry.tightBox!
-                    try db.execute(
-                        sql: """
-                            INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id, batch_id,
-                                status, consensus_method, created_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'draft', ?, ?) ON CONFLICT DO NOTHING
-                            """,
-                        arguments: [
-                            imageId, labelId, geometry.kind, json, key, box.x0, box.y0, box.x1, box.y1, geometry.area, batch.id!,
-                            method.id, now,
-                        ])
-                    if db.changesCount == 0 {
+                    let record = RegionRecord(
+                        imageId: imageId, labelId: labelId, kind: RegionKind(geometry), geometry: json, geometryKey: key,
+                        x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1, area: geometry.area, annotatorId: nil,
+                        batchId: batch.id!, consensusMethod: method.id, createdAt: now)
+                    guard let consensusId = try regions.insert(record) else {
                         report.existing += 1
                         continue
                     }
-                    let consensusId = db.lastInsertedRowID
-                    for row in group {
-                        try db.execute(
-                            sql: "INSERT INTO consensus_member (consensus_id, member_id) VALUES (?, ?)",
-                            arguments: [consensusId, row["id"] as Int64])
-                    }
+                    try RegionRecord.recordConsensus(db, consensusId: consensusId, members: group.map { $0["id"] })
                     report.made += 1
                 }
                 batch.imported = report.made

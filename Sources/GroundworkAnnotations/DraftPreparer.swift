@@ -15,7 +15,7 @@ enum PreparedLabel: Sendable, Equatable {
 struct PreparedRegion: Sendable {
     var imageId: Int64
     var label: PreparedLabel
-    var kind: String
+    var kind: RegionKind
     /// The geometry's canonical JSON, and its identity key.
     var geometry: String
     var geometryKey: Int64
@@ -28,7 +28,7 @@ struct PreparedRegion: Sendable {
     var location: SourceLocation
     var key: String?
     var file: String?
-    var status: RegionStatus = .draft
+    var status: ReviewStatus = .draft
     var iscrowd: Bool
 }
 
@@ -220,7 +220,8 @@ final class DraftPreparer: @unchecked Sendable {
             keyedImages[key] = entry.id
         }
         return PreparedRegion(
-            imageId: entry.id, label: label, kind: geometry.kind, geometry: json, geometryKey: IdentityKey.of(json), box: box,
+            imageId: entry.id, label: label, kind: RegionKind(geometry), geometry: json, geometryKey: IdentityKey.of(json),
+            box: box,
             area: geometry.area, clipped: clipped, annotator: draft.annotator, externalId: draft.externalId,
             location: draft.location, key: draft.key, file: draft.file, status: draft.status, iscrowd: draft.iscrowd)
     }

@@ -26,9 +26,8 @@ struct DraftWriter {
     /// Labels added by this import, by name.
     var newLabels: [String: Int64] = [:]
     /// The inserts, prepared once for the whole import.
-    let insertRegion: InsertStatement
-    let insertVQA: InsertStatement
-    let insertTarget: InsertStatement
+    let regions: RegionRecord.Inserter
+    let questions: VQAItemRecord.Inserter
 
     init(
         db: Database, batchId: Int64, createdAt: String, labels: LabelIndex, options: AnnotationImportOptions,
@@ -42,24 +41,8 @@ struct DraftWriter {
         self.labels = labels
         self.options = options
         self.context = context
-        insertRegion = try InsertStatement(
-            db,
-            sql: """
-                INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area, annotator_id,
-                    batch_id, status, external_id, source_location, clipped, created_at, iscrowd)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """)
-        insertVQA = try InsertStatement(
-            db,
-            sql: """
-                INSERT INTO vqa_item (image_id, question, answer, answer_type, options, correct_option, question_type, target_label_id,
-                    groundable, language, template_id, annotator_id, batch_id, status, external_id, source_location, attributes,
-                    identity_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """)
-        insertTarget = try InsertStatement(db, sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (?, ?)")
+        regions = try RegionRecord.Inserter(db)
+        questions = try VQAItemRecord.Inserter(db)
     }
 
     mutating func write(_ draft: PreparedDraft) throws {
@@ -102,7 +85,7 @@ struct DraftWriter {
             annotators[raw] = id
             return id
         }
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM annotator WHERE name = ?", arguments: [name]) {
+        if let id = try AnnotatorRecord.id(db, named: name) {
             annotators[name] = id
             annotators[raw] = id
             return id
@@ -120,39 +103,22 @@ struct DraftWriter {
     private mutating func writeRegion(_ region: PreparedRegion) throws -> Int64 {
         let labelId = try labelId(region.label, at: region.location, file: region.file)
         let annotatorId = try annotator(region.annotator)
-        let insert = insertRegion
-        insert.bind(1, region.imageId)
-        insert.bind(2, labelId)
-        insert.bind(3, region.kind)
-        insert.bind(4, region.geometry)
-        insert.bind(5, region.geometryKey)
-        insert.bind(6, region.box.x0)
-        insert.bind(7, region.box.y0)
-        insert.bind(8, region.box.x1)
-        insert.bind(9, region.box.y1)
-        insert.bind(10, region.area)
-        insert.bind(11, annotatorId)
-        insert.bind(12, batchId)
-        insert.bind(13, region.status.rawValue)
-        insert.bind(14, region.externalId)
-        insert.bind(15, region.location.description)
-        insert.bind(16, region.clipped)
-        insert.bind(17, createdAt)
-        insert.bind(18, region.iscrowd)
+        let record = RegionRecord(
+            imageId: region.imageId, labelId: labelId, kind: region.kind, geometry: region.geometry,
+            geometryKey: region.geometryKey, x0: region.box.x0, y0: region.box.y0, x1: region.box.x1, y1: region.box.y1,
+            area: region.area, annotatorId: annotatorId, batchId: batchId, status: region.status, externalId: region.externalId,
+            sourceLocation: region.location.description, clipped: region.clipped, createdAt: createdAt,
+            iscrowd: region.iscrowd)
         let id: Int64
-        if try insert.run() == 0 {
+        if let inserted = try regions.insert(record) {
+            regionsAdded += 1
+            id = inserted
+        } else {
             duplicates += 1
             report(
                 .warning, region.location, file: region.file, code: "duplicate_region",
                 "the same region (image, label, annotator, geometry) is already in the project: not added again")
-            id = try Int64.fetchOne(
-                db,
-                sql:
-                    "SELECT id FROM region WHERE image_id = ? AND label_id = ? AND IFNULL(annotator_id, 0) = ? AND geometry_key = ?",
-                arguments: [region.imageId, labelId, annotatorId ?? 0, region.geometryKey])!
-        } else {
-            regionsAdded += 1
-            id = insert.lastInsertedRowID
+            id = try regions.existingId(of: record)!
         }
         if let key = region.key { keyed[key] = id }
         return id
@@ -172,50 +138,29 @@ struct DraftWriter {
             }
             regionIds.append(id)
         }
-        let insert = insertVQA
-        insert.bind(1, item.imageId)
-        insert.bind(2, item.question)
-        insert.bind(3, item.answer)
-        insert.bind(4, item.answerType.rawValue)
-        insert.bind(5, item.options)
-        insert.bind(6, item.correctOption)
-        insert.bind(7, item.questionType.rawValue)
-        insert.bind(8, try item.targetLabel.map { try labelId($0, at: item.location, file: item.file) })
-        insert.bind(9, item.groundable)
-        insert.bind(10, item.language)
-        insert.bind(11, item.templateId)
-        insert.bind(12, try annotator(item.annotator))
-        insert.bind(13, batchId)
-        insert.bind(14, item.externalId)
-        insert.bind(15, item.location.description)
-        insert.bind(16, item.attributes)
-        insert.bind(17, item.identityKey)
-        insert.bind(18, createdAt)
-        if try insert.run() == 0 {
+        let record = VQAItemRecord(
+            imageId: item.imageId, question: item.question, answer: item.answer, answerType: item.answerType,
+            options: item.options, correctOption: item.correctOption, questionType: item.questionType,
+            targetLabelId: try item.targetLabel.map { try labelId($0, at: item.location, file: item.file) },
+            groundable: item.groundable, language: item.language, templateId: item.templateId,
+            annotatorId: try annotator(item.annotator), batchId: batchId, externalId: item.externalId,
+            sourceLocation: item.location.description, attributes: item.attributes, identityKey: item.identityKey,
+            createdAt: createdAt)
+        if try questions.insert(record, targets: regionIds) == nil {
             duplicates += 1
             report(
                 .warning, item.location, file: item.file, code: "duplicate_question",
                 "the same question is already in the project: not added again")
             return
         }
-        let vqaId = insert.lastInsertedRowID
         vqaAdded += 1
-        let link = insertTarget
-        regionIds.sort()
-        for (k, regionId) in regionIds.enumerated() where k == 0 || regionIds[k - 1] != regionId {
-            link.bind(1, vqaId)
-            link.bind(2, regionId)
-            try link.run()
-        }
     }
 
     private mutating func writeImageLabel(_ label: PreparedImageLabel) throws {
         let labelId = try labelId(label.label, at: label.location, file: label.file)
-        try db.execute(
-            sql:
-                "INSERT INTO image_label (image_id, label_id, annotator_id, batch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            arguments: [label.imageId, labelId, try annotator(label.annotator), batchId])
-        if db.changesCount == 0 {
+        let record = ImageLabelRecord(
+            imageId: label.imageId, labelId: labelId, annotatorId: try annotator(label.annotator), batchId: batchId)
+        if try !record.insertIfNew(db) {
             duplicates += 1
         } else {
             imageLabelsAdded += 1

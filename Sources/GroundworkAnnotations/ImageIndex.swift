@@ -54,9 +54,7 @@ public final class ImageIndex: Sendable {
     /// Loads the index of a project's images.
     public convenience init(project: Project) throws {
         let entries = try project.database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image ORDER BY id"
-            ).map {
+            try ImageRecord.matchingKeys(db).map {
                 Entry(
                     id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
                     height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])

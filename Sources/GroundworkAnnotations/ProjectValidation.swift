@@ -30,12 +30,7 @@ public enum ProjectValidation {
                 return decoded?.first ?? "batch \(row["batch_id"] as Int64)"
             }
             var regions = 0
-            let regionCursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT r.id, r.geometry, r.source_location, r.batch_id, b.inputs, i.width, i.height
-                    FROM region r JOIN image i ON i.id = r.image_id JOIN import_batch b ON b.id = r.batch_id ORDER BY r.id
-                    """)
+            let regionCursor = try RegionRecord.validationCursor(db)
             while let row = try regionCursor.next() {
                 regions += 1
                 let id: Int64 = row["id"]
@@ -56,17 +51,7 @@ public enum ProjectValidation {
                 }
             }
             var items = 0
-            let itemCursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT v.id, v.image_id, v.answer, v.answer_type, v.options, v.correct_option, v.groundable, v.target_label_id,
-                        v.source_location, v.batch_id, b.inputs,
-                        (SELECT COUNT(*) FROM vqa_target t WHERE t.vqa_id = v.id) AS targets,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.image_id != v.image_id) AS elsewhere,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND v.target_label_id IS NOT NULL AND r.label_id != v.target_label_id) AS other_label,
-                        (SELECT COUNT(*) FROM vqa_target t JOIN region r ON r.id = t.region_id WHERE t.vqa_id = v.id AND r.status = 'rejected') AS rejected
-                    FROM vqa_item v JOIN import_batch b ON b.id = v.batch_id ORDER BY v.id
-                    """)
+            let itemCursor = try VQAItemRecord.validationCursor(db)
             while let row = try itemCursor.next() {
                 items += 1
                 let id: Int64 = row["id"]
@@ -125,15 +110,7 @@ public enum ProjectValidation {
                             message: "\(prefix): a target region was rejected in review"))
                 }
             }
-            let unused = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT name FROM label l WHERE NOT EXISTS (SELECT 1 FROM region WHERE label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM vqa_item WHERE target_label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM image_label WHERE label_id = l.id)
-                        AND NOT EXISTS (SELECT 1 FROM label c WHERE c.parent_id = l.id)
-                    ORDER BY name
-                    """)
+            let unused = try LabelRecord.unused(db)
             if !unused.isEmpty {
                 findings.append(
                     Diagnostic(
@@ -149,11 +126,6 @@ public enum ProjectValidation {
                 infos: findings.filter { $0.severity == .info }.count)
         }
     }
-}
-
-/// The review status of a region or a question.
-public enum ReviewStatus: String, Sendable, Codable, CaseIterable {
-    case draft, reviewed, rejected
 }
 
 /// Review: setting the status of regions and questions. The CLI (`regions review`, `vqa review`)
@@ -182,36 +154,22 @@ public enum Review {
         _ status: ReviewStatus, ids: [Int64], table: ReviewTable, project: Project, reviewer: String? = nil,
         expectedVersions: [Int64: Int] = [:], at date: Date = Date()
     ) throws -> Int {
-        let status = status.rawValue
         let who = try reviewerName(reviewer)
         let when = Provenance.timestamp(date)
         return try project.database.write { db in
-            var missing: [Int64] = []
-            for id in ids where try !Bool(exists: db, table: table.rawValue, id: id) { missing.append(id) }
+            let missing = try table.missing(db, ids: ids)
             if !missing.isEmpty {
                 throw DiagnosticsError(
                     summary: "no \(table.noun) with id \(missing.map(String.init).joined(separator: ", ")): nothing changed",
                     diagnostics: [])
             }
             for (id, expected) in expectedVersions.sorted(by: { $0.key < $1.key }) {
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT status, review_version, reviewed_by, reviewed_at FROM \(table.rawValue) WHERE id = ?",
-                    arguments: [id])
-                guard let row, row["review_version"] as Int != expected else { continue }
+                guard let state = try table.reviewState(db, id: id), state.version != expected else { continue }
                 throw ReviewConflict(
-                    noun: table.noun, id: id, expectedVersion: expected, version: row["review_version"], status: row["status"],
-                    reviewedBy: row["reviewed_by"], reviewedAt: row["reviewed_at"])
+                    noun: table.noun, id: id, expectedVersion: expected, version: state.version, status: state.status,
+                    reviewedBy: state.reviewedBy, reviewedAt: state.reviewedAt)
             }
-            var changed = 0
-            for id in ids {
-                try db.execute(
-                    sql: """
-                        UPDATE \(table.rawValue) SET status = ?, reviewed_by = ?, reviewed_at = ?, review_version = review_version + 1
-                        WHERE id = ? AND status != ?
-                        """, arguments: [status, who, when, id, status])
-                changed += db.changesCount
-            }
-            return changed
+            return try table.setStatus(db, status, ids: ids, by: who, at: when)
         }
     }
 
@@ -225,19 +183,5 @@ public enum Review {
                 summary: "a reviewer's name must be 1 to 200 characters on one line: nothing changed", diagnostics: [])
         }
         return trimmed
-    }
-}
-
-/// Which table a review works on.
-public enum ReviewTable: String, Sendable {
-    case region
-    case vqaItem = "vqa_item"
-
-    var noun: String { self == .region ? "region" : "question" }
-}
-
-extension Bool {
-    fileprivate init(exists db: Database, table: String, id: Int64) throws {
-        self = try Int.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) != nil
     }
 }

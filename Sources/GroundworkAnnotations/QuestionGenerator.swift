@@ -11,6 +11,10 @@ public struct TemplateFile: Codable, Sendable, Equatable {
         public var id: String
         /// The question, with `{label}` where the target's name goes.
         public var text: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, text
+        }
     }
 
     public var id: String
@@ -20,7 +24,7 @@ public struct TemplateFile: Codable, Sendable, Equatable {
     /// Labels allowed as negatives, by image modality (`*`: any other modality).
     public var negatives: [String: [String]]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, phrasings, negatives
         case questionType = "question_type"
         case answerType = "answer_type"
@@ -103,19 +107,11 @@ public enum QuestionGenerator {
                 var batch = ImportBatch.starting(
                     kind: "generated", format: "template", arguments: arguments, inputs: [template.id])
                 try batch.insert(db)
+                let questions = try VQAItemRecord.Inserter(db)
                 let labels = try LabelRecord.fetchAll(db)
                 let byId = Dictionary(uniqueKeysWithValues: labels.map { ($0.id!, $0) })
                 let labelIndex = try LabelIndex(db)
-                let pairs = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.image_id, r.label_id, i.sha256, i.modality,
-                            COALESCE(group_concat(CASE WHEN r.consensus_method IS NOT NULL THEN r.id END), group_concat(r.id)) AS regions,
-                            MIN(r.iscrowd) AS crowd_only
-                        FROM region r JOIN image i ON i.id = r.image_id
-                        WHERE r.status != 'rejected'
-                        GROUP BY r.image_id, r.label_id ORDER BY r.image_id, r.label_id
-                        """)
+                let pairs = try RegionRecord.findings(db)
                 var present: [Int64: Set<Int64>] = [:]
                 var imageInfo: [Int64: (sha: String, modality: String?)] = [:]
                 for row in pairs {
@@ -136,7 +132,7 @@ public enum QuestionGenerator {
                     let question = phrasing.text.replacingOccurrences(of: "{label}", with: name)
                     let answer = template.answerType == .closed ? "yes" : ""
                     if try insert(
-                        db, imageId: imageId, question: question, answer: answer, template: template, phrasing: phrasing,
+                        questions, imageId: imageId, question: question, answer: answer, template: template, phrasing: phrasing,
                         labelId: labelId, groundable: true, batch: batch.id!, createdAt: now, regions: regionIds)
                     {
                         report.positives += 1
@@ -161,7 +157,8 @@ public enum QuestionGenerator {
                                 pick(seed, info.sha, label.name, "phrasing-negative", count: template.phrasings.count)]
                             let question = phrasing.text.replacingOccurrences(of: "{label}", with: label.displayName.lowercased())
                             if try insert(
-                                db, imageId: imageId, question: question, answer: "no", template: template, phrasing: phrasing,
+                                questions, imageId: imageId, question: question, answer: "no", template: template,
+                                phrasing: phrasing,
                                 labelId: labelId, groundable: false, batch: batch.id!, createdAt: now, regions: [])
                             {
                                 report.negatives += 1
@@ -182,26 +179,16 @@ public enum QuestionGenerator {
     }
 
     private static func insert(
-        _ db: Database, imageId: Int64, question: String, answer: String, template: TemplateFile, phrasing: TemplateFile.Phrasing,
-        labelId: Int64, groundable: Bool, batch: Int64, createdAt: String, regions: [Int64]
+        _ questions: VQAItemRecord.Inserter, imageId: Int64, question: String, answer: String, template: TemplateFile,
+        phrasing: TemplateFile.Phrasing, labelId: Int64, groundable: Bool, batch: Int64, createdAt: String, regions: [Int64]
     ) throws -> Bool {
         let templateId = "\(template.id)/\(phrasing.id)"
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO vqa_item (image_id, question, answer, answer_type, question_type, target_label_id, groundable, language,
-                    template_id, batch_id, status, attributes, identity_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, 'draft', '{}', ?, ?)
-                ON CONFLICT DO NOTHING
-                """
-        ).execute(
-            arguments: [
-                imageId, question, answer, template.answerType.rawValue, template.questionType.rawValue, labelId, groundable,
-                templateId, batch, IdentityKey.question(question, answer: answer, template: templateId), createdAt,
-            ])
-        guard db.changesCount > 0 else { return false }
-        let vqaId = db.lastInsertedRowID
-        for region in regions { try VQATargetRecord(vqaId: vqaId, regionId: region).insert(db) }
-        return true
+        let item = VQAItemRecord(
+            imageId: imageId, question: question, answer: answer, answerType: template.answerType,
+            questionType: template.questionType, targetLabelId: labelId, groundable: groundable, templateId: templateId,
+            batchId: batch, identityKey: IdentityKey.question(question, answer: answer, template: templateId),
+            createdAt: createdAt)
+        return try questions.insert(item, targets: regions) != nil
     }
 
     /// A deterministic choice in 0..<count from the seed and some strings (SHA-256 based, the same on every machine).

@@ -37,7 +37,7 @@ enum ReaderPipeline {
         prepare: @escaping @Sendable (AnnotationDraft, ReaderContext) -> Prepared?,
         write: (Prepared) throws -> Void
     ) throws {
-        let channel = Channel<Prepared>(window: max(1, window))
+        let channel = BoundedQueue<[Item<Prepared>]>(window: max(1, window))
         let readerContext = ReaderContext(
             file: context.file, imagesRoot: context.imagesRoot, images: context.images, options: context.options)
         let size = max(1, batchSize)
@@ -68,7 +68,7 @@ enum ReaderPipeline {
             } catch {
                 flushFindings()
                 if !batch.isEmpty { _ = channel.send(batch) }
-                channel.finish(FailureBox(error: error))
+                channel.finish(error)
             }
         }
         defer {
@@ -83,72 +83,9 @@ enum ReaderPipeline {
                 }
             }
         }
-        if let failure = channel.failure { throw failure.error }
+        if let failure = channel.failure { throw failure }
     }
 
     /// Thrown inside the reader's thread when the writer has stopped.
     private struct Stopped: Error {}
-
-    /// An error crossing from the reader's thread (read once, on the calling thread).
-    private struct FailureBox: @unchecked Sendable {
-        let error: any Error
-    }
-
-    /// A bounded queue of batches from one producer to one consumer.
-    private final class Channel<Draft: Sendable>: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var queue: [[Item<Draft>]] = []
-        private var head = 0
-        private let window: Int
-        private var finished = false
-        private var stopped = false
-        private(set) var failure: FailureBox?
-
-        init(window: Int) { self.window = window }
-
-        /// Queues a batch, waiting while the window is full; false once the consumer has stopped.
-        func send(_ batch: [Item<Draft>]) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            while queue.count - head >= window && !stopped { condition.wait() }
-            if stopped { return false }
-            queue.append(batch)
-            condition.broadcast()
-            return true
-        }
-
-        /// Marks the end of the stream (with the reader's error, if it failed).
-        func finish(_ failure: FailureBox?) {
-            condition.lock()
-            finished = true
-            self.failure = failure
-            condition.broadcast()
-            condition.unlock()
-        }
-
-        /// The next batch; nil once the stream has ended and every batch was taken.
-        func receive() -> [Item<Draft>]? {
-            condition.lock()
-            defer { condition.unlock() }
-            while head == queue.count && !finished { condition.wait() }
-            guard head < queue.count else { return nil }
-            let batch = queue[head]
-            queue[head] = []
-            head += 1
-            if head > 64 && head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            condition.broadcast()
-            return batch
-        }
-
-        /// The consumer is done: a waiting or later `send` returns false.
-        func stop() {
-            condition.lock()
-            stopped = true
-            condition.broadcast()
-            condition.unlock()
-        }
-    }
 }

@@ -4,53 +4,6 @@ import GroundworkCore
 import GroundworkStore
 import Yams
 
-/// The project's labels, matched by name or synonym, case-insensitively and ignoring
-/// surrounding space, underscores and hyphens (`Brain_Tissue`, `brain tissue` and `Brain-Tissue`
-/// are one key).
-public struct LabelIndex: Sendable {
-    private var byKey: [String: Int64] = [:]
-    private var names: [Int64: String] = [:]
-
-    /// The normalised matching key of a name.
-    public static func key(_ name: String) -> String {
-        name.lowercased().replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
-            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-    }
-
-    /// Loads every label and synonym of the project.
-    public init(_ db: Database) throws {
-        for label in try LabelRecord.fetchAll(db) {
-            add(label)
-        }
-    }
-
-    /// Adds a label (after inserting it).
-    public mutating func add(_ label: LabelRecord) {
-        guard let id = label.id else { return }
-        names[id] = label.name
-        let synonyms = (try? JSONDecoder().decode([String].self, from: Data(label.synonyms.utf8))) ?? []
-        for name in [label.name, label.displayName] + synonyms where byKey[Self.key(name)] == nil {
-            byKey[Self.key(name)] = id
-        }
-    }
-
-    /// The label a name or synonym refers to.
-    public func id(for name: String) -> Int64? { byKey[Self.key(name)] }
-
-    /// An SQL condition `AND <column> = ?` for a label given by name or synonym, with its argument;
-    /// empty when `name` is nil. An unknown label is an error.
-    public static func condition(_ db: Database, name: String?, column: String) throws -> (String, StatementArguments) {
-        guard let name else { return ("", []) }
-        guard let id = try LabelIndex(db).id(for: name) else {
-            throw DiagnosticsError(summary: "unknown label '\(name)'", diagnostics: [])
-        }
-        return ("AND \(column) = ?", [id])
-    }
-
-    /// The canonical name of a label.
-    public func name(of id: Int64) -> String? { names[id] }
-}
-
 /// A label taxonomy file (`annotations/taxonomy/*.yaml`): a list of labels with display names,
 /// synonyms, an optional parent (by name) and optional codes.
 public struct TaxonomyFile: Codable, Sendable, Equatable {
@@ -63,7 +16,7 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         public var radlex: String?
         public var snomed: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, synonyms, parent, category, radlex, snomed
             case displayName = "display_name"
         }
@@ -83,6 +36,10 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
     }
 
     public var labels: [Entry]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case labels
+    }
 
     public init(labels: [Entry]) { self.labels = labels }
 
@@ -127,6 +84,25 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         return file
     }
 
+    /// Adds this taxonomy's labels to a project in one transaction (labels already there, by
+    /// name, are kept as they are).
+    /// - Returns: how many labels were added.
+    public func install(into project: Project) throws -> Int {
+        try project.database.write { db in try install(into: db) }
+    }
+
+    /// Adds one label to a project (`groundwork labels add`); its parent must already be in the
+    /// project (else an error naming `--parent`, and nothing changes).
+    /// - Returns: 1 when added, 0 when a label of that name was already there.
+    public static func add(_ entry: Entry, to project: Project) throws -> Int {
+        try project.database.write { db in
+            if let parent = entry.parent, try LabelIndex(db).id(for: parent) == nil {
+                throw LabelIndex.unknown(parent, option: "--parent")
+            }
+            return try TaxonomyFile(labels: [entry]).install(into: db)
+        }
+    }
+
     /// Adds this taxonomy's labels to a project (labels already there, by name, are kept as they are).
     /// - Returns: how many labels were added.
     @discardableResult
@@ -144,8 +120,7 @@ public struct TaxonomyFile: Codable, Sendable, Equatable {
         }
         for entry in labels {
             if let parent = entry.parent, let id = index.id(for: entry.name), let parentId = index.id(for: parent) {
-                try db.execute(
-                    sql: "UPDATE label SET parent_id = ? WHERE id = ? AND parent_id IS NULL", arguments: [parentId, id])
+                try LabelRecord.setParentIfNone(db, id: id, parentId: parentId)
             }
         }
         return added

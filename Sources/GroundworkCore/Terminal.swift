@@ -60,20 +60,3 @@ public final class ProgressBar: @unchecked Sendable {
         drewSomething = true
     }
 }
-
-/// Canonical JSON for everything Groundwork prints or writes: sorted keys, no escaped slashes.
-public enum CanonicalJSON {
-    /// An encoder with sorted keys; `pretty` adds indentation.
-    public static func encoder(pretty: Bool = true) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting =
-            pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
-    }
-
-    /// Encodes a value as a UTF-8 string.
-    public static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
-        String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
-    }
-}

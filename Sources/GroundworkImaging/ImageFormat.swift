@@ -1,3 +1,5 @@
+import Foundation
+
 /// An image file format Groundwork recognizes by content.
 public enum ImageFormat: String, Codable, Sendable, CaseIterable {
     /// Portable Network Graphics.
@@ -43,6 +45,42 @@ public enum FormatSniffer {
     /// offset 128). nil when unknown.
     public static func detect(_ data: [UInt8]) -> ImageFormat? {
         data.withUnsafeBytes { detect($0) }
+    }
+
+    /// Whether the bytes start a DICOM Part 10 file: "DICM" after the 128-byte preamble.
+    public static func isDICOMPart10(_ head: [UInt8]) -> Bool {
+        head.count >= 132 && Array(head[128..<132]) == Array("DICM".utf8)
+    }
+
+    /// The MediaStorageSOPClassUID (0002,0002) of a DICOM Part 10 file's meta information (explicit VR
+    /// little endian, after the 128-byte preamble and "DICM"), read from its first bytes; nil when
+    /// the bytes do not hold it.
+    public static func mediaStorageSOPClassUID(_ head: [UInt8]) -> String? {
+        var offset = 132
+        while offset + 8 <= head.count {
+            let group = Int(head[offset]) | Int(head[offset + 1]) << 8
+            let element = Int(head[offset + 2]) | Int(head[offset + 3]) << 8
+            guard group == 0x0002 else { return nil }
+            let vr = String(decoding: head[(offset + 4)..<(offset + 6)], as: UTF8.self)
+            var length: Int
+            var start: Int
+            if ["OB", "OW", "OF", "SQ", "UT", "UN", "UC", "UR", "OD", "OL", "OV"].contains(vr) {
+                guard offset + 12 <= head.count else { return nil }
+                length = 0
+                for i in 0..<4 { length |= Int(head[offset + 8 + i]) << (8 * i) }
+                start = offset + 12
+            } else {
+                length = Int(head[offset + 6]) | Int(head[offset + 7]) << 8
+                start = offset + 8
+            }
+            guard length >= 0, start + length <= head.count else { return nil }
+            if element == 0x0002 {
+                return String(decoding: head[start..<(start + length)], as: UTF8.self)
+                    .trimmingCharacters(in: CharacterSet(charactersIn: "\0 "))
+            }
+            offset = start + length
+        }
+        return nil
     }
 
     /// The format whose signature `bytes` starts but does not finish: at least the first four bytes

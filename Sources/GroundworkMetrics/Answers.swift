@@ -5,6 +5,15 @@ import GroundworkCore
 /// (`schemas/answers-line.schema.json`): `{"id": question id, "answer": the generated text,
 /// "normalized": "yes" | "no" | an option letter | null}`.
 public struct ModelAnswer: Sendable, Equatable {
+    /// The fields of a line that the reader reads (and the only ones: every read goes through
+    /// these; a test holds them equal to the schema's properties).
+    public enum Field: String, CaseIterable, Sendable {
+        case id, answer, normalized
+
+        /// The field's JSON pointer in the line.
+        var pointer: String { "/" + rawValue }
+    }
+
     public var answer: String
     /// The kit's normalised form of a closed or choice answer, when it could tell.
     public var normalized: String?
@@ -61,17 +70,22 @@ public struct ModelAnswers: Sendable {
                 problem("/", "not a JSON object")
                 continue
             }
-            let id = value["id"]?.stringValue ?? value["id"]?.intValue.map(String.init)
-            if id == nil { problem("/id", "missing or not a string") }
-            let answer = value["answer"]?.stringValue
-            if answer == nil { problem("/answer", "missing or not a string") }
+            let idValue = value[ModelAnswer.Field.id.rawValue]
+            let id = idValue?.stringValue ?? idValue?.intValue.map(String.init)
+            if id == nil { problem(ModelAnswer.Field.id.pointer, "missing or not a string") }
+            let answer = value[ModelAnswer.Field.answer.rawValue]?.stringValue
+            if answer == nil { problem(ModelAnswer.Field.answer.pointer, "missing or not a string") }
             var normalized: String?
-            if let raw = value["normalized"], !raw.isNull {
-                if let text = raw.stringValue { normalized = text } else { problem("/normalized", "not a string or null") }
+            if let raw = value[ModelAnswer.Field.normalized.rawValue], !raw.isNull {
+                if let text = raw.stringValue {
+                    normalized = text
+                } else {
+                    problem(ModelAnswer.Field.normalized.pointer, "not a string or null")
+                }
             }
             guard let id, let answer else { continue }
             if let earlier = firstLine[id] {
-                problem("/id", "question \"\(id)\" is answered twice (also line \(earlier))")
+                problem(ModelAnswer.Field.id.pointer, "question \"\(id)\" is answered twice (also line \(earlier))")
                 continue
             }
             firstLine[id] = number

@@ -138,7 +138,7 @@ public enum Comparison {
                         layer: layer, n: d.count, meanA: va.reduce(0, +) / n, meanB: vb.reduce(0, +) / n, difference: mean,
                         ci: ci, pValue: p))
             }
-            result.append(.init(id: metric, higherIsBetter: higherIsBetter(metric), layers: rows))
+            result.append(.init(id: metric, higherIsBetter: Metrics.higherIsBetter(metric), layers: rows))
         }
         return CompareReport(
             release: runA.summary.release, a: .init(results: a, model: runA.summary.model),

@@ -17,6 +17,11 @@ public protocol GroundingMetric: Sendable {
     static var version: Int { get }
     /// Whether the metric reads the relative map ã (VGMED's metrics) rather than the raw map a.
     static var usesRelativeMap: Bool { get }
+    /// Whether higher values mean better grounding (Quantus's `score_direction`): false for
+    /// the divergences.
+    static var higherIsBetter: Bool { get }
+    /// What a map without information (a flat map) scores.
+    static var chance: ChanceLevel { get }
     /// Scores the map held by `map` against its target.
     static func evaluate(_ map: MapWorkspace) -> MetricOutcome
 }
@@ -32,8 +37,8 @@ extension GroundingMetric {
 public enum MetricOutcome: Sendable, Hashable {
     /// A finite value.
     case value(Double)
-    /// The metric is undefined for this map; the reason is a short code such as `zero_mass`.
-    case undefined(String)
+    /// The metric is undefined for this map, for this reason.
+    case undefined(UndefinedReason)
 
     /// The value, if defined.
     public var value: Double? {
@@ -42,18 +47,29 @@ public enum MetricOutcome: Sendable, Hashable {
     }
 }
 
-/// Reasons a metric can be undefined (the `note` of a score row).
-public enum UndefinedReason {
+/// Why a metric is undefined for a map; the raw value is the `note` of a score row.
+public enum UndefinedReason: String, Sendable, Hashable, CaseIterable {
     /// The map (ã for VGMED's metrics) sums to zero: it is not a distribution.
-    public static let zeroMass = "zero_mass"
+    case zeroMass = "zero_mass"
     /// The map has negative cells where the metric needs a distribution.
-    public static let negativeValues = "negative_values"
+    case negativeValues = "negative_values"
     /// No cell is positive (energy pointing game).
-    public static let noPositiveMass = "no_positive_mass"
+    case noPositiveMass = "no_positive_mass"
     /// The target covers every cell: there is no background to compare with.
-    public static let noBackground = "no_background"
+    case noBackground = "no_background"
     /// Both groups are constant but differ (CNR's denominator is zero, its numerator is not).
-    public static let zeroVariance = "zero_variance"
+    case zeroVariance = "zero_variance"
+}
+
+/// The chance level of a metric: what a flat map (no information) scores. The score summary
+/// reports, per metric, the mean over scored questions of the metric on a flat map; this states
+/// what that mean is.
+public enum ChanceLevel: Sendable, Hashable {
+    /// The same value whatever the target (attention ratio 1, AUROC 0.5, NSS 0, …).
+    case constant(Double)
+    /// A value that depends on the target's share of the grid (pointing game |P| / N, KL
+    /// divergence ln(N / |G|), …): the metric evaluated on a flat map.
+    case flatMap
 }
 
 /// The registry of metrics, in the order they are reported.
@@ -67,5 +83,12 @@ public enum Metrics {
     /// The metric with this id (`attention_ratio`) or versioned id (`attention_ratio@1`).
     public static func named(_ name: String) -> (any GroundingMetric.Type)? {
         all.first { $0.id == name || $0.versionedID == name }
+    }
+
+    /// Whether higher is better for the metric of this id, versioned id or id of another version
+    /// (`kl_divergence@2` read from an older or newer run's summary); an unknown metric is taken
+    /// as higher-is-better.
+    public static func higherIsBetter(_ name: String) -> Bool {
+        (named(name) ?? named(String(name.prefix { $0 != "@" })))?.higherIsBetter ?? true
     }
 }

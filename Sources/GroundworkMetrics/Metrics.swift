@@ -16,11 +16,13 @@
 public enum AttentionRatio: GroundingMetric {
     public static let id = "attention_ratio"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .constant(1)
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        if map.relativeHasNegative { return .undefined(.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
         let weights = map.target.weights
         var inside = 0.0
         for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * map.relative[i] }
@@ -43,11 +45,13 @@ public let divergenceFloor = 1e-12
 public enum KLDivergence: GroundingMetric {
     public static let id = "kl_divergence"
     public static let version = 1
+    public static let higherIsBetter = false
+    public static let chance: ChanceLevel = .flatMap
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        if map.relativeHasNegative { return .undefined(.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
         let weights = map.target.weights
         let total = map.target.totalWeight
         let mass = map.relativeSum
@@ -70,11 +74,13 @@ public enum KLDivergence: GroundingMetric {
 public enum JSDivergence: GroundingMetric {
     public static let id = "js_divergence"
     public static let version = 1
+    public static let higherIsBetter = false
+    public static let chance: ChanceLevel = .flatMap
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        if map.relativeHasNegative { return .undefined(.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
         let weights = map.target.weights
         let total = map.target.totalWeight
         let mass = map.relativeSum
@@ -102,6 +108,8 @@ public enum JSDivergence: GroundingMetric {
 public enum PointingGame: GroundingMetric {
     public static let id = "pointing_game"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .flatMap
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let top = map.maximum
@@ -126,9 +134,11 @@ public enum PointingGame: GroundingMetric {
 public enum EnergyPointingGame: GroundingMetric {
     public static let id = "energy_pointing_game"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .flatMap
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        guard map.positiveSum > 0 else { return .undefined(UndefinedReason.noPositiveMass) }
+        guard map.positiveSum > 0 else { return .undefined(.noPositiveMass) }
         let weights = map.target.weights
         var inside = 0.0
         for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * Swift.max(map.values[i], 0) }
@@ -149,6 +159,8 @@ public enum EnergyPointingGame: GroundingMetric {
 public enum RelevanceRankAccuracy: GroundingMetric {
     public static let id = "relevance_rank_accuracy"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .flatMap
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let n = map.count
@@ -189,6 +201,8 @@ public enum RelevanceRankAccuracy: GroundingMetric {
 public enum AUROC: GroundingMetric {
     public static let id = "auroc"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .constant(0.5)
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let n = map.count
@@ -219,7 +233,7 @@ public enum AUROC: GroundingMetric {
             start = end
         }
         let pairs = positives * negatives - selfPairs
-        guard pairs > 0 else { return .undefined(UndefinedReason.noBackground) }
+        guard pairs > 0 else { return .undefined(.noBackground) }
         return .value(numerator / pairs)
     }
 }
@@ -234,6 +248,8 @@ public enum AUROC: GroundingMetric {
 public enum NSS: GroundingMetric {
     public static let id = "nss"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .constant(0)
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         guard map.standardDeviation > 0 else { return .value(0) }
@@ -257,6 +273,8 @@ public enum NSS: GroundingMetric {
 public enum MeanIoU: GroundingMetric {
     public static let id = "miou"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .constant(0)
     /// The thresholds t.
     public static let thresholds: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5]
 
@@ -304,6 +322,8 @@ public enum MeanIoU: GroundingMetric {
 public enum CNR: GroundingMetric {
     public static let id = "cnr"
     public static let version = 1
+    public static let higherIsBetter = true
+    public static let chance: ChanceLevel = .constant(0)
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let weights = map.target.weights
@@ -320,7 +340,7 @@ public enum CNR: GroundingMetric {
             sin += w * a
             sout += (1 - w) * a
         }
-        guard wout > 0 else { return .undefined(UndefinedReason.noBackground) }
+        guard wout > 0 else { return .undefined(.noBackground) }
         let muIn = sin / win
         let muOut = sout / wout
         var vin = 0.0
@@ -336,7 +356,7 @@ public enum CNR: GroundingMetric {
         let numerator = Swift.abs(muIn - muOut)
         if numerator == 0 || map.minimum == map.maximum { return .value(0) }
         let denominator = (vin + vout).squareRoot()
-        guard denominator > 0 else { return .undefined(UndefinedReason.zeroVariance) }
+        guard denominator > 0 else { return .undefined(.zeroVariance) }
         return .value(numerator / denominator)
     }
 }

@@ -507,7 +507,7 @@ struct ItemContext: Sendable {
                         sums[m] += v
                         counts[m] += 1
                     case .undefined(let reason):
-                        undefined.append((m, reason))
+                        undefined.append((m, reason.rawValue))
                     }
                 }
             }
@@ -575,10 +575,10 @@ enum RowFormat {
             jsonl.append(contentsOf: "}\n".utf8)
         case .undefined(let reason):
             csv.append(UInt8(ascii: ","))
-            csv.append(contentsOf: reason.utf8)
+            csv.append(contentsOf: reason.rawValue.utf8)
             csv.append(UInt8(ascii: "\n"))
             jsonl.append(contentsOf: #"","note":""#.utf8)
-            jsonl.append(contentsOf: reason.utf8)
+            jsonl.append(contentsOf: reason.rawValue.utf8)
             jsonl.append(contentsOf: #"","question":"#.utf8)
             jsonl.append(contentsOf: id.json)
             jsonl.append(contentsOf: #","value":null}"#.utf8)

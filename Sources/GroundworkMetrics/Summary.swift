@@ -171,9 +171,6 @@ struct AnswerTally {
     }
 }
 
-/// Whether higher is better, per metric id.
-func higherIsBetter(_ id: String) -> Bool { !(id.hasPrefix("kl_divergence") || id.hasPrefix("js_divergence")) }
-
 /// The streaming accumulation of per-question results (the COCOeval `accumulate`): sums and
 /// counts per layer and metric, Poisson-bootstrap replicate sums, group sums. Memory is flat in
 /// the number of questions.
@@ -336,7 +333,7 @@ struct SummaryAccumulator {
             }
             metricSummaries.append(
                 ScoreSummary.MetricSummary(
-                    id: id, higherIsBetter: higherIsBetter(id),
+                    id: id, higherIsBetter: Metrics.higherIsBetter(id),
                     chance: chanceCount[mi] > 0 ? chanceSum[mi] / Double(chanceCount[mi]) : nil, layers: stats,
                     undefinedReasons: undefinedReasons[mi]))
         }

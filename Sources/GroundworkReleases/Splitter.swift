@@ -36,7 +36,7 @@ public enum Splitter {
         let hashes = try LeakageCheck.missingHashes(project)
         return try project.database.write { db in
             try LeakageCheck.store(hashes, in: db)
-            let stamp = ISO8601DateFormatter().string(from: now)
+            let stamp = Timestamp.utc(now)
             let ratios = try CanonicalJSON.string(parameters.parts, pretty: false)
             let stratify = try CanonicalJSON.string(parameters.stratify.map(\.rawValue), pretty: false)
             var splitId: Int64

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import GroundworkAnnotations
 import GroundworkCore
 import GroundworkStore
@@ -37,33 +36,25 @@ struct ImagesListCommand: GroundworkCommand {
 
     func execute() throws {
         let project = try projectOptions.openReadOnly()
-        var request = ImageRecord.order(Column("id"))
-        if let modality { request = request.filter(Column("modality") == modality) }
-        if let source { request = request.filter(Column("source") == source) }
-        if let patient { request = request.filter(Column("patient_id") == patient) }
-        if let limit { request = request.limit(limit) }
+        let filter = ImageRecord.Filter(modality: modality, source: source, patientId: patient, limit: limit)
         let encoder = CanonicalJSONLines()
-        try project.database.read { db in
-            let cursor = try request.fetchCursor(db)
-            if output.json { print("[", terminator: "") }
-            var first = true
-            while let image = try cursor.next() {
-                if output.json {
-                    print(first ? "\n" : ",\n", terminator: "")
-                    print(try encoder.line(image), terminator: "")
-                } else {
-                    let size = "\(image.width)x\(image.height)"
-                    let fields = [
-                        String(image.id ?? 0), String(image.sha256.prefix(12)), image.format, size,
-                        "\(image.bitDepth)-bit \(image.photometric)", image.modality ?? "-", image.patientId ?? "-",
-                        image.originalPath,
-                    ]
-                    print(fields.joined(separator: "\t"))
-                }
-                first = false
+        var first = true
+        try project.forEachImage(matching: filter) { image in
+            if output.json {
+                print(first ? "[\n" : ",\n", terminator: "")
+                print(try encoder.line(image), terminator: "")
+            } else {
+                let size = "\(image.width)x\(image.height)"
+                let fields = [
+                    String(image.id ?? 0), String(image.sha256.prefix(12)), image.format, size,
+                    "\(image.bitDepth)-bit \(image.photometric)", image.modality ?? "-", image.patientId ?? "-",
+                    image.originalPath,
+                ]
+                print(fields.joined(separator: "\t"))
             }
-            if output.json { print(first ? "]" : "\n]") }
+            first = false
         }
+        if output.json { print(first ? "[]" : "\n]") }
     }
 }
 

@@ -174,8 +174,8 @@ struct DICOMRenderArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Use the file's window (or VOI LUT) with this 0-based index.", valueName: "n"))
     var windowIndex: Int?
 
-    @Option(help: ArgumentHelp("Bits per sample of PNGs rendered from DICOM: 8 or 16.", valueName: "bits"))
-    var renderBits: Int = 8
+    @Option(help: ArgumentHelp("Bits per sample of PNGs rendered from DICOM.", valueName: "bits"))
+    var renderBits: RenderBits = .eight
 
     func validate() throws {
         if let window, DICOMWindow.parse(window) == nil {
@@ -184,12 +184,15 @@ struct DICOMRenderArguments: ParsableArguments {
         }
         if let windowIndex, windowIndex < 0 { throw ValidationError("--window-index must be 0 or more, not \(windowIndex)") }
         if window != nil && windowIndex != nil { throw ValidationError("--window and --window-index exclude each other") }
-        guard renderBits == 8 || renderBits == 16 else {
-            throw ValidationError("--render-bits must be 8 or 16, not \(renderBits)")
-        }
     }
 
     func renderOptions() throws -> DICOMRenderOptions {
-        DICOMRenderOptions(window: window.flatMap(DICOMWindow.parse), windowIndex: windowIndex, outputBits: renderBits)
+        DICOMRenderOptions(window: window.flatMap(DICOMWindow.parse), windowIndex: windowIndex, outputBits: renderBits.rawValue)
     }
+}
+
+/// `--render-bits`: the bits per sample of PNGs rendered from DICOM.
+enum RenderBits: Int, CaseIterable, ExpressibleByArgument {
+    case eight = 8
+    case sixteen = 16
 }

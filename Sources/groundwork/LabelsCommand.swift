@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import GroundworkAnnotations
 import GroundworkBundledData
 import GroundworkCore
@@ -23,35 +22,9 @@ struct LabelsListCommand: GroundworkCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
 
-    struct Entry: Codable {
-        var id: Int64
-        var name: String
-        var displayName: String
-        var synonyms: [String]
-        var parent: String?
-        var category: String?
-        var regions: Int
-        var questions: Int
-    }
-
     func execute() throws {
         let project = try projectOptions.openReadOnly()
-        let entries = try project.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT l.id, l.name, l.display_name, l.synonyms, p.name AS parent, l.category,
-                        (SELECT COUNT(*) FROM region WHERE label_id = l.id) AS regions,
-                        (SELECT COUNT(*) FROM vqa_item WHERE target_label_id = l.id) AS questions
-                    FROM label l LEFT JOIN label p ON p.id = l.parent_id ORDER BY l.name
-                    """
-            ).map {
-                Entry(
-                    id: $0["id"], name: $0["name"], displayName: $0["display_name"],
-                    synonyms: (try? JSONDecoder().decode([String].self, from: Data(($0["synonyms"] as String).utf8))) ?? [],
-                    parent: $0["parent"], category: $0["category"], regions: $0["regions"], questions: $0["questions"])
-            }
-        }
+        let entries = try project.labels()
         if output.json {
             try Output.json(entries)
             return
@@ -86,7 +59,7 @@ struct LabelsImportCommand: GroundworkCommand {
         // The file is checked before the project is opened for writing.
         let taxonomy = try TaxonomyFile.load(path: path)
         let project = try projectOptions.openForWriting()
-        let added = try project.database.write { db in try taxonomy.install(into: db) }
+        let added = try taxonomy.install(into: project)
         if output.json {
             try Output.json(["added": added, "labels": taxonomy.labels.count])
         } else {
@@ -119,15 +92,9 @@ struct LabelsAddCommand: GroundworkCommand {
 
     func execute() throws {
         let project = try projectOptions.openForWriting()
-        let file = TaxonomyFile(labels: [
-            TaxonomyFile.Entry(
-                name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category, radlex: nil,
-                snomed: nil)
-        ])
-        let added = try project.database.write { db -> Int in
-            if let parent, try LabelIndex(db).id(for: parent) == nil { throw unknownLabel(parent, option: "--parent") }
-            return try file.install(into: db)
-        }
+        let entry = TaxonomyFile.Entry(
+            name: name, displayName: displayName, synonyms: synonym, parent: parent, category: category)
+        let added = try TaxonomyFile.add(entry, to: project)
         if output.json {
             try Output.json(["added": added, "labels": 1])
         } else {

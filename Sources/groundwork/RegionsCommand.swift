@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import GroundworkAnnotations
 import GroundworkCore
 import GroundworkStore
@@ -31,46 +30,11 @@ struct AnnotationFilters: ParsableArguments {
     @Option(help: "At most this many rows.")
     var limit: Int?
 
-    /// The SQL filter for these options, over a query whose alias for the row's table is `alias`
-    /// (with `i` for image and `a` for annotator), the label column being `labelColumn`.
-    /// - Returns: the `WHERE …` clause (empty when no filter) and its arguments.
-    func sql(_ db: Database, alias: String, labelColumn: String, extra: [(String, String?)] = []) throws -> (
-        String, StatementArguments
-    ) {
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        if let label {
-            guard let id = try LabelIndex(db).id(for: label) else { throw unknownLabel(label, option: "--label") }
-            clauses.append("\(alias).\(labelColumn) = ?")
-            _ = arguments.append(contentsOf: [id])
-        }
-        for (column, value) in [("i.modality", modality), ("a.name", annotator), ("\(alias).status", status?.rawValue)] + extra {
-            guard let value else { continue }
-            clauses.append("\(column) = ?")
-            _ = arguments.append(contentsOf: [value])
-        }
-        return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), arguments)
+    /// The filter these options make (with a question type for `vqa list`).
+    func filter(questionType: QuestionType? = nil) -> AnnotationFilter {
+        AnnotationFilter(
+            label: label, modality: modality, annotator: annotator, status: status, questionType: questionType, limit: limit)
     }
-
-    /// `LIMIT n`, or nothing.
-    var limitClause: String { limit.map { "LIMIT \($0)" } ?? "" }
-}
-
-/// One region as listed.
-struct RegionRow: Codable {
-    var id: Int64
-    var imageId: Int64
-    var image: String
-    var label: String
-    var kind: String
-    /// Tight box, x0 y0 x1 y1 (0-based, continuous, half-open, displayed-image pixels).
-    var box: [Double]
-    var area: Double
-    var annotator: String?
-    var status: String
-    var consensusMethod: String?
-    /// COCO's crowd flag: the region outlines a group of instances.
-    var iscrowd: Bool
 }
 
 /// `groundwork regions list`
@@ -83,25 +47,7 @@ struct RegionsListCommand: GroundworkCommand {
 
     func execute() throws {
         let project = try projectOptions.openReadOnly()
-        let rows = try project.database.read { db -> [RegionRow] in
-            let (whereClause, arguments) = try filters.sql(db, alias: "r", labelColumn: "label_id")
-            let limit = filters.limitClause
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.id, r.image_id, i.original_path, l.name AS label, r.kind, r.x0, r.y0, r.x1, r.y1, r.area, a.name AS annotator,
-                        r.status, r.consensus_method, r.iscrowd
-                    FROM region r JOIN image i ON i.id = r.image_id JOIN label l ON l.id = r.label_id LEFT JOIN annotator a ON a.id = r.annotator_id
-                    \(whereClause) ORDER BY r.id \(limit)
-                    """, arguments: arguments
-            ).map {
-                RegionRow(
-                    id: $0["id"], imageId: $0["image_id"], image: $0["original_path"], label: $0["label"], kind: $0["kind"],
-                    box: [$0["x0"], $0["y0"], $0["x1"], $0["y1"]], area: $0["area"], annotator: $0["annotator"],
-                    status: $0["status"],
-                    consensusMethod: $0["consensus_method"], iscrowd: $0["iscrowd"])
-            }
-        }
+        let rows = try project.regions(matching: filters.filter())
         if output.json {
             try Output.json(rows)
             return
@@ -109,7 +55,11 @@ struct RegionsListCommand: GroundworkCommand {
         for row in rows {
             let box = row.box.map { String(format: "%g", $0) }.joined(separator: " ")
             print(
-                [String(row.id), String(row.imageId), row.label, row.kind, box, row.annotator ?? "-", row.status].joined(
+                [
+                    String(row.id), String(row.imageId), row.label, row.kind.rawValue, box, row.annotator ?? "-",
+                    row.status.rawValue,
+                ]
+                .joined(
                     separator: "\t"))
         }
     }
@@ -152,15 +102,4 @@ enum ReviewRunner {
             print("\(changed) of \(ids.count) set to \(status.rawValue)")
         }
     }
-}
-
-/// A label named in an option that the project does not know: a problem of the project (exit 1).
-func unknownLabel(_ name: String, option: String) -> DiagnosticsError {
-    DiagnosticsError(
-        summary: "unknown label '\(name)'",
-        diagnostics: [
-            Diagnostic(
-                .error, file: option, code: "unknown_label",
-                message: "no label or synonym '\(name)' in the project (see groundwork labels list)")
-        ])
 }

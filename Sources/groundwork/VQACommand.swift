@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import GroundworkAnnotations
 import GroundworkBundledData
 import GroundworkCore
@@ -13,22 +12,6 @@ struct VQACommand: ParsableCommand {
         abstract: "List, review and generate VQA items.",
         subcommands: [VQAListCommand.self, VQAReviewCommand.self, VQAGenerateCommand.self, VQAClassifyCommand.self],
         defaultSubcommand: VQAListCommand.self)
-}
-
-/// One question as listed.
-struct VQARow: Codable {
-    var id: Int64
-    var imageId: Int64
-    var question: String
-    var answer: String
-    var answerType: String
-    var options: [String]?
-    var questionType: String
-    var label: String?
-    var groundable: Bool
-    var targetRegionIds: [Int64]
-    var templateId: String?
-    var status: String
 }
 
 /// `groundwork vqa list`
@@ -46,29 +29,7 @@ struct VQAListCommand: GroundworkCommand {
 
     func execute() throws {
         let project = try projectOptions.openReadOnly()
-        let rows = try project.database.read { db -> [VQARow] in
-            let (whereClause, arguments) = try filters.sql(
-                db, alias: "v", labelColumn: "target_label_id", extra: [("v.question_type", questionType?.rawValue)])
-            let limit = filters.limitClause
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT v.id, v.image_id, v.question, v.answer, v.answer_type, v.options, v.question_type, l.name AS label, v.groundable,
-                        v.template_id, v.status, (SELECT group_concat(region_id) FROM vqa_target WHERE vqa_id = v.id) AS targets
-                    FROM vqa_item v JOIN image i ON i.id = v.image_id LEFT JOIN label l ON l.id = v.target_label_id
-                    LEFT JOIN annotator a ON a.id = v.annotator_id
-                    \(whereClause) ORDER BY v.id \(limit)
-                    """, arguments: arguments
-            ).map {
-                VQARow(
-                    id: $0["id"], imageId: $0["image_id"], question: $0["question"], answer: $0["answer"],
-                    answerType: $0["answer_type"],
-                    options: ($0["options"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
-                    questionType: $0["question_type"], label: $0["label"], groundable: $0["groundable"],
-                    targetRegionIds: (($0["targets"] as String?) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(),
-                    templateId: $0["template_id"], status: $0["status"])
-            }
-        }
+        let rows = try project.questions(matching: filters.filter(questionType: questionType))
         if output.json {
             try Output.json(rows)
             return

@@ -94,7 +94,7 @@ struct COCOCrowdTests {
             #expect(region.iscrowd == (entry["iscrowd"]?.intValue == 1), "annotation \(id)")
             if region.iscrowd { crowds += 1 }
             guard entry["rle"]?.boolValue == true else { continue }
-            #expect(region.kind == "mask")
+            #expect(region.kind == .mask)
             #expect(region.area == entry["area"]?.doubleValue, "annotation \(id): area")
             let bbox = entry["bbox"]?.arrayValue?.compactMap { $0.doubleValue } ?? []
             try #require(bbox.count == 4, "annotation \(id): no box from pycocotools")

@@ -32,12 +32,12 @@ struct COCOImportTests {
         #expect(report.format == "coco")
         #expect(report.regionsAdded == 3)
         let regions = try fixture.project.database.read { try RegionRecord.order(Column("id")).fetchAll($0) }
-        #expect(regions.map(\.kind) == ["box", "polygon", "mask"])
+        #expect(regions.map(\.kind) == [.box, .polygon, .mask])
         #expect([regions[0].x0, regions[0].y0, regions[0].x1, regions[0].y1] == [0, 0, 1, 1])
         #expect([regions[1].x0, regions[1].y0, regions[1].x1, regions[1].y1] == [30, 20, 40, 30])
         #expect([regions[2].x0, regions[2].y0, regions[2].x1, regions[2].y1] == [0, 0, 2, 2])
         #expect(regions[2].area == 4)
-        #expect(regions.allSatisfy { $0.externalId != nil && $0.annotatorId != nil && $0.status == "draft" })
+        #expect(regions.allSatisfy { $0.externalId != nil && $0.annotatorId != nil && $0.status == .draft })
         // A second import of the same file adds nothing.
         let again = try fixture.importAnnotations(file) { $0.annotator = "dr-a" }
         #expect(again.committed && again.regionsAdded == 0 && again.duplicates == 3)

@@ -137,7 +137,7 @@ struct ClassificationTests {
         #expect(items.map(\.answer) == ["benign", "malignant", "normal"])
         #expect(items.map(\.correctOption) == [0, 1, 2])
         #expect(
-            items.allSatisfy { $0.answerType == "choice" && !$0.groundable && $0.options == #"["benign","malignant","normal"]"# })
+            items.allSatisfy { $0.answerType == .choice && !$0.groundable && $0.options == #"["benign","malignant","normal"]"# })
         #expect(
             try ClassificationQuestions.run(question: "What is the finding?", project: fixture.project, arguments: []).existing
                 == 3)

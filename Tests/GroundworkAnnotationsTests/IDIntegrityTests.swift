@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 import Testing
 
 @testable import GroundworkAnnotations

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 import Testing
 
 @testable import GroundworkAnnotations
@@ -376,7 +377,7 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-9) -> 
     }
 
     @Test func reviewStatusRules() throws {
-        func status(_ text: String) throws -> RegionStatus {
+        func status(_ text: String) throws -> ReviewStatus {
             LabelStudioReader.reviewStatus(of: try JSONValue.parse(Array(text.utf8)))
         }
         #expect(try status(#"{"reviews": [{"accepted": true}, {"accepted": false}]}"#) == .rejected)

@@ -50,7 +50,7 @@ struct VGMEDImportTests {
         #expect(report.vqaItemsAdded == 1388)
         #expect(report.errors == 0)
         let items = try fixture.project.database.read { try VQAItemRecord.fetchAll($0) }
-        #expect(items.allSatisfy { $0.groundable && $0.answer == "yes" && $0.questionType == "localization" })
+        #expect(items.allSatisfy { $0.groundable && $0.answer == "yes" && $0.questionType == .localization })
         #expect(items.allSatisfy { $0.attributes.contains("vgmed_gt_tokens") })
         // Each question's targets are its boxes: 1622 box rows in the file, shared where the same target recurs.
         let links = try fixture.count("vqa_target")

@@ -70,3 +70,17 @@ struct AnswerTests {
         #expect(error.diagnostics.contains { $0.message.contains("answered twice (also line 1)") })
     }
 }
+
+/// answers-line.schema.json and the answers reader agree: the reader reads exactly the fields
+/// the schema allows (every read goes through `ModelAnswer.Field`).
+@Suite("answers.jsonl reader and its schema")
+struct AnswersSchemaAgreementTests {
+    @Test func fieldsAreTheSchemasProperties() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("schemas/answers-line.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let properties = try #require(schema["properties"] as? [String: Any])
+        #expect(Set(ModelAnswer.Field.allCases.map(\.rawValue)) == Set(properties.keys))
+    }
+}

@@ -12,6 +12,32 @@ import Testing
         #expect(Metrics.named("auroc@1") != nil && Metrics.named("auroc@2") == nil)
     }
 
+    /// Each metric declares its direction and chance level; a constant chance level is what a
+    /// flat map scores whatever the target, and only the divergences are lower-is-better.
+    @Test func declaredDirectionAndChanceLevel() {
+        #expect(Metrics.all.filter { !$0.higherIsBetter }.map { $0.id } == ["kl_divergence", "js_divergence"])
+        #expect(!Metrics.higherIsBetter("kl_divergence@1") && !Metrics.higherIsBetter("js_divergence@7"))
+        #expect(Metrics.higherIsBetter("auroc@1") && Metrics.higherIsBetter("unknown_metric@1"))
+        func flatScoresChance<M: GroundingMetric>(_ metric: M.Type) {
+            guard case .constant(let level) = M.chance else { return }
+            for (rows, cols, target) in [(2, 2, [0]), (3, 4, [1, 5, 6]), (4, 4, Array(0..<8))] {
+                let flat = [Double](repeating: 0.5, count: rows * cols)
+                #expect(approx(evaluate(metric, flat, rows: rows, cols: cols, target: target).value, level), "\(M.id)")
+            }
+        }
+        flatScoresChance(AttentionRatio.self)
+        flatScoresChance(AUROC.self)
+        flatScoresChance(NSS.self)
+        flatScoresChance(MeanIoU.self)
+        flatScoresChance(CNR.self)
+        var targetDependent: [String] = []
+        for metric in Metrics.all where metric.chance == .flatMap { targetDependent.append(metric.id) }
+        #expect(
+            targetDependent == [
+                "kl_divergence", "js_divergence", "pointing_game", "energy_pointing_game", "relevance_rank_accuracy",
+            ])
+    }
+
     /// 2 × 2 grid, target = cell 0, all the mass in it.
     @Test func allMassInTheBox() {
         let map = [1.0, 0, 0, 0]
@@ -26,7 +52,7 @@ import Testing
         #expect(approx(value(NSS.self).value, 3.0.squareRoot()))  // 0.75 / sqrt(0.1875)
         #expect(value(MeanIoU.self) == .value(1))
         // Both groups constant, means differ: CNR's denominator is 0.
-        #expect(value(CNR.self) == .undefined("zero_variance"))
+        #expect(value(CNR.self) == .undefined(.zeroVariance))
     }
 
     /// A flat map scores chance everywhere.
@@ -59,10 +85,10 @@ import Testing
     @Test func negativeMap() {
         let map = [-1.0, -2, -3, -4]
         func value<M: GroundingMetric>(_ m: M.Type) -> MetricOutcome { evaluate(m, map, rows: 2, cols: 2, target: [0]) }
-        #expect(value(AttentionRatio.self) == .undefined("negative_values"))
-        #expect(value(KLDivergence.self) == .undefined("negative_values"))
-        #expect(value(JSDivergence.self) == .undefined("negative_values"))
-        #expect(value(EnergyPointingGame.self) == .undefined("no_positive_mass"))
+        #expect(value(AttentionRatio.self) == .undefined(.negativeValues))
+        #expect(value(KLDivergence.self) == .undefined(.negativeValues))
+        #expect(value(JSDivergence.self) == .undefined(.negativeValues))
+        #expect(value(EnergyPointingGame.self) == .undefined(.noPositiveMass))
         #expect(value(PointingGame.self) == .value(1))
         #expect(value(AUROC.self) == .value(1))
         #expect(approx(value(NSS.self).value, 1.5 / 1.25.squareRoot()))
@@ -73,9 +99,9 @@ import Testing
     @Test func allZeroMap() {
         let map = [0.0, 0, 0, 0]
         func value<M: GroundingMetric>(_ m: M.Type) -> MetricOutcome { evaluate(m, map, rows: 2, cols: 2, target: [0]) }
-        #expect(value(AttentionRatio.self) == .undefined("zero_mass"))
-        #expect(value(KLDivergence.self) == .undefined("zero_mass"))
-        #expect(value(EnergyPointingGame.self) == .undefined("no_positive_mass"))
+        #expect(value(AttentionRatio.self) == .undefined(.zeroMass))
+        #expect(value(KLDivergence.self) == .undefined(.zeroMass))
+        #expect(value(EnergyPointingGame.self) == .undefined(.noPositiveMass))
         #expect(value(PointingGame.self) == .value(0.25))
         #expect(value(AUROC.self) == .value(0.5))
         #expect(value(NSS.self) == .value(0))
@@ -83,8 +109,8 @@ import Testing
 
     @Test func targetCoveringEveryCellHasNoBackground() {
         let map = [1.0, 2, 3, 4]
-        #expect(evaluate(AUROC.self, map, rows: 2, cols: 2, target: [0, 1, 2, 3]) == .undefined("no_background"))
-        #expect(evaluate(CNR.self, map, rows: 2, cols: 2, target: [0, 1, 2, 3]) == .undefined("no_background"))
+        #expect(evaluate(AUROC.self, map, rows: 2, cols: 2, target: [0, 1, 2, 3]) == .undefined(.noBackground))
+        #expect(evaluate(CNR.self, map, rows: 2, cols: 2, target: [0, 1, 2, 3]) == .undefined(.noBackground))
         #expect(evaluate(AttentionRatio.self, map, rows: 2, cols: 2, target: [0, 1, 2, 3]) == .value(1))
     }
 

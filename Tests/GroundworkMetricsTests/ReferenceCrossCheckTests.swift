@@ -151,7 +151,7 @@ struct ReferenceCrossCheckTests {
                         "case \(index) \(metric.versionedID): swift \(v), python \(String(describing: p))")
                 case .undefined(let reason):
                     #expect(
-                        expected[1] as? String == reason,
+                        expected[1] as? String == reason.rawValue,
                         "case \(index) \(metric.versionedID): swift undefined \(reason), python \(expected)")
                 }
                 compared += 1

@@ -148,7 +148,7 @@ import Testing
         }
         let crowds = try fresh.database.read { try RegionRecord.filter(Column("iscrowd") == true).fetchAll($0) }
         #expect(crowds.count == 1)
-        #expect(crowds.first?.kind == "mask" && crowds.first?.area == crowdArea)
+        #expect(crowds.first?.kind == .mask && crowds.first?.area == crowdArea)
         #expect(try fresh.scalar("SELECT COUNT(*) FROM region WHERE iscrowd = 0") == 2)
     }
 

@@ -331,7 +331,7 @@ struct ServerTests {
             let accepted = try await Self.review(port, "/api/regions/1/review", body)
             #expect(accepted.status == 200, "\(accepted.text)")
         }
-        let row = try await project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM region WHERE id = 1")! }
+        let row = try project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM region WHERE id = 1")! }
         #expect(row["status"] as String == "reviewed")
         #expect(row["reviewed_by"] as String? == "Dr Test")
         #expect(row["review_version"] as Int == 1)
@@ -366,7 +366,7 @@ struct ServerTests {
                 port, "/api/questions/2/review", #"{"status": "great", "version": 0, "reviewer": "B"}"#)
             #expect(badStatus.status == 400)
         }
-        let row = try await project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM vqa_item WHERE id = 1")! }
+        let row = try project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM vqa_item WHERE id = 1")! }
         #expect(row["status"] as String == "rejected" && row["reviewed_by"] as String == "B" && row["review_version"] as Int == 2)
         #expect(
             try await project.database.read { try String.fetchOne($0, sql: "SELECT status FROM vqa_item WHERE id = 2") }
@@ -395,7 +395,7 @@ struct ServerTests {
                 try await send(port: port, path: "/api/images?flag=cleared", headers: ["X-Groundwork-Token": token]))
             #expect(flagged["total"] as? Int == 1)
         }
-        let row = try await project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM image WHERE id = 2")! }
+        let row = try project.database.read { try Row.fetchOne($0, sql: "SELECT * FROM image WHERE id = 2")! }
         #expect(row["review_flag"] as String == "cleared" && row["flag_reviewed_by"] as String == "Curator")
         #expect(row["flag_version"] as Int == 1)
         #expect(

@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// COCO JSON (object detection / instance segmentation).
 ///
@@ -297,5 +298,18 @@ public struct COCOReader: AnnotationReader {
             options: options.value, correctOption: correct.value, questionType: questionType, targetLabel: label.value,
             targetKeys: targets, groundable: groundable.value, language: language, templateId: template.value,
             externalId: value["id"]?.canonicalText(), location: here)
+    }
+}
+
+extension COCOReader {
+    /// A JSON object naming `annotations`, `categories` or `images`; another JSON object is a near miss.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil else { return nil }
+        let text = probe.text
+        guard text.hasPrefix("{") else { return nil }
+        if text.contains("\"annotations\"") || text.contains("\"categories\"") || text.contains("\"images\"") {
+            return .match("a JSON object with images/annotations/categories (COCO)")
+        }
+        return .nearMiss("a JSON object that does not look like COCO; pass --format")
     }
 }

@@ -215,3 +215,11 @@ public struct CSVRegionReader: AnnotationReader {
         }
     }
 }
+
+extension CSVRegionReader {
+    /// A `.csv` file.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, probe.name.hasSuffix(".csv") else { return nil }
+        return .match("a .csv file")
+    }
+}

@@ -435,3 +435,13 @@ public struct CVATReader: AnnotationReader {
         return .value(Int(value))
     }
 }
+
+extension CVATReader {
+    /// XML (by name or content) with an `<annotations>` element.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil else { return nil }
+        let text = probe.text
+        guard probe.name.hasSuffix(".xml") || text.hasPrefix("<"), text.contains("<annotations") else { return nil }
+        return .match("XML with <annotations> (CVAT)")
+    }
+}

@@ -107,3 +107,11 @@ public struct DICOMOverlayReader: AnnotationReader {
         }
     }
 }
+
+extension DICOMOverlayReader {
+    /// Any other DICOM Part 10 file (its overlay planes).
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, FormatSniffer.isDICOMPart10(probe.head) else { return nil }
+        return .match("a DICOM file (its overlay planes)")
+    }
+}

@@ -354,3 +354,13 @@ func dicomInputFiles(_ input: String, context: ReaderContext) throws -> [(path: 
         return entry.isDirectory ? nil : (path, path)
     }
 }
+
+extension DICOMSegReader {
+    /// A DICOM Part 10 file whose MediaStorageSOPClassUID is Segmentation Storage.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, FormatSniffer.isDICOMPart10(probe.head),
+            FormatSniffer.mediaStorageSOPClassUID(probe.head) == sopClassUID
+        else { return nil }
+        return .match("a DICOM SEG file (MediaStorageSOPClassUID Segmentation Storage)")
+    }
+}

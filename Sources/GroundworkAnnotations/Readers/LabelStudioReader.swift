@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// Label Studio JSON export (the full "JSON" export, not JSON-MIN): a top-level array of tasks,
 /// `{"id", "data": {"image": …}, "annotations": [{"completed_by", "was_cancelled", "result": […]}]}`.
@@ -64,7 +65,7 @@ public struct LabelStudioReader: AnnotationReader {
         var predictions = 0
         var firstPrediction: String?
         /// Annotations by review outcome, with the first of each.
-        var reviewed: [RegionStatus: (count: Int, first: String)] = [:]
+        var reviewed: [ReviewStatus: (count: Int, first: String)] = [:]
         /// Choices of rejected annotations, left out.
         var rejectedChoices: (count: Int, first: String)?
     }
@@ -191,7 +192,7 @@ public struct LabelStudioReader: AnnotationReader {
 
     private func readResult(
         _ result: JSONValue, at pointer: String, imageName: String?, taskId: String, annotator: String?,
-        status: RegionStatus, tally: inout Tally, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
+        status: ReviewStatus, tally: inout Tally, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
     ) throws {
         var failed = imageName == nil
         func fail(_ suffix: String, _ code: String, _ message: String) {
@@ -532,8 +533,8 @@ public struct LabelStudioReader: AnnotationReader {
 
     /// The review outcome an annotation records (Label Studio Enterprise): the last of its
     /// `reviews` that has a boolean `accepted` (by `created_at` when every such review has one,
-    /// else by position), else its `last_action`; ``RegionStatus/draft`` when there is none.
-    static func reviewStatus(of annotation: JSONValue) -> RegionStatus {
+    /// else by position), else its `last_action`; ``ReviewStatus/draft`` when there is none.
+    static func reviewStatus(of annotation: JSONValue) -> ReviewStatus {
         if let reviews = annotation["reviews"]?.arrayValue {
             let decided = reviews.compactMap { review -> (accepted: Bool, at: String?)? in
                 guard let accepted = review["accepted"]?.boolValue else { return nil }
@@ -563,5 +564,13 @@ public struct LabelStudioReader: AnnotationReader {
             if let id = value["id"]?.intValue { return "label-studio:\(id)" }
         }
         return nil
+    }
+}
+
+extension LabelStudioReader {
+    /// A JSON array (of tasks).
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, probe.text.hasPrefix("[") else { return nil }
+        return .match("a JSON array of tasks (Label Studio)")
     }
 }

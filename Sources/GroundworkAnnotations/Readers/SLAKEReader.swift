@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 #if canImport(Glibc)
     import Glibc
@@ -292,5 +293,19 @@ public struct SLAKEReader: AnnotationReader {
         return matched.filter { label in
             !matched.contains { other in other.count > label.count && other.lowercased().contains(label.lowercased()) }
         }
+    }
+}
+
+extension SLAKEReader {
+    /// A folder holding SLAKE image folders (one with a `question.json` or `detection.json`).
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard let entries = probe.entries else { return nil }
+        let path = probe.path
+        guard
+            entries.contains(where: {
+                FileIO.kind("\(path)/\($0)/question.json").isRegular || FileIO.kind("\(path)/\($0)/detection.json").isRegular
+            })
+        else { return nil }
+        return .match("a folder of SLAKE image folders")
     }
 }

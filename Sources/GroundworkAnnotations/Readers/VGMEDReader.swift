@@ -1,6 +1,7 @@
 import Foundation
 import GroundworkCore
 import GroundworkGeometry
+import GroundworkStore
 
 /// VGMED JSONL (Liu et al., ICLR 2026): one question a line,
 /// `{"image", "label", "question", "bbox": [[…], …], "location", "modality", "gt_tokens", …}`.
@@ -198,5 +199,13 @@ public struct VGMEDReader: AnnotationReader {
         case (false, true): return .one(.xyxy)
         case (false, false): return .neither
         }
+    }
+}
+
+extension VGMEDReader {
+    /// A `.jsonl` file.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard probe.entries == nil, probe.name.hasSuffix(".jsonl") else { return nil }
+        return .match("a .jsonl file (VGMED JSONL)")
     }
 }

@@ -491,3 +491,14 @@ enum ImageLookup {
         return .missing(tried: extensions.map { "\(stem).\($0)" })
     }
 }
+
+extension YOLOReader {
+    /// A folder of `.txt` label files with a `classes.txt` or `data.yaml`.
+    public static func detect(_ probe: FormatProbe) -> FormatDetection? {
+        guard let entries = probe.entries,
+            entries.contains(where: { $0.hasSuffix(".txt") })
+                && (entries.contains("classes.txt") || entries.contains("data.yaml"))
+        else { return nil }
+        return .match("a folder of YOLO .txt files with classes.txt")
+    }
+}

@@ -9,12 +9,12 @@ import GRDBSQLite
 /// be bound before each ``run()``; the return code of every bind is checked, and ``run()`` throws
 /// (without stepping) when one failed, since SQLite leaves a refused parameter at its old value.
 /// Use it from the connection's own queue only, inside the import's transaction.
-struct InsertStatement {
+package struct InsertStatement {
     private let statement: Statement
     private let connection: OpaquePointer
 
     /// Prepares `sql` on `db` (once; the statement lives as long as this value).
-    init(_ db: Database, sql: String) throws {
+    package init(_ db: Database, sql: String) throws {
         guard let connection = db.sqliteConnection else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database connection is closed")
         }
@@ -41,9 +41,9 @@ struct InsertStatement {
         failure.first = (index, code, String(cString: sqlite3_errstr(code)))
     }
 
-    func bind(_ index: Int32, _ value: Int64) { check(sqlite3_bind_int64(handle, index, value), index) }
+    package func bind(_ index: Int32, _ value: Int64) { check(sqlite3_bind_int64(handle, index, value), index) }
 
-    func bind(_ index: Int32, _ value: Int64?) {
+    package func bind(_ index: Int32, _ value: Int64?) {
         if let value {
             check(sqlite3_bind_int64(handle, index, value), index)
         } else {
@@ -51,13 +51,13 @@ struct InsertStatement {
         }
     }
 
-    func bind(_ index: Int32, _ value: Int?) { bind(index, value.map(Int64.init)) }
+    package func bind(_ index: Int32, _ value: Int?) { bind(index, value.map(Int64.init)) }
 
-    func bind(_ index: Int32, _ value: Bool) { check(sqlite3_bind_int64(handle, index, value ? 1 : 0), index) }
+    package func bind(_ index: Int32, _ value: Bool) { check(sqlite3_bind_int64(handle, index, value ? 1 : 0), index) }
 
-    func bind(_ index: Int32, _ value: Double) { check(sqlite3_bind_double(handle, index, value), index) }
+    package func bind(_ index: Int32, _ value: Double) { check(sqlite3_bind_double(handle, index, value), index) }
 
-    func bind(_ index: Int32, _ value: String?) {
+    package func bind(_ index: Int32, _ value: String?) {
         guard var text = value else {
             check(sqlite3_bind_null(handle, index), index)
             return
@@ -84,7 +84,7 @@ struct InsertStatement {
     /// - Throws: `DatabaseError` when a bind of this row failed (nothing is run), or when the
     ///   step fails (a constraint or trigger refused the row, or I/O failed).
     @discardableResult
-    func run() throws -> Int {
+    package func run() throws -> Int {
         if let bad = failure.first {
             failure.first = nil
             sqlite3_reset(handle)
@@ -108,5 +108,5 @@ struct InsertStatement {
     }
 
     /// The row id of the last row inserted on the connection.
-    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
+    package var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
 }
