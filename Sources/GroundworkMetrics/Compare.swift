@@ -148,64 +148,25 @@ public enum Comparison {
     }
 
     static func load(_ folder: String) throws(DiagnosticsError) -> Run {
-        let root = FileIO.absolute(folder)
-        let summaryPath = root + "/" + Scorer.summaryJSON
-        let notResults = "\(folder) is not a results folder of `groundwork score`"
-        let bytes: [UInt8]
-        do { bytes = try FileIO.readAll(summaryPath) } catch {
-            throw DiagnosticsError(
-                summary: notResults,
-                diagnostics: [
-                    Diagnostic(
-                        .error, file: folder + "/" + Scorer.summaryJSON, code: "bad_results",
-                        message: "cannot read the summary: \(error)")
-                ])
-        }
-        // Malformed JSON names its line, column and pointer; a member missing or of the wrong type its pointer.
-        let summary = try JSONDocument.decode(
-            ScoreSummary.self, from: bytes, file: folder + "/" + Scorer.summaryJSON, summary: notResults,
-            snakeCaseKeys: true)
-        var run = Run(summary: summary)
-        let display = folder + "/" + Scorer.scoresJSONL
-        let reader: JSONLinesReader
-        do { reader = try JSONLinesReader(path: root + "/" + Scorer.scoresJSONL) } catch {
-            throw DiagnosticsError(
-                summary: "cannot read \(display)",
-                diagnostics: [Diagnostic(.error, file: display, code: "unreadable", message: error.description)])
-        }
-        var problems: [Diagnostic] = []
-        for (line, result) in reader {
-            switch result {
-            case .failure(let error):
-                var diagnostic = error.diagnostic(file: display)
-                diagnostic.location = .line(line)
-                problems.append(diagnostic)
-            case .success(let row):
-                guard let question = row["question"]?.stringValue, let layer = row["layer"]?.intValue,
-                    let metric = row["metric"]?.stringValue, let value = row["value"],
-                    value.isNull || value.doubleValue != nil
-                else {
-                    problems.append(
-                        Diagnostic(
-                            .error, file: display, location: .line(line), code: "bad_row",
-                            message: "expected {question, layer, head, metric, value}"))
-                    continue
+        let results = try ScoreResults.read(folder)
+        var run = Run(summary: results.summary)
+        let heads = results.heads?.count ?? 1
+        for (q, question) in results.questions.enumerated() {
+            var entries: [Key: (sum: Double, count: Int)] = [:]
+            for (l, layer) in results.layers.enumerated() {
+                for (m, metric) in results.metrics.enumerated() {
+                    var entry = (sum: 0.0, count: 0)
+                    for h in 0..<heads {
+                        if let v = results.value(question: q, layer: l, head: h, metric: m) {
+                            entry.sum += v
+                            entry.count += 1
+                        }
+                    }
+                    entries[Key(layer: layer, metric: metric)] = entry
                 }
-                if run.values[question] == nil {
-                    run.values[question] = [:]
-                    run.order.append(question)
-                }
-                let key = Key(layer: layer, metric: metric)
-                var entry = run.values[question]![key] ?? (0, 0)
-                if let v = value.doubleValue {
-                    entry.sum += v
-                    entry.count += 1
-                }
-                run.values[question]![key] = entry
             }
-        }
-        if !problems.isEmpty {
-            throw DiagnosticsError(summary: "\(display) has \(problems.count) bad line(s)", diagnostics: problems)
+            run.order.append(question)
+            run.values[question] = entries
         }
         return run
     }

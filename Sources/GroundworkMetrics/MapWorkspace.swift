@@ -75,10 +75,16 @@ public final class MapWorkspace {
 
     /// The raw map a.
     public private(set) var values: UnsafeMutableBufferPointer<Double>
-    /// The relative map ã (a copy of a when there is no baseline).
+    /// The relative map ã (the same cells as a when there is no baseline).
     public private(set) var relative: UnsafeMutableBufferPointer<Double>
     /// The target.
     public private(set) var target: TargetCells
+    /// The target's weights w (N entries), as a buffer the metrics read without copying.
+    public private(set) var weights: UnsafeBufferPointer<Double>
+    /// The target's pointing set (N entries), as a buffer.
+    public private(set) var pointing: UnsafeBufferPointer<Bool>
+    /// VGMED's clipped target distribution: max(w_i / Σw, 1e-12) (N entries).
+    public private(set) var targetDistribution: UnsafeBufferPointer<Double>
     /// N: the number of cells.
     public private(set) var count = 0
 
@@ -101,19 +107,36 @@ public final class MapWorkspace {
 
     private var capacity = 0
     private var sortedValid = false
+    private var relativeStorage: UnsafeMutableBufferPointer<Double>
     private var sortedValues: UnsafeMutableBufferPointer<Double>
     private var sortedWeights: UnsafeMutableBufferPointer<Double>
-    private var order: [Int32] = []
-    private var orderSwap: [Int32] = []
-    private var keys: [UInt64] = []
-    private var keysSwap: [UInt64] = []
+    private var distributionStorage: UnsafeMutableBufferPointer<Double>
+    private var order: UnsafeMutableBufferPointer<Int32>
+    private var orderSwap: UnsafeMutableBufferPointer<Int32>
+    private var keys: UnsafeMutableBufferPointer<UInt64>
+    private var keysSwap: UnsafeMutableBufferPointer<UInt64>
+    private var weightStorage: UnsafeMutableBufferPointer<Double>
+    private var pointingStorage: UnsafeMutableBufferPointer<Bool>
+    /// Whether the buffers hold `target`'s cells.
+    private var targetLoaded = false
 
     /// An empty workspace.
     public init() {
         values = UnsafeMutableBufferPointer(start: nil, count: 0)
         relative = values
+        relativeStorage = values
         sortedValues = values
         sortedWeights = values
+        distributionStorage = values
+        weightStorage = values
+        pointingStorage = UnsafeMutableBufferPointer(start: nil, count: 0)
+        order = UnsafeMutableBufferPointer(start: nil, count: 0)
+        orderSwap = order
+        keys = UnsafeMutableBufferPointer(start: nil, count: 0)
+        keysSwap = keys
+        weights = UnsafeBufferPointer(start: nil, count: 0)
+        pointing = UnsafeBufferPointer(start: nil, count: 0)
+        targetDistribution = weights
         target = TargetCells(rows: 0, cols: 0, weights: [])
     }
 
@@ -121,9 +144,16 @@ public final class MapWorkspace {
 
     private func release() {
         values.deallocate()
-        relative.deallocate()
+        relativeStorage.deallocate()
         sortedValues.deallocate()
         sortedWeights.deallocate()
+        distributionStorage.deallocate()
+        weightStorage.deallocate()
+        pointingStorage.deallocate()
+        order.deallocate()
+        orderSwap.deallocate()
+        keys.deallocate()
+        keysSwap.deallocate()
     }
 
     private func reserve(_ n: Int) {
@@ -131,9 +161,35 @@ public final class MapWorkspace {
         release()
         capacity = Swift.max(n, 16)
         values = .allocate(capacity: capacity)
-        relative = .allocate(capacity: capacity)
+        relativeStorage = .allocate(capacity: capacity)
+        relative = relativeStorage
         sortedValues = .allocate(capacity: capacity)
         sortedWeights = .allocate(capacity: capacity)
+        distributionStorage = .allocate(capacity: capacity)
+        weightStorage = .allocate(capacity: capacity)
+        pointingStorage = .allocate(capacity: capacity)
+        order = .allocate(capacity: capacity)
+        orderSwap = .allocate(capacity: capacity)
+        keys = .allocate(capacity: capacity)
+        keysSwap = .allocate(capacity: capacity)
+        targetLoaded = false
+    }
+
+    /// Makes `target` the current one; its buffers are filled once per target, not once per map
+    /// (a question's maps share one target, and `==` on the same arrays is immediate).
+    private func setTarget(_ target: TargetCells) {
+        if targetLoaded && target == self.target { return }
+        self.target = target
+        let n = target.count
+        count = n
+        _ = UnsafeMutableBufferPointer(rebasing: weightStorage[0..<n]).update(fromContentsOf: target.weights)
+        _ = UnsafeMutableBufferPointer(rebasing: pointingStorage[0..<n]).update(fromContentsOf: target.pointing)
+        let total = target.totalWeight
+        for i in 0..<n { distributionStorage[i] = Swift.max(weightStorage[i] / total, divergenceFloor) }
+        weights = UnsafeBufferPointer(rebasing: weightStorage[0..<n])
+        pointing = UnsafeBufferPointer(rebasing: pointingStorage[0..<n])
+        targetDistribution = UnsafeBufferPointer(rebasing: distributionStorage[0..<n])
+        targetLoaded = true
     }
 
     /// Loads a map: `fill` writes the N raw values into the buffer it is given; `baseline`, when
@@ -144,18 +200,19 @@ public final class MapWorkspace {
     ) {
         let n = target.count
         reserve(n)
-        self.target = target
-        count = n
+        setTarget(target)
         let a = UnsafeMutableBufferPointer(rebasing: values[0..<n])
         fill(a)
-        let r = UnsafeMutableBufferPointer(rebasing: relative[0..<n])
         if let baseline {
+            let r = UnsafeMutableBufferPointer(rebasing: relativeStorage[0..<n])
             baseline(r)
             for i in 0..<n { r[i] = a[i] / Swift.max(r[i], MapWorkspace.epsilon) }
+            relative = relativeStorage
         } else {
-            _ = r.update(fromContentsOf: a)
+            // ã = a: the same cells, not a copy.
+            relative = values
         }
-        computeStatistics()
+        computeStatistics(hasBaseline: baseline != nil)
     }
 
     /// Loads a map held in an array (tests and tools).
@@ -165,16 +222,17 @@ public final class MapWorkspace {
             baseline: baseline.map { b in { buffer in _ = buffer.update(fromContentsOf: b) } })
     }
 
-    private func computeStatistics() {
+    private func computeStatistics(hasBaseline: Bool) {
         sortedValid = false
         let n = count
         guard n > 0 else { return }
+        let a = UnsafeBufferPointer(values)
         var s = 0.0
         var p = 0.0
-        var lo = values[0]
-        var hi = values[0]
+        var lo = a[0]
+        var hi = a[0]
         for i in 0..<n {
-            let v = values[i]
+            let v = a[i]
             s += v
             p += Swift.max(v, 0)
             lo = Swift.min(lo, v)
@@ -183,15 +241,8 @@ public final class MapWorkspace {
         let m = s / Double(n)
         var ss = 0.0
         for i in 0..<n {
-            let d = values[i] - m
+            let d = a[i] - m
             ss += d * d
-        }
-        var rs = 0.0
-        var negative = false
-        for i in 0..<n {
-            let v = relative[i]
-            rs += v
-            if v < 0 { negative = true }
         }
         sum = s
         positiveSum = p
@@ -200,8 +251,22 @@ public final class MapWorkspace {
         mean = m
         // A constant map has σ = 0 exactly, whatever the rounding of the mean.
         standardDeviation = lo == hi ? 0 : (ss / Double(n)).squareRoot()
-        relativeSum = rs
-        relativeHasNegative = negative
+        if hasBaseline {
+            let r = UnsafeBufferPointer(relative)
+            var rs = 0.0
+            var negative = false
+            for i in 0..<n {
+                let v = r[i]
+                rs += v
+                if v < 0 { negative = true }
+            }
+            relativeSum = rs
+            relativeHasNegative = negative
+        } else {
+            // ã = a: the same sum, added in the same order, and a negative cell exactly when min a < 0.
+            relativeSum = s
+            relativeHasNegative = lo < 0
+        }
     }
 
     /// The cells sorted by ascending value of a, as (values, weights) buffers of N entries.
@@ -213,33 +278,18 @@ public final class MapWorkspace {
     public func sortedAscending() -> (values: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>) {
         let n = count
         if !sortedValid {
-            if keys.count < n {
-                keys = [UInt64](repeating: 0, count: n)
-                keysSwap = keys
-                order = [Int32](repeating: 0, count: n)
-                orderSwap = order
+            let a = UnsafeBufferPointer(values)
+            for i in 0..<n {
+                keys[i] = Self.sortKey(a[i])
+                order[i] = Int32(i)
             }
-            keys.withUnsafeMutableBufferPointer { keyA in
-                keysSwap.withUnsafeMutableBufferPointer { keyB in
-                    order.withUnsafeMutableBufferPointer { indexA in
-                        orderSwap.withUnsafeMutableBufferPointer { indexB in
-                            for i in 0..<n {
-                                keyA[i] = Self.sortKey(values[i])
-                                indexA[i] = Int32(i)
-                            }
-                            let sortedInB = Self.radixSort(
-                                count: n, keys: keyA, swapKeys: keyB, order: indexA, swapOrder: indexB)
-                            let sorted = sortedInB ? indexB : indexA
-                            target.weights.withUnsafeBufferPointer { w in
-                                for i in 0..<n {
-                                    let j = Int(sorted[i])
-                                    sortedValues[i] = values[j]
-                                    sortedWeights[i] = w[j]
-                                }
-                            }
-                        }
-                    }
-                }
+            let sortedInB = Self.radixSort(count: n, keys: keys, swapKeys: keysSwap, order: order, swapOrder: orderSwap)
+            let sorted = sortedInB ? orderSwap : order
+            let w = weights
+            for i in 0..<n {
+                let j = Int(sorted[i])
+                sortedValues[i] = a[j]
+                sortedWeights[i] = w[j]
             }
             sortedValid = true
         }
@@ -256,30 +306,36 @@ public final class MapWorkspace {
     }
 
     /// Sorts `order` by `keys` (both rearranged), ping-ponging with the swap buffers; returns
-    /// whether the result ended in the swap buffers.
+    /// whether the result ended in the swap buffers. The eight byte histograms are counted in
+    /// one pass over the keys (a byte's counts do not depend on the keys' order).
     static func radixSort(
         count n: Int, keys: UnsafeMutableBufferPointer<UInt64>, swapKeys: UnsafeMutableBufferPointer<UInt64>,
         order: UnsafeMutableBufferPointer<Int32>, swapOrder: UnsafeMutableBufferPointer<Int32>
     ) -> Bool {
+        guard n > 0 else { return false }
         var source = (keys: keys, order: order)
         var target = (keys: swapKeys, order: swapOrder)
         var inSwap = false
-        var histogram = [Int](repeating: 0, count: 256)
-        histogram.withUnsafeMutableBufferPointer { counts in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 8 * 256) { counts in
+            counts.update(repeating: 0)
+            for i in 0..<n {
+                let key = source.keys[i]
+                for pass in 0..<8 { counts[pass << 8 | Int((key >> UInt64(pass * 8)) & 0xFF)] += 1 }
+            }
+            let first = source.keys[0]
             for pass in 0..<8 {
                 let shift = UInt64(pass * 8)
-                counts.update(repeating: 0)
-                for i in 0..<n { counts[Int((source.keys[i] >> shift) & 0xFF)] += 1 }
-                if counts[Int((source.keys[0] >> shift) & 0xFF)] == n { continue }
+                let base = pass << 8
+                if counts[base | Int((first >> shift) & 0xFF)] == n { continue }
                 var total = 0
                 for b in 0..<256 {
-                    let c = counts[b]
-                    counts[b] = total
+                    let c = counts[base | b]
+                    counts[base | b] = total
                     total += c
                 }
                 for i in 0..<n {
                     let key = source.keys[i]
-                    let b = Int((key >> shift) & 0xFF)
+                    let b = base | Int((key >> shift) & 0xFF)
                     let at = counts[b]
                     counts[b] = at + 1
                     target.keys[at] = key
@@ -288,7 +344,7 @@ public final class MapWorkspace {
                 swap(&source, &target)
                 inSwap.toggle()
             }
+            return inSwap
         }
-        return inSwap
     }
 }

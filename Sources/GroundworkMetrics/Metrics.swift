@@ -21,11 +21,12 @@ public enum AttentionRatio: GroundingMetric {
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
-        let weights = map.target.weights
+        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        let weights = map.weights
+        let relative = map.relative
         var inside = 0.0
-        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * map.relative[i] }
+        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * relative[i] }
         let ratio = (inside / map.target.totalWeight) / (map.relativeSum / Double(map.count))
         return .value(ratio)
     }
@@ -50,15 +51,15 @@ public enum KLDivergence: GroundingMetric {
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
-        let weights = map.target.weights
-        let total = map.target.totalWeight
+        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        let target = map.targetDistribution  // max(w_i / Σw, 1e-12)
+        let relative = map.relative
         let mass = map.relativeSum
         var kl = 0.0
         for i in 0..<map.count {
-            let g = Swift.max(weights[i] / total, divergenceFloor)
-            let p = Swift.max(map.relative[i] / mass, divergenceFloor)
+            let g = target[i]
+            let p = Swift.max(relative[i] / mass, divergenceFloor)
             kl += g * log(g / p)
         }
         return .value(kl)
@@ -79,15 +80,15 @@ public enum JSDivergence: GroundingMetric {
     public static let usesRelativeMap = true
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        if map.relativeHasNegative { return .undefined(.negativeValues) }
-        guard map.relativeSum > 0 else { return .undefined(.zeroMass) }
-        let weights = map.target.weights
-        let total = map.target.totalWeight
+        if map.relativeHasNegative { return .undefined(UndefinedReason.negativeValues) }
+        guard map.relativeSum > 0 else { return .undefined(UndefinedReason.zeroMass) }
+        let target = map.targetDistribution  // max(w_i / Σw, 1e-12)
+        let relative = map.relative
         let mass = map.relativeSum
         var js = 0.0
         for i in 0..<map.count {
-            let g = Swift.max(weights[i] / total, divergenceFloor)
-            let p = Swift.max(map.relative[i] / mass, divergenceFloor)
+            let g = target[i]
+            let p = Swift.max(relative[i] / mass, divergenceFloor)
             let m = (p + g) / 2
             js += 0.5 * p * log(p / m) + 0.5 * g * log(g / m)
         }
@@ -113,10 +114,11 @@ public enum PointingGame: GroundingMetric {
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let top = map.maximum
-        let pointing = map.target.pointing
+        let pointing = map.pointing
+        let values = map.values
         var tied = 0
         var hits = 0
-        for i in 0..<map.count where map.values[i] == top {
+        for i in 0..<map.count where values[i] == top {
             tied += 1
             if pointing[i] { hits += 1 }
         }
@@ -138,10 +140,11 @@ public enum EnergyPointingGame: GroundingMetric {
     public static let chance: ChanceLevel = .flatMap
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        guard map.positiveSum > 0 else { return .undefined(.noPositiveMass) }
-        let weights = map.target.weights
+        guard map.positiveSum > 0 else { return .undefined(UndefinedReason.noPositiveMass) }
+        let weights = map.weights
+        let values = map.values
         var inside = 0.0
-        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * Swift.max(map.values[i], 0) }
+        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * Swift.max(values[i], 0) }
         return .value(inside / map.positiveSum)
     }
 }
@@ -253,9 +256,10 @@ public enum NSS: GroundingMetric {
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         guard map.standardDeviation > 0 else { return .value(0) }
-        let weights = map.target.weights
+        let weights = map.weights
+        let values = map.values
         var inside = 0.0
-        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * map.values[i] }
+        for i in 0..<map.count where weights[i] > 0 { inside += weights[i] * values[i] }
         let meanInside = inside / map.target.totalWeight
         return .value((meanInside - map.mean) / map.standardDeviation)
     }
@@ -281,31 +285,32 @@ public enum MeanIoU: GroundingMetric {
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
         let range = map.maximum - map.minimum
         guard range > 0 else { return .value(0) }
-        let weights = map.target.weights
+        let weights = map.weights
+        let values = map.values
         let low = map.minimum
+        let n = map.count
         // One pass over the cells: each cell's b once, against every threshold.
-        let t = thresholds
-        var intersection = [Double](repeating: 0, count: t.count)
-        var union = [Double](repeating: 0, count: t.count)
-        intersection.withUnsafeMutableBufferPointer { inter in
-            union.withUnsafeMutableBufferPointer { uni in
-                for i in 0..<map.count {
-                    let b = (map.values[i] - low) / range
+        return thresholds.withUnsafeBufferPointer { t in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * t.count) { sums in
+                sums.update(repeating: 0)
+                let k = t.count
+                for i in 0..<n {
+                    let b = (values[i] - low) / range
                     let w = weights[i]
-                    for k in 0..<t.count {
-                        if b > t[k] {
-                            inter[k] += w
-                            uni[k] += 1
+                    for j in 0..<k {
+                        if b > t[j] {
+                            sums[j] += w
+                            sums[k + j] += 1
                         } else {
-                            uni[k] += w
+                            sums[k + j] += w
                         }
                     }
                 }
+                var sum = 0.0
+                for j in 0..<k { sum += sums[j] / sums[k + j] }
+                return .value(sum / Double(k))
             }
         }
-        var sum = 0.0
-        for k in 0..<t.count { sum += intersection[k] / union[k] }
-        return .value(sum / Double(thresholds.count))
     }
 }
 
@@ -326,7 +331,8 @@ public enum CNR: GroundingMetric {
     public static let chance: ChanceLevel = .constant(0)
 
     public static func evaluate(_ map: MapWorkspace) -> MetricOutcome {
-        let weights = map.target.weights
+        let weights = map.weights
+        let values = map.values
         let n = map.count
         var win = 0.0
         var wout = 0.0
@@ -334,7 +340,7 @@ public enum CNR: GroundingMetric {
         var sout = 0.0
         for i in 0..<n {
             let w = weights[i]
-            let a = map.values[i]
+            let a = values[i]
             win += w
             wout += 1 - w
             sin += w * a
@@ -347,7 +353,7 @@ public enum CNR: GroundingMetric {
         var vout = 0.0
         for i in 0..<n {
             let w = weights[i]
-            let a = map.values[i]
+            let a = values[i]
             vin += w * (a - muIn) * (a - muIn)
             vout += (1 - w) * (a - muOut) * (a - muOut)
         }

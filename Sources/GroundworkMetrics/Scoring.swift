@@ -38,6 +38,8 @@ public struct ScoreParameters: Sendable {
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Draw a progress bar on a terminal.
     public var showProgress = false
+    /// The form of the per-map values: compact arrays (default) or rows.
+    public var scoresFormat: ScoresFormat = .compact
 
     /// Parameters with defaults.
     public init(release: String, attention: String, output: String) {
@@ -69,47 +71,6 @@ public func parseLayerList(_ text: String, count: Int) throws(DiagnosticsError) 
             diagnostics: problems.map { Diagnostic(.error, file: "--layers", code: "bad_layers", message: $0) })
     }
     return Array(Set(layers)).sorted()
-}
-
-/// The outcome of one question.
-enum ItemOutcome: Sendable {
-    case skipped(String)
-    case failed(String, [Diagnostic])
-    case scored(ScoredItem)
-}
-
-/// One scored question: its rows (already formatted) and what the summary accumulates.
-struct ScoredItem: Sendable {
-    var id: String
-    var groups: [String?]  // modality, label, question type, split
-    /// layers × metrics: the value (mean over heads of the defined values in per-head mode), NaN if undefined.
-    var values: [Double]
-    /// Per metric: the score of a flat map (chance), NaN if undefined.
-    var chance: [Double]
-    /// (metric index, reason) for every undefined value.
-    var undefined: [(Int, String)]
-    var csv: [UInt8]
-    var jsonl: [UInt8]
-    var lostPixels: Double
-    var targetPixels: Double
-}
-
-/// A pool of per-thread workspaces.
-final class WorkspacePool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var free: [MapWorkspace] = []
-
-    func take() -> MapWorkspace {
-        lock.lock()
-        defer { lock.unlock() }
-        return free.popLast() ?? MapWorkspace()
-    }
-
-    func give(_ workspace: MapWorkspace) {
-        lock.lock()
-        free.append(workspace)
-        lock.unlock()
-    }
 }
 
 /// Scores a submission against a release (parameters → evaluate → accumulate → summarise).
@@ -184,18 +145,18 @@ public enum Scorer {
         layers: [Int], validation: Validation, into out: String
     ) throws -> ScoreSummary {
         let submission = source.submission
-        let csv = try BufferedWriter(path: out + "/" + scoresCSV)
-        let jsonl = try BufferedWriter(path: out + "/" + scoresJSONL)
-        try csv.write(Array("question,layer,head,metric,value,note\n".utf8))
-
         let metricIDs = parameters.metrics.map { $0.versionedID }
+        let perHead = parameters.perHead && submission.layout == .layersHeadsRowsCols
+        let files = try ScoreFileWriters(
+            folder: out, format: parameters.scoresFormat, layers: layers,
+            heads: perHead ? Array(0..<submission.heads) : nil, metrics: metricIDs)
         var accumulator = SummaryAccumulator(
             metrics: metricIDs, layers: layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
         if answers != nil { accumulator.answers = AnswerTally() }
         let context = ItemContext(
             source: source, metrics: parameters.metrics, layers: layers, perHead: parameters.perHead,
             rule: parameters.cellRule, tolerance: parameters.tolerance, allowMissing: parameters.allowMissing,
-            pool: WorkspacePool())
+            pool: WorkspacePool(), rows: parameters.scoresFormat.rowKinds)
         // The share of the questions (all of them without --shard), by position in the release.
         let share = parameters.shard?.range(of: validation.items) ?? 0..<validation.items
         let recorded = SummaryAccumulator.recordedParameters(
@@ -207,7 +168,8 @@ public enum Scorer {
                 header: ShardHeader(
                     shard: shard, first: share.lowerBound, end: share.upperBound, total: validation.items,
                     model: submission.model, release: releaseID, submission: source.submissionText,
-                    parameters: recorded, warnings: validation.warnings, answers: answers?.digest))
+                    parameters: recorded, warnings: validation.warnings, answers: answers?.digest,
+                    scoresFormat: parameters.scoresFormat))
         }
         let progress = ProgressBar(total: share.count, label: "scoring", enabled: parameters.showProgress)
         var iterator = release.items().makeIterator()
@@ -228,10 +190,7 @@ public enum Scorer {
                 count: items.count, workers: parameters.workers, window: 16,
                 transform: { index in context.score(items[index]) },
                 consume: { index, outcome in
-                    if case .scored(let scored) = outcome {
-                        try csv.write(scored.csv)
-                        try jsonl.write(scored.jsonl)
-                    }
+                    if case .scored(let scored) = outcome { try files.write(scored) }
                     let item = items[index]
                     let correct = answers.flatMap { $0.byID[item.id] }.map { AnswerJudge.isCorrect($0, for: item) }
                     let answerGroups = answers == nil ? [] : item.answerGroups
@@ -241,13 +200,12 @@ public enum Scorer {
                 })
         }
         progress.finish()
-        try csv.close()
-        try jsonl.close()
+        try files.close()
         try state?.close()
         accumulator.warnings = validation.warnings
-        var files = [scoresCSV, scoresJSONL, summaryJSON, summarySVG]
-        if parameters.shard != nil { files.append(ScoreShard.stateFile) }
-        let summary = accumulator.summary(model: submission.model, release: releaseID, parameters: recorded, files: files)
+        var names = parameters.scoresFormat.files + [summaryJSON, summarySVG]
+        if parameters.shard != nil { names.append(ScoreShard.stateFile) }
+        let summary = accumulator.summary(model: submission.model, release: releaseID, parameters: recorded, files: names)
         try writeSummary(summary, into: out)
         return summary
     }
@@ -361,232 +319,6 @@ public enum Scorer {
     }
 }
 
-/// What every worker needs to score a question.
-struct ItemContext: Sendable {
-    let source: AttentionSource
-    let metrics: [any GroundingMetric.Type]
-    let layers: [Int]
-    let perHead: Bool
-    let rule: CellRule
-    let tolerance: Double
-    let allowMissing: Bool
-    let pool: WorkspacePool
-
-    func score(_ item: ReleaseItem) -> ItemOutcome {
-        guard item.groundable else { return .skipped("not_groundable") }
-        guard !item.regions.isEmpty else { return .skipped("no_regions") }
-        let submission = source.submission
-        func failure(_ code: String, _ message: String) -> ItemOutcome {
-            .failed(
-                code,
-                [
-                    Diagnostic(
-                        .error, file: item.file, location: .line(item.line), code: code,
-                        message: "question \(item.id): \(message)")
-                ])
-        }
-        let mapping: GridMapping
-        do { mapping = try submission.preprocessing.mapping(width: item.width, height: item.height) } catch {
-            return failure("preprocessing", error.message)
-        }
-        let shape = TargetShape(regions: item.regions, width: item.width, height: item.height)
-        let target: MappedTarget
-        do { target = try TargetMapper.map(shape, through: mapping, rule: rule, tolerance: tolerance) } catch {
-            return failure(error.code, error.message)
-        }
-        let (found, baselineTensor, problems) = source.tensors(for: item.id)
-        if !problems.isEmpty { return .failed("bad_tensor", problems) }
-        guard let tensor = found else {
-            return allowMissing ? .skipped("missing_attention") : failure("missing_attention", "no attention map")
-        }
-        let expected = submission.expectedShape(rows: mapping.rows, cols: mapping.cols)
-        guard tensor.shape == expected else {
-            return failure("wrong_shape", "\(tensor.place) has shape \(tensor.shape), expected \(expected)")
-        }
-        let baseline = submission.baseline ? baselineTensor : nil
-        if submission.baseline && baseline?.shape != expected {
-            return failure("missing_baseline", "no baseline map of shape \(expected)")
-        }
-
-        let cells = target.cells
-        let n = cells.count
-        let heads = submission.layout == .layersHeadsRowsCols ? submission.heads : 1
-        let workspace = pool.take()
-        defer {
-            pool.give(workspace)
-            tensor.evict()
-            baseline?.evict()
-        }
-        let metricCount = metrics.count
-        var values = [Double](repeating: 0, count: layers.count * metricCount)
-        var undefined: [(Int, String)] = []
-        var csv: [UInt8] = []
-        var jsonl: [UInt8] = []
-        csv.reserveCapacity(layers.count * metricCount * (perHead ? heads : 1) * 48)
-        jsonl.reserveCapacity(layers.count * metricCount * (perHead ? heads : 1) * 96)
-        let idField = RowFormat.Field(
-            csv: Array(RowFormat.csvField(item.id).utf8), json: Array(JSONValue.string(item.id).canonicalText().utf8))
-        let metricNames = metrics.map { Array($0.versionedID.utf8) }
-        var nonFinite: [Diagnostic] = []
-        var sums = [Double](repeating: 0, count: metricCount)
-        var counts = [Int](repeating: 0, count: metricCount)
-
-        func read(_ t: TensorRef, layer: Int, head: Int?, into buffer: UnsafeMutableBufferPointer<Double>) {
-            if let head {
-                t.read(start: (layer * heads + head) * n, into: buffer, accumulate: false)
-            } else {
-                for h in 0..<heads { t.read(start: (layer * heads + h) * n, into: buffer, accumulate: h > 0) }
-                if heads > 1 {
-                    let scale = 1 / Double(heads)
-                    for i in 0..<n { buffer[i] *= scale }
-                }
-            }
-        }
-        func firstNonFinite(_ t: TensorRef, layer: Int, head: Int?) -> (head: Int?, cell: Int, value: Double) {
-            var scratch = [Double](repeating: 0, count: n)
-            let candidates = head.map { [$0] } ?? Array(0..<heads)
-            for h in candidates {
-                scratch.withUnsafeMutableBufferPointer { read(t, layer: layer, head: h, into: $0) }
-                if let cell = scratch.firstIndex(where: { !$0.isFinite }) {
-                    return (submission.layout == .layersHeadsRowsCols ? h : nil, cell, scratch[cell])
-                }
-            }
-            return (head, 0, .nan)
-        }
-
-        for (layerIndex, layer) in layers.enumerated() {
-            let layerText = Array(String(layer).utf8)
-            for m in 0..<metricCount {
-                sums[m] = 0
-                counts[m] = 0
-            }
-            let headList: [Int?] = perHead && submission.layout == .layersHeadsRowsCols ? Array(0..<heads) : [nil]
-            for head in headList {
-                var finite = true
-                var baselineFinite = true
-                workspace.load(
-                    target: cells,
-                    fill: { buffer in
-                        read(tensor, layer: layer, head: head, into: buffer)
-                        for i in 0..<n where !buffer[i].isFinite {
-                            finite = false
-                            break
-                        }
-                    },
-                    baseline: baseline.map { b in
-                        { buffer in
-                            read(b, layer: layer, head: head, into: buffer)
-                            for i in 0..<n where !buffer[i].isFinite {
-                                baselineFinite = false
-                                break
-                            }
-                        }
-                    })
-                guard finite && baselineFinite else {
-                    let bad = firstNonFinite(finite ? baseline! : tensor, layer: layer, head: head)
-                    let what = bad.value.isNaN ? "NaN" : (bad.value > 0 ? "+inf" : "-inf")
-                    let headText = bad.head.map { ", head \($0)" } ?? ""
-                    nonFinite.append(
-                        Diagnostic(
-                            .error, file: item.file, location: .line(item.line), code: "non_finite",
-                            message:
-                                "question \(item.id): \(finite ? "baseline" : "attention") map of layer \(layer)\(headText) has \(what) at row \(bad.cell / cells.cols), col \(bad.cell % cells.cols)"
-                        ))
-                    continue
-                }
-                let headField =
-                    head.map { RowFormat.Field(csv: Array(String($0).utf8), json: Array(String($0).utf8)) }
-                    ?? RowFormat.Field(csv: [], json: Array("null".utf8))
-                for (m, metric) in metrics.enumerated() {
-                    let outcome = metric.evaluate(workspace)
-                    RowFormat.append(
-                        csv: &csv, jsonl: &jsonl, id: idField, layer: layerText, head: headField, metric: metricNames[m],
-                        outcome: outcome)
-                    switch outcome {
-                    case .value(let v):
-                        sums[m] += v
-                        counts[m] += 1
-                    case .undefined(let reason):
-                        undefined.append((m, reason.rawValue))
-                    }
-                }
-            }
-            for m in 0..<metricCount {
-                values[layerIndex * metricCount + m] = counts[m] > 0 ? sums[m] / Double(counts[m]) : .nan
-            }
-        }
-        if !nonFinite.isEmpty { return .failed("non_finite", nonFinite) }
-        // Chance: the score of a flat map.
-        workspace.load(target: cells, fill: { buffer in buffer.update(repeating: 1) })
-        let chance = metrics.map { $0.evaluate(workspace).value ?? .nan }
-        return .scored(
-            ScoredItem(
-                id: item.id, groups: [item.modality, item.label, item.questionType, item.split], values: values,
-                chance: chance, undefined: undefined, csv: csv, jsonl: jsonl, lostPixels: target.lostPixels,
-                targetPixels: target.targetPixels))
-    }
-}
-
-/// How score rows are written: CSV `question,layer,head,metric,value,note` and JSON Lines
-/// `{"head","layer","metric","note"?,"question","value"}` (sorted keys). `head` is empty / null for
-/// the mean over heads; an undefined value is empty / null with its reason in `note`. Numbers
-/// are written in the shortest form that reads back to the same double.
-enum RowFormat {
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// The bytes of one question's id, or one head, as both formats write them.
-    struct Field {
-        var csv: [UInt8]
-        var json: [UInt8]
-    }
-
-    /// Appends one row to both buffers, byte by byte (no intermediate strings: a per-head run
-    /// writes tens of millions of rows).
-    static func append(
-        csv: inout [UInt8], jsonl: inout [UInt8], id: Field, layer: [UInt8], head: Field, metric: [UInt8],
-        outcome: MetricOutcome
-    ) {
-        csv.append(contentsOf: id.csv)
-        csv.append(UInt8(ascii: ","))
-        csv.append(contentsOf: layer)
-        csv.append(UInt8(ascii: ","))
-        csv.append(contentsOf: head.csv)
-        csv.append(UInt8(ascii: ","))
-        csv.append(contentsOf: metric)
-        csv.append(UInt8(ascii: ","))
-        jsonl.append(contentsOf: #"{"head":"#.utf8)
-        jsonl.append(contentsOf: head.json)
-        jsonl.append(contentsOf: #","layer":"#.utf8)
-        jsonl.append(contentsOf: layer)
-        jsonl.append(contentsOf: #","metric":""#.utf8)
-        jsonl.append(contentsOf: metric)
-        switch outcome {
-        case .value(let v):
-            let number = v.description.utf8
-            csv.append(contentsOf: number)
-            csv.append(contentsOf: ",\n".utf8)
-            jsonl.append(contentsOf: #"","question":"#.utf8)
-            jsonl.append(contentsOf: id.json)
-            jsonl.append(contentsOf: #","value":"#.utf8)
-            jsonl.append(contentsOf: number)
-            jsonl.append(contentsOf: "}\n".utf8)
-        case .undefined(let reason):
-            csv.append(UInt8(ascii: ","))
-            csv.append(contentsOf: reason.rawValue.utf8)
-            csv.append(UInt8(ascii: "\n"))
-            jsonl.append(contentsOf: #"","note":""#.utf8)
-            jsonl.append(contentsOf: reason.rawValue.utf8)
-            jsonl.append(contentsOf: #"","question":"#.utf8)
-            jsonl.append(contentsOf: id.json)
-            jsonl.append(contentsOf: #","value":null}"#.utf8)
-            jsonl.append(UInt8(ascii: "\n"))
-        }
-    }
-}
-
 /// A file written through a 1 MiB buffer, to a temporary name renamed into place on `close`.
 final class BufferedWriter {
     private let path: String
@@ -622,6 +354,16 @@ final class BufferedWriter {
             fclose(handle)
             unlink(temporary)
         }
+    }
+
+    /// Flushes, writes `start` over the file's first bytes (a header whose content is known only
+    /// at the end, of the length written first), and closes.
+    func close(replacingStart start: [UInt8]) throws(FileIOError) {
+        try flush()
+        guard fseek(handle, 0, SEEK_SET) == 0,
+            start.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, handle) }) == start.count
+        else { throw FileIOError(path: temporary, operation: "write", code: errno) }
+        try close()
     }
 
     func close() throws(FileIOError) {

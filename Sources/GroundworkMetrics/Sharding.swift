@@ -58,12 +58,17 @@ struct ShardHeader: Codable, Equatable {
     var warnings: [Diagnostic]
     /// The digest of the submission's answers.jsonl (nil without answers).
     var answers: String?
+    /// The form of the shard's score files (absent in shards written before the compact form: rows).
+    var scoresFormat: ScoresFormat?
+
+    /// The form of the shard's score files.
+    var form: ScoresFormat { scoresFormat ?? .rows }
 
     /// Whether two shards belong to one run (everything but the share agrees).
     func sameRun(as other: ShardHeader) -> Bool {
         total == other.total && model == other.model && release == other.release && submission == other.submission
             && parameters == other.parameters && shard.count == other.shard.count && warnings == other.warnings
-            && answers == other.answers
+            && answers == other.answers && form == other.form
     }
 }
 
@@ -241,15 +246,22 @@ extension Scorer {
             metrics: parameters.metrics, layers: parameters.layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
         if run.answers != nil { accumulator.answers = AnswerTally() }
         let cells = parameters.metrics.count * parameters.layers.count
-        let csv = try BufferedWriter(path: out + "/" + scoresCSV)
-        let jsonl = try BufferedWriter(path: out + "/" + scoresJSONL)
+        let form = run.form
+        // The heads axis as `score` wrote it (per-head mode on a tensor with heads).
+        let heads =
+            parameters.perHead && parameters.layout == TensorLayout.layersHeadsRowsCols.rawValue
+            ? Array(0..<parameters.heads) : nil
+        let files = try ScoreFileWriters(
+            folder: out, format: form, layers: parameters.layers, heads: heads, metrics: parameters.metrics)
+        let (csv, jsonl) = files.rowWriters
         let progress = ProgressBar(total: run.total, label: "merging", enabled: showProgress)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        for (index, shard) in shards.enumerated() {
-            // Rows: the shards' files in order (the CSV header once).
-            try copy(shard.folder + "/" + scoresCSV, to: csv, skippingFirstLine: index > 0)
-            try copy(shard.folder + "/" + scoresJSONL, to: jsonl, skippingFirstLine: false)
+        for shard in shards {
+            // Rows: the shards' files in order (the CSV header once); compact: the shards' slabs in order.
+            if let csv { try copy(shard.folder + "/" + scoresCSV, to: csv, skippingFirstLine: true) }
+            if let jsonl { try copy(shard.folder + "/" + scoresJSONL, to: jsonl, skippingFirstLine: false) }
+            if let compact = files.compact { try appendCompact(shard.folder, to: compact) }
             let path = shard.folder + "/" + ScoreShard.stateFile
             var lineNumber = 0
             var count = 0
@@ -284,14 +296,24 @@ extension Scorer {
             }
         }
         progress.finish()
-        try csv.close()
-        try jsonl.close()
+        try files.close()
         accumulator.warnings = run.warnings
         let summary = accumulator.summary(
             model: run.model, release: run.release, parameters: parameters,
-            files: [scoresCSV, scoresJSONL, summaryJSON, summarySVG])
+            files: form.files + [summaryJSON, summarySVG])
         try writeSummary(summary, into: out)
         return summary
+    }
+
+    /// Appends a shard's compact scores (read and checked by ``ScoreResults``) to the merged ones.
+    private static func appendCompact(_ folder: String, to writer: CompactScoresWriter) throws {
+        let shard = try ScoreResults.read(folder)
+        for q in shard.questions.indices {
+            let range = (q * writer.slab)..<((q + 1) * writer.slab)
+            try writer.append(
+                id: shard.questions[q], values: Array(shard.values[range]), notes: Array(shard.notes[range]),
+                reasons: shard.reasons)
+        }
     }
 
     /// What differs between two shards' headers, for the message.
@@ -308,6 +330,7 @@ extension Scorer {
         if a.shard.count != b.shard.count { parts.append("\(a.shard.count) shards vs \(b.shard.count)") }
         if a.total != b.total { parts.append("\(a.total) questions vs \(b.total)") }
         if a.warnings != b.warnings { parts.append("other first-pass warnings") }
+        if a.form != b.form { parts.append("scores written as \(a.form.rawValue) vs \(b.form.rawValue)") }
         return parts.joined(separator: "; ")
     }
 

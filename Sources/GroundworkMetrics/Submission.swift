@@ -101,13 +101,10 @@ public struct Submission: Sendable, Codable, Hashable {
         ])
     }
 
-    /// Parses `submission.json`, reporting every problem with its JSON pointer.
+    /// Parses `submission.json`, reporting every problem with its JSON pointer: the header
+    /// (format, model, release), the tensor layout, the preprocessing, the tensor files and the
+    /// baseline flag, each read by its own phase of ``SubmissionParser``.
     public static func parse(_ value: JSONValue, file: String) -> Result<Submission, DiagnosticsError> {
-        var problems: [Diagnostic] = []
-        func problem(_ pointer: String, _ message: String) {
-            problems.append(
-                Diagnostic(.error, file: file, location: .jsonPointer(pointer), code: "bad_submission", message: message))
-        }
         guard value.objectValue != nil else {
             return .failure(
                 DiagnosticsError(
@@ -118,166 +115,23 @@ public struct Submission: Sendable, Codable, Hashable {
                             message: "expected a JSON object")
                     ]))
         }
-        func string(_ key: String, in object: JSONValue, at pointer: String) -> String? {
-            guard let v = object[key] else {
-                problem(pointer, "missing \"\(key)\"")
-                return nil
-            }
-            guard let s = v.stringValue, !s.isEmpty else {
-                problem(pointer + "/" + key, "\"\(key)\" must be a non-empty string")
-                return nil
-            }
-            return s
-        }
-        func integer(_ key: String, in object: JSONValue, at pointer: String, default fallback: Int? = nil, minimum: Int = 1)
-            -> Int?
-        {
-            guard let v = object[key] else {
-                if fallback == nil { problem(pointer, "missing \"\(key)\"") }
-                return fallback
-            }
-            guard let i = v.intValue, i >= minimum else {
-                problem(pointer + "/" + key, "\"\(key)\" must be an integer >= \(minimum)")
-                return nil
-            }
-            return i
-        }
-        if let version = value["format_version"], version.intValue != 1 {
-            problem("/format_version", "format_version must be 1")
-        }
-        let model = string("model", in: value, at: "")
-        var releaseVersion: String?
-        var rootHash: String?
-        if let release = value["release"], release.objectValue != nil {
-            releaseVersion = string("version", in: release, at: "/release")
-            rootHash = string("root_hash", in: release, at: "/release")
-            if let hash = rootHash, hash.count != 64 || !hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
-                problem("/release/root_hash", "root_hash must be 64 lowercase hex digits")
-            }
-        } else {
-            problem(value["release"] == nil ? "" : "/release", "\"release\" must be an object {version, root_hash}")
-        }
-        var layout: TensorLayout?
-        if let name = string("layout", in: value, at: "") {
-            layout = TensorLayout(rawValue: name)
-            if layout == nil {
-                problem(
-                    "/layout", "unknown layout \"\(name)\" (\(TensorLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-        }
-        let layers = integer("layers", in: value, at: "", default: layout == .rowsCols ? 1 : nil)
-        let heads = integer("heads", in: value, at: "", default: layout == .layersHeadsRowsCols ? nil : 1)
-        if layout == .rowsCols, let layers, layers != 1 { problem("/layers", "layout rows_cols has exactly 1 layer") }
-        if layout != .layersHeadsRowsCols, layout != nil, let heads, heads != 1 {
-            problem("/heads", "layout \(layout!.rawValue) has no head axis: heads must be 1")
-        }
-        var preprocessing: Preprocessing?
-        if let pre = value["preprocessing"], pre.objectValue != nil {
-            if let kindName = string("kind", in: pre, at: "/preprocessing") {
-                if let kind = Preprocessing.Kind(rawValue: kindName) {
-                    var p = Preprocessing(kind: kind)
-                    if kind == .padToSquare || kind == .resize || kind == .centerCrop {
-                        switch pre["input_size"] {
-                        case .some(.number):
-                            if let s = pre["input_size"]?.intValue, s > 0 {
-                                p.inputWidth = s
-                                p.inputHeight = s
-                            } else {
-                                problem("/preprocessing/input_size", "input_size must be a positive integer or [width, height]")
-                            }
-                        case .some(.array(let sides)):
-                            if sides.count == 2, let w = sides[0].intValue, let h = sides[1].intValue, w > 0, h > 0 {
-                                p.inputWidth = w
-                                p.inputHeight = h
-                            } else {
-                                problem("/preprocessing/input_size", "input_size must be a positive integer or [width, height]")
-                            }
-                        case .none: problem("/preprocessing", "\(kindName) needs \"input_size\"")
-                        default: problem("/preprocessing/input_size", "input_size must be a positive integer or [width, height]")
-                        }
-                    }
-                    if kind != .none {
-                        p.patchSize = integer("patch_size", in: pre, at: "/preprocessing") ?? p.patchSize
-                        p.mergeSize =
-                            integer("merge_size", in: pre, at: "/preprocessing", default: kind == .smartResize ? 2 : 1)
-                            ?? p.mergeSize
-                    }
-                    if kind == .smartResize {
-                        p.minPixels =
-                            integer("min_pixels", in: pre, at: "/preprocessing", default: Preprocessing.defaultMinPixels)
-                            ?? p.minPixels
-                        p.maxPixels =
-                            integer("max_pixels", in: pre, at: "/preprocessing", default: Preprocessing.defaultMaxPixels)
-                            ?? p.maxPixels
-                    }
-                    if let fill = pre["fill"], fill.intValue == nil, fill.arrayValue?.allSatisfy({ $0.intValue != nil }) != true {
-                        problem("/preprocessing/fill", "fill must be an integer or an array of integers (the padding colour)")
-                    }
-                    for message in p.problems() { problem("/preprocessing", message) }
-                    preprocessing = p
-                } else {
-                    problem(
-                        "/preprocessing/kind",
-                        "unknown preprocessing \"\(kindName)\" (\(Preprocessing.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
-                    )
-                }
-            }
-        } else {
-            problem(value["preprocessing"] == nil ? "" : "/preprocessing", "\"preprocessing\" must be an object")
-        }
-        var format: TensorFormat?
-        var files: [String] = []
-        var folder = "."
-        if let tensors = value["tensors"], tensors.objectValue != nil {
-            if let name = string("format", in: tensors, at: "/tensors") {
-                format = TensorFormat(rawValue: name)
-                if format == nil { problem("/tensors/format", "unknown tensor format \"\(name)\" (safetensors, npy, png)") }
-            }
-            if format == .safetensors {
-                if let list = tensors["files"] {
-                    if let names = list.arrayValue?.compactMap(\.stringValue), names.count == list.arrayValue?.count,
-                        !names.isEmpty
-                    {
-                        files = names
-                        for (i, name) in names.enumerated() where name.hasPrefix("/") || name.split(separator: "/").contains("..")
-                        {
-                            problem("/tensors/files/\(i)", "file names must be relative to the submission folder")
-                        }
-                    } else {
-                        problem("/tensors/files", "files must be a non-empty array of file names")
-                    }
-                }
-            } else if format != nil {
-                if let f = tensors["folder"] {
-                    if let s = f.stringValue, !s.hasPrefix("/"), !s.split(separator: "/").contains("..") {
-                        folder = s
-                    } else {
-                        problem("/tensors/folder", "folder must be a path relative to the submission folder")
-                    }
-                }
-            }
-            if format == .png, let preprocessing, preprocessing.kind != .none {
-                problem("/tensors/format", "PNG heatmaps are at image resolution: use preprocessing \"none\"")
-            }
-            if format == .png, let layout, layout != .rowsCols {
-                problem("/layout", "PNG heatmaps hold one map each: use layout \"rows_cols\"")
-            }
-        } else {
-            problem(value["tensors"] == nil ? "" : "/tensors", "\"tensors\" must be an object {format, files | folder}")
-        }
-        var baseline = false
-        if let b = value["baseline"] {
-            if let flag = b.boolValue { baseline = flag } else { problem("/baseline", "baseline must be true or false") }
-        }
-        guard problems.isEmpty, let model, let releaseVersion, let rootHash, let layout, let layers, let heads,
-            let preprocessing, let format
+        var parser = SubmissionParser(value: value, file: file)
+        let (model, release) = parser.header()
+        let shape = parser.layout()
+        let preprocessing = parser.preprocessing()
+        let tensors = parser.tensors(layout: shape.layout, preprocessing: preprocessing)
+        let baseline = parser.baseline()
+        guard parser.problems.isEmpty, let model, let release, let layout = shape.layout, let layers = shape.layers,
+            let heads = shape.heads, let preprocessing, let format = tensors.format
         else {
-            return .failure(DiagnosticsError(summary: "\(file) has \(problems.count) problem(s)", diagnostics: problems))
+            return .failure(
+                DiagnosticsError(summary: "\(file) has \(parser.problems.count) problem(s)", diagnostics: parser.problems))
         }
         return .success(
             Submission(
-                model: model, releaseVersion: releaseVersion, releaseRootHash: rootHash, layout: layout, layers: layers,
-                heads: heads, preprocessing: preprocessing, format: format, files: files, folder: folder, baseline: baseline))
+                model: model, releaseVersion: release.version, releaseRootHash: release.rootHash, layout: layout,
+                layers: layers, heads: heads, preprocessing: preprocessing, format: format, files: tensors.files,
+                folder: tensors.folder, baseline: baseline))
     }
 
     /// The tensor shape this submission must give a question whose grid is `rows` × `cols`.
@@ -414,5 +268,197 @@ public struct AttentionSource: Sendable {
         let (map, p1) = load("")
         let (baseline, p2) = load("baseline/")
         return (map, baseline, p1 + p2)
+    }
+}
+
+/// The phases of `Submission.parse`, collecting every problem with its JSON pointer.
+struct SubmissionParser {
+    let value: JSONValue
+    let file: String
+    private(set) var problems: [Diagnostic] = []
+
+    init(value: JSONValue, file: String) {
+        self.value = value
+        self.file = file
+    }
+
+    mutating func problem(_ pointer: String, _ message: String) {
+        problems.append(
+            Diagnostic(.error, file: file, location: .jsonPointer(pointer), code: "bad_submission", message: message))
+    }
+
+    mutating func string(_ key: String, in object: JSONValue, at pointer: String) -> String? {
+        guard let v = object[key] else {
+            problem(pointer, "missing \"\(key)\"")
+            return nil
+        }
+        guard let s = v.stringValue, !s.isEmpty else {
+            problem(pointer + "/" + key, "\"\(key)\" must be a non-empty string")
+            return nil
+        }
+        return s
+    }
+
+    mutating func integer(
+        _ key: String, in object: JSONValue, at pointer: String, default fallback: Int? = nil, minimum: Int = 1
+    ) -> Int? {
+        guard let v = object[key] else {
+            if fallback == nil { problem(pointer, "missing \"\(key)\"") }
+            return fallback
+        }
+        guard let i = v.intValue, i >= minimum else {
+            problem(pointer + "/" + key, "\"\(key)\" must be an integer >= \(minimum)")
+            return nil
+        }
+        return i
+    }
+
+    /// `format_version`, `model` and `release` {version, root_hash}.
+    mutating func header() -> (model: String?, release: (version: String, rootHash: String)?) {
+        if let version = value["format_version"], version.intValue != 1 {
+            problem("/format_version", "format_version must be 1")
+        }
+        let model = string("model", in: value, at: "")
+        guard let release = value["release"], release.objectValue != nil else {
+            problem(value["release"] == nil ? "" : "/release", "\"release\" must be an object {version, root_hash}")
+            return (model, nil)
+        }
+        let version = string("version", in: release, at: "/release")
+        let rootHash = string("root_hash", in: release, at: "/release")
+        if let hash = rootHash, hash.count != 64 || !hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            problem("/release/root_hash", "root_hash must be 64 lowercase hex digits")
+        }
+        guard let version, let rootHash else { return (model, nil) }
+        return (model, (version, rootHash))
+    }
+
+    /// `layout`, `layers` and `heads`.
+    mutating func layout() -> (layout: TensorLayout?, layers: Int?, heads: Int?) {
+        var layout: TensorLayout?
+        if let name = string("layout", in: value, at: "") {
+            layout = TensorLayout(rawValue: name)
+            if layout == nil {
+                problem(
+                    "/layout", "unknown layout \"\(name)\" (\(TensorLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        let layers = integer("layers", in: value, at: "", default: layout == .rowsCols ? 1 : nil)
+        let heads = integer("heads", in: value, at: "", default: layout == .layersHeadsRowsCols ? nil : 1)
+        if layout == .rowsCols, let layers, layers != 1 { problem("/layers", "layout rows_cols has exactly 1 layer") }
+        if layout != .layersHeadsRowsCols, layout != nil, let heads, heads != 1 {
+            problem("/heads", "layout \(layout!.rawValue) has no head axis: heads must be 1")
+        }
+        return (layout, layers, heads)
+    }
+
+    /// `preprocessing` {kind, input_size, patch_size, merge_size, min_pixels, max_pixels, fill}.
+    mutating func preprocessing() -> Preprocessing? {
+        guard let pre = value["preprocessing"], pre.objectValue != nil else {
+            problem(value["preprocessing"] == nil ? "" : "/preprocessing", "\"preprocessing\" must be an object")
+            return nil
+        }
+        guard let kindName = string("kind", in: pre, at: "/preprocessing") else { return nil }
+        guard let kind = Preprocessing.Kind(rawValue: kindName) else {
+            problem(
+                "/preprocessing/kind",
+                "unknown preprocessing \"\(kindName)\" (\(Preprocessing.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+            return nil
+        }
+        var p = Preprocessing(kind: kind)
+        if kind == .padToSquare || kind == .resize || kind == .centerCrop { inputSize(pre, kindName: kindName, into: &p) }
+        if kind != .none {
+            p.patchSize = integer("patch_size", in: pre, at: "/preprocessing") ?? p.patchSize
+            p.mergeSize =
+                integer("merge_size", in: pre, at: "/preprocessing", default: kind == .smartResize ? 2 : 1) ?? p.mergeSize
+        }
+        if kind == .smartResize {
+            p.minPixels =
+                integer("min_pixels", in: pre, at: "/preprocessing", default: Preprocessing.defaultMinPixels) ?? p.minPixels
+            p.maxPixels =
+                integer("max_pixels", in: pre, at: "/preprocessing", default: Preprocessing.defaultMaxPixels) ?? p.maxPixels
+        }
+        if let fill = pre["fill"], fill.intValue == nil, fill.arrayValue?.allSatisfy({ $0.intValue != nil }) != true {
+            problem("/preprocessing/fill", "fill must be an integer or an array of integers (the padding colour)")
+        }
+        for message in p.problems() { problem("/preprocessing", message) }
+        return p
+    }
+
+    /// `preprocessing.input_size`: one side, or [width, height].
+    private mutating func inputSize(_ pre: JSONValue, kindName: String, into p: inout Preprocessing) {
+        let message = "input_size must be a positive integer or [width, height]"
+        switch pre["input_size"] {
+        case .some(.number):
+            if let s = pre["input_size"]?.intValue, s > 0 {
+                p.inputWidth = s
+                p.inputHeight = s
+            } else {
+                problem("/preprocessing/input_size", message)
+            }
+        case .some(.array(let sides)):
+            if sides.count == 2, let w = sides[0].intValue, let h = sides[1].intValue, w > 0, h > 0 {
+                p.inputWidth = w
+                p.inputHeight = h
+            } else {
+                problem("/preprocessing/input_size", message)
+            }
+        case .none: problem("/preprocessing", "\(kindName) needs \"input_size\"")
+        default: problem("/preprocessing/input_size", message)
+        }
+    }
+
+    /// `tensors` {format, files | folder}, checked against the layout and preprocessing.
+    mutating func tensors(layout: TensorLayout?, preprocessing: Preprocessing?) -> (
+        format: TensorFormat?, files: [String], folder: String
+    ) {
+        var format: TensorFormat?
+        var files: [String] = []
+        var folder = "."
+        guard let tensors = value["tensors"], tensors.objectValue != nil else {
+            problem(value["tensors"] == nil ? "" : "/tensors", "\"tensors\" must be an object {format, files | folder}")
+            return (nil, files, folder)
+        }
+        if let name = string("format", in: tensors, at: "/tensors") {
+            format = TensorFormat(rawValue: name)
+            if format == nil { problem("/tensors/format", "unknown tensor format \"\(name)\" (safetensors, npy, png)") }
+        }
+        if format == .safetensors {
+            if let list = tensors["files"] {
+                if let names = list.arrayValue?.compactMap(\.stringValue), names.count == list.arrayValue?.count,
+                    !names.isEmpty
+                {
+                    files = names
+                    for (i, name) in names.enumerated() where name.hasPrefix("/") || name.split(separator: "/").contains("..") {
+                        problem("/tensors/files/\(i)", "file names must be relative to the submission folder")
+                    }
+                } else {
+                    problem("/tensors/files", "files must be a non-empty array of file names")
+                }
+            }
+        } else if format != nil {
+            if let f = tensors["folder"] {
+                if let s = f.stringValue, !s.hasPrefix("/"), !s.split(separator: "/").contains("..") {
+                    folder = s
+                } else {
+                    problem("/tensors/folder", "folder must be a path relative to the submission folder")
+                }
+            }
+        }
+        if format == .png, let preprocessing, preprocessing.kind != .none {
+            problem("/tensors/format", "PNG heatmaps are at image resolution: use preprocessing \"none\"")
+        }
+        if format == .png, let layout, layout != .rowsCols {
+            problem("/layout", "PNG heatmaps hold one map each: use layout \"rows_cols\"")
+        }
+        return (format, files, folder)
+    }
+
+    /// `baseline`: true or false (default false).
+    mutating func baseline() -> Bool {
+        guard let b = value["baseline"] else { return false }
+        if let flag = b.boolValue { return flag }
+        problem("/baseline", "baseline must be true or false")
+        return false
     }
 }

@@ -78,161 +78,209 @@ public enum ReleaseBuilder {
     /// The version of the release tables' layout, recorded in manifests.
     public static let schemaVersion = 1
 
-    /// Creates the release in one write transaction; returns its summary.
+    /// Creates the release in one write transaction; returns its summary. The phases: the
+    /// version (`chooseVersion`), the images and their parts (`placeImages`), the gates on
+    /// provenance, licences and review flags (`checkSources`) and on leakage (`checkLeakage`), the
+    /// snapshot (`insertRelease`, `snapshot`), the gate on groundable questions
+    /// (`checkTargets`), and the seal (`seal`: part counts and content hash). Every gate's
+    /// problems are reported together; any problem rolls the transaction back.
     public static func create(_ project: Project, request: ReleaseRequest) throws -> ReleaseSummary {
         // Hashes are computed outside the transaction and stored in it: a refused release writes nothing.
         let hashes = try LeakageCheck.missingHashes(project)
         let version = try project.database.write { db -> String in
             try LeakageCheck.store(hashes, in: db)
-            var problems: [Diagnostic] = []
-            func problem(_ code: String, _ message: String, file: String = "release") {
-                problems.append(Diagnostic(.error, file: file, code: code, message: message))
-            }
-            // The version.
-            let last = try String.fetchAll(db, sql: "SELECT version FROM release").compactMap(SemanticVersion.init).max()
-            var version = request.version
-            if version == nil {
-                version = last.map { $0.bumped(request.bump ?? .minor) } ?? SemanticVersion(major: 1, minor: 0, patch: 0)
-            }
-            let chosen = version!
-            if let last, chosen <= last {
+            var problems = Problems()
+            let chosen = try chooseVersion(db, request: request)
+            let placement = try placeImages(db, request: request, problems: &problems)
+            try createScope(db, partOfImage: placement.partOfImage, images: placement.images)
+            try checkSources(db, problems: &problems)
+            let leakage = try checkLeakage(db, placement: placement, request: request, problems: &problems)
+            let releaseId = try insertRelease(db, version: chosen, placement: placement, leakage: leakage, request: request)
+            try snapshot(db, releaseId: releaseId, statuses: request.reviewedOnly ? "('reviewed')" : "('draft', 'reviewed')")
+            try checkTargets(db, releaseId: releaseId, problems: &problems)
+            if !problems.list.isEmpty {
                 throw DiagnosticsError(
-                    summary: "release \(chosen) is not greater than the last release, \(last)",
-                    diagnostics: [
-                        Diagnostic(
-                            .error, file: "release \(chosen)", code: "version_not_greater",
-                            message: "pick a version above \(last), or --bump major|minor|patch")
-                    ])
+                    summary: "release \(chosen) cannot be created: \(problems.list.count) problem(s)",
+                    diagnostics: problems.list)
             }
-
-            // The images and their parts.
-            let groups = try ImageGroups.load(db, grouping: .image, imageFilter: request.filter)
-            let selected = Set(groups.images.map(\.id))
-            if selected.isEmpty { problem("empty_release", "no image matches --where \(request.filter.description)") }
-            var partOfImage: [Int64: String] = [:]
-            var splitName = request.split
-            if splitName == nil {
-                let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
-                if names.count == 1 { splitName = names[0] }
-                if names.count > 1 {
-                    problem(
-                        "ambiguous_split",
-                        "the project has several splits (\(names.joined(separator: ", "))): name one with --split")
-                }
-            }
-            var groupBy: SplitGrouping?
-            var definition: SplitDefinition?
-            if let splitName {
-                let stored = try Splitter.parts(db, split: splitName)
-                groupBy = stored.parameters.groupBy
-                definition = SplitDefinition(
-                    parts: stored.parameters.parts, stratify: stored.parameters.stratify, seed: stored.parameters.seed,
-                    algorithm: Splitter.algorithm)
-                for (image, part) in stored.partOfImage where selected.contains(image) { partOfImage[image] = part }
-                let unplaced = stored.unplaced.filter(selected.contains)
-                if !unplaced.isEmpty {
-                    problem(
-                        "unplaced_images",
-                        "\(unplaced.count) image(s) are not placed in split '\(splitName)' (imported after it was made): run groundwork split \(splitName) again"
-                    )
-                }
-            } else {
-                for image in selected { partOfImage[image] = "test" }
-            }
-
-            // Provenance, licences, review flags.
-            let scope = groups.images.map(\.id)
-            try createScope(db, partOfImage: partOfImage, images: scope)
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT COALESCE(image.source, '(none)') AS source, COUNT(*) AS n,
-                           SUM(image.source IS NULL) AS unsourced,
-                           SUM(COALESCE(image.license, p.license) IS NULL) AS unlicensed
-                    FROM image JOIN release_scope s ON s.image_id = image.id
-                    LEFT JOIN source_policy p ON p.name = image.source
-                    GROUP BY image.source ORDER BY source
-                    """)
-            {
-                let source: String = row["source"]
-                if (row["unsourced"] as Int) > 0 {
-                    problem(
-                        "missing_provenance",
-                        "\(row["unsourced"] as Int) image(s) have no source: set one on import (--source) or with a metadata CSV")
-                }
-                if (row["unlicensed"] as Int) > 0 {
-                    problem(
-                        "missing_license",
-                        "source '\(source)': \(row["unlicensed"] as Int) image(s) have no licence: groundwork sources set \(source) --license SPDX"
-                    )
-                }
-            }
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT image.sha256, image.original_path, image.review_reason FROM image
-                    JOIN release_scope s ON s.image_id = image.id WHERE image.review_flag = 'flagged' ORDER BY image.id
-                    """)
-            {
-                problem(
-                    "flagged_for_review",
-                    "image \(row["sha256"] as String) may carry burned-in identifiers (\(row["review_reason"] as String? ?? "flagged")): a reviewer must clear it",
-                    file: row["original_path"])
-            }
-
-            // Leakage.
-            let leakage = try LeakageCheck.run(db, partOfImage: partOfImage, threshold: request.nearDuplicateThreshold)
-            if !leakage.isClean && request.leakageWaiver == nil {
-                problem("leakage", leakage.summary + " (see groundwork check leakage; --waive-leakage REASON to release anyway)")
-            }
-
-            // Snapshot.
-            let statuses = request.reviewedOnly ? "('reviewed')" : "('draft', 'reviewed')"
-            let parameters = ReleaseParameters(
-                split: splitName, groupBy: groupBy, splitDefinition: definition, filter: request.filter.description,
-                reviewedOnly: request.reviewedOnly,
-                leakageWaiver: request.leakageWaiver, nearDuplicateThreshold: request.nearDuplicateThreshold,
-                toolVersion: GroundworkVersion.current, schemaVersion: schemaVersion)
-            try db.execute(
-                sql: """
-                    INSERT INTO release (version, major, minor, patch, created_at, notes, split_name, parameters,
-                                         split_report, leakage_report, content_hash, rai)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, '', ?)
-                    """,
-                arguments: [
-                    chosen.description, chosen.major, chosen.minor, chosen.patch, timestamp(request.now), request.notes,
-                    splitName, try CanonicalJSON.string(parameters, pretty: false),
-                    try CanonicalJSON.string(leakage, pretty: false),
-                    try ReleaseRAIRecord(statement: request.rai, sourceCitations: sourceCitations(db)).json(),
-                ])
-            let releaseId = db.lastInsertedRowID
-            try snapshot(db, releaseId: releaseId, statuses: statuses)
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT v.vqa_id, i.original_path FROM release_vqa v JOIN release_image i
-                      ON i.release_id = v.release_id AND i.image_id = v.image_id
-                    WHERE v.release_id = ? AND v.groundable AND v.region_ids = '[]' ORDER BY v.vqa_id
-                    """, arguments: [releaseId])
-            {
-                problem(
-                    "groundable_without_region",
-                    "question \(row["vqa_id"] as Int64) is groundable but none of its target regions is released (rejected, or not reviewed)",
-                    file: row["original_path"])
-            }
-            if !problems.isEmpty {
-                throw DiagnosticsError(
-                    summary: "release \(chosen) cannot be created: \(problems.count) problem(s)", diagnostics: problems)
-            }
-            let counts = try ReleaseCatalog.partCounts(db, releaseId: releaseId)
-            let hash = try contentHash(db, releaseId: releaseId)
-            try db.execute(
-                sql: "UPDATE release SET split_report = ?, content_hash = ? WHERE id = ?",
-                arguments: [try CanonicalJSON.string(counts, pretty: false), hash, releaseId])
+            try seal(db, releaseId: releaseId)
             try db.execute(sql: "DROP TABLE temp.release_scope")
             return chosen.description
         }
         return try ReleaseCatalog.show(project, version: version)
+    }
+
+    /// The gates' problems, collected.
+    struct Problems {
+        var list: [Diagnostic] = []
+
+        mutating func add(_ code: String, _ message: String, file: String = "release") {
+            list.append(Diagnostic(.error, file: file, code: code, message: message))
+        }
+    }
+
+    /// The images of the release and the part each is in.
+    struct Placement {
+        /// The selected images, in the order `ImageGroups` lists them.
+        var images: [Int64]
+        var partOfImage: [Int64: String]
+        var splitName: String?
+        var groupBy: SplitGrouping?
+        var definition: SplitDefinition?
+    }
+
+    /// The version asked for, or the next one; refused unless greater than every earlier one.
+    static func chooseVersion(_ db: Database, request: ReleaseRequest) throws -> SemanticVersion {
+        let last = try String.fetchAll(db, sql: "SELECT version FROM release").compactMap(SemanticVersion.init).max()
+        let chosen =
+            request.version ?? last.map { $0.bumped(request.bump ?? .minor) }
+            ?? SemanticVersion(major: 1, minor: 0, patch: 0)
+        if let last, chosen <= last {
+            throw DiagnosticsError(
+                summary: "release \(chosen) is not greater than the last release, \(last)",
+                diagnostics: [
+                    Diagnostic(
+                        .error, file: "release \(chosen)", code: "version_not_greater",
+                        message: "pick a version above \(last), or --bump major|minor|patch")
+                ])
+        }
+        return chosen
+    }
+
+    /// The images the filter selects and their parts in the split (every image in `test` without one).
+    static func placeImages(_ db: Database, request: ReleaseRequest, problems: inout Problems) throws -> Placement {
+        let groups = try ImageGroups.load(db, grouping: .image, imageFilter: request.filter)
+        let selected = Set(groups.images.map(\.id))
+        if selected.isEmpty { problems.add("empty_release", "no image matches --where \(request.filter.description)") }
+        var placement = Placement(images: groups.images.map(\.id), partOfImage: [:], splitName: request.split)
+        if placement.splitName == nil {
+            let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
+            if names.count == 1 { placement.splitName = names[0] }
+            if names.count > 1 {
+                problems.add(
+                    "ambiguous_split",
+                    "the project has several splits (\(names.joined(separator: ", "))): name one with --split")
+            }
+        }
+        guard let splitName = placement.splitName else {
+            for image in selected { placement.partOfImage[image] = "test" }
+            return placement
+        }
+        let stored = try Splitter.parts(db, split: splitName)
+        placement.groupBy = stored.parameters.groupBy
+        placement.definition = SplitDefinition(
+            parts: stored.parameters.parts, stratify: stored.parameters.stratify, seed: stored.parameters.seed,
+            algorithm: Splitter.algorithm)
+        for (image, part) in stored.partOfImage where selected.contains(image) { placement.partOfImage[image] = part }
+        let unplaced = stored.unplaced.filter(selected.contains)
+        if !unplaced.isEmpty {
+            problems.add(
+                "unplaced_images",
+                "\(unplaced.count) image(s) are not placed in split '\(splitName)' (imported after it was made): run groundwork split \(splitName) again"
+            )
+        }
+        return placement
+    }
+
+    /// Every image in scope has a source (provenance) and a licence, and none is flagged for review.
+    static func checkSources(_ db: Database, problems: inout Problems) throws {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(image.source, '(none)') AS source, COUNT(*) AS n,
+                       SUM(image.source IS NULL) AS unsourced,
+                       SUM(COALESCE(image.license, p.license) IS NULL) AS unlicensed
+                FROM image JOIN release_scope s ON s.image_id = image.id
+                LEFT JOIN source_policy p ON p.name = image.source
+                GROUP BY image.source ORDER BY source
+                """)
+        {
+            let source: String = row["source"]
+            if (row["unsourced"] as Int) > 0 {
+                problems.add(
+                    "missing_provenance",
+                    "\(row["unsourced"] as Int) image(s) have no source: set one on import (--source) or with a metadata CSV")
+            }
+            if (row["unlicensed"] as Int) > 0 {
+                problems.add(
+                    "missing_license",
+                    "source '\(source)': \(row["unlicensed"] as Int) image(s) have no licence: groundwork sources set \(source) --license SPDX"
+                )
+            }
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT image.sha256, image.original_path, image.review_reason FROM image
+                JOIN release_scope s ON s.image_id = image.id WHERE image.review_flag = 'flagged' ORDER BY image.id
+                """)
+        {
+            problems.add(
+                "flagged_for_review",
+                "image \(row["sha256"] as String) may carry burned-in identifiers (\(row["review_reason"] as String? ?? "flagged")): a reviewer must clear it",
+                file: row["original_path"])
+        }
+    }
+
+    /// No leakage across the parts, unless waived.
+    static func checkLeakage(
+        _ db: Database, placement: Placement, request: ReleaseRequest, problems: inout Problems
+    ) throws -> LeakageReport {
+        let leakage = try LeakageCheck.run(db, partOfImage: placement.partOfImage, threshold: request.nearDuplicateThreshold)
+        if !leakage.isClean && request.leakageWaiver == nil {
+            problems.add("leakage", leakage.summary + " (see groundwork check leakage; --waive-leakage REASON to release anyway)")
+        }
+        return leakage
+    }
+
+    /// The release's row (not yet sealed); returns its id.
+    static func insertRelease(
+        _ db: Database, version: SemanticVersion, placement: Placement, leakage: LeakageReport, request: ReleaseRequest
+    ) throws -> Int64 {
+        let parameters = ReleaseParameters(
+            split: placement.splitName, groupBy: placement.groupBy, splitDefinition: placement.definition,
+            filter: request.filter.description, reviewedOnly: request.reviewedOnly, leakageWaiver: request.leakageWaiver,
+            nearDuplicateThreshold: request.nearDuplicateThreshold, toolVersion: GroundworkVersion.current,
+            schemaVersion: schemaVersion)
+        try db.execute(
+            sql: """
+                INSERT INTO release (version, major, minor, patch, created_at, notes, split_name, parameters,
+                                     split_report, leakage_report, content_hash, rai)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, '', ?)
+                """,
+            arguments: [
+                version.description, version.major, version.minor, version.patch, timestamp(request.now), request.notes,
+                placement.splitName, try CanonicalJSON.string(parameters, pretty: false),
+                try CanonicalJSON.string(leakage, pretty: false),
+                try ReleaseRAIRecord(statement: request.rai, sourceCitations: sourceCitations(db)).json(),
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// Every groundable question keeps at least one released region.
+    static func checkTargets(_ db: Database, releaseId: Int64, problems: inout Problems) throws {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT v.vqa_id, i.original_path FROM release_vqa v JOIN release_image i
+                  ON i.release_id = v.release_id AND i.image_id = v.image_id
+                WHERE v.release_id = ? AND v.groundable AND v.region_ids = '[]' ORDER BY v.vqa_id
+                """, arguments: [releaseId])
+        {
+            problems.add(
+                "groundable_without_region",
+                "question \(row["vqa_id"] as Int64) is groundable but none of its target regions is released (rejected, or not reviewed)",
+                file: row["original_path"])
+        }
+    }
+
+    /// Records the part counts and the content hash.
+    static func seal(_ db: Database, releaseId: Int64) throws {
+        let counts = try ReleaseCatalog.partCounts(db, releaseId: releaseId)
+        let hash = try contentHash(db, releaseId: releaseId)
+        try db.execute(
+            sql: "UPDATE release SET split_report = ?, content_hash = ? WHERE id = ?",
+            arguments: [try CanonicalJSON.string(counts, pretty: false), hash, releaseId])
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
@@ -317,29 +365,40 @@ public enum ReleaseBuilder {
     /// lines of canonical text, images and labels named by content (SHA-256, name) and regions by
     /// the hash of their own line, so two projects built from the same files in any order, at any
     /// time, anywhere, give the same hash.
+    ///
+    /// Lines are built as bytes (no intermediate strings), sorted as bytes (UTF-8 order), and fed
+    /// to the hasher as they are: the same text as `canonicalText` joined by tabs.
     static func contentHash(_ db: Database, releaseId: Int64) throws -> String {
-        func lines(
-            _ sql: String,
-            _ transform: (Row) -> String = { row in
-                row.databaseValues.map(canonicalText).joined(separator: "\t")
-            }
-        ) throws -> [String] {
-            var out: [String] = []
+        func lines(_ sql: String, _ transform: (Row) throws -> [UInt8]) throws -> [[UInt8]] {
+            var out: [[UInt8]] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [releaseId])
-            while let row = try rows.next() { out.append(transform(row)) }
-            return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            while let row = try rows.next() { out.append(try transform(row)) }
+            out.sort { $0.lexicographicallyPrecedes($1) }
+            return out
+        }
+        /// Columns `first...` of a row, as canonical text joined by tabs.
+        func line(_ row: Row, from first: Int = 0) -> [UInt8] {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(128)
+            for index in first..<row.count {
+                if index > first { bytes.append(0x09) }
+                appendCanonicalText(row[index] as DatabaseValue, to: &bytes)
+            }
+            return bytes
         }
         let images = try lines(
             """
             SELECT sha256, split, format, byte_size, width, height, modality, body_part, patient_id, study_id, source,
                    license, restricted, attributes, render
             FROM release_image WHERE release_id = ?
-            """)
+            """
+        ) { line($0) }
         let labels = try lines(
             """
             SELECT name, display_name, synonyms, parent, category, radlex, snomed
             FROM release_label WHERE release_id = ?
-            """)
+            """
+        ) { line($0) }
         // Each region's line, and its key (the line's hash) by region id for the questions' targets.
         var regionKeys: [Int64: String] = [:]
         let regions = try lines(
@@ -352,9 +411,9 @@ public enum ReleaseBuilder {
             WHERE r.release_id = ?
             """
         ) { row in
-            let line = row.databaseValues.dropFirst().map(canonicalText).joined(separator: "\t")
-            regionKeys[row[0]] = hexDigest(Array(line.utf8))
-            return line
+            let bytes = line(row, from: 1)
+            regionKeys[row[0]] = hexDigest(Array(SHA256.hash(data: bytes)))
+            return bytes
         }
         let questions = try lines(
             """
@@ -366,24 +425,96 @@ public enum ReleaseBuilder {
             WHERE v.release_id = ?
             """
         ) { row in
-            let ids = (try? JSONDecoder().decode([Int64].self, from: Data((row[0] as String).utf8))) ?? []
-            let targets = ids.map { regionKeys[$0] ?? "?" }.sorted().joined(separator: ",")
-            return (row.databaseValues.dropFirst().map(canonicalText) + [targets]).joined(separator: "\t")
+            let targets = regionIDs(row[0] as String).map { regionKeys[$0] ?? "?" }.sorted().joined(separator: ",")
+            var bytes = line(row, from: 1)
+            bytes.append(0x09)
+            bytes.append(contentsOf: targets.utf8)
+            return bytes
         }
         var hasher = SHA256()
         hasher.update(data: Array("groundwork release content v2\n".utf8))
         for (name, table) in [("images", images), ("labels", labels), ("regions", regions), ("questions", questions)] {
             hasher.update(data: Array("\(name) \(table.count)\n".utf8))
-            for line in table { hasher.update(data: Array((line + "\n").utf8)) }
+            for line in table {
+                hasher.update(data: line)
+                hasher.update(data: [0x0A])
+            }
         }
-        return hexDigest(hasher.finalize())
+        return hexDigest(Array(hasher.finalize()))
     }
 
-    private static func hexDigest<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
+    /// The region ids of `release_vqa.region_ids` (`json_group_array` text: `[1,2,3]`), read
+    /// directly; anything else through JSONDecoder ([] when it is not an array of integers).
+    static func regionIDs(_ text: String) -> [Int64] {
+        var ids: [Int64] = []
+        var utf8 = text.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "[") else { return decodedRegionIDs(text) }
+        var current: Int64?
+        while let byte = utf8.next() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let (product, overflow) = (current ?? 0).multipliedReportingOverflow(by: 10)
+                let (sum, carry) = product.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                if overflow || carry { return decodedRegionIDs(text) }
+                current = sum
+            case UInt8(ascii: ","):
+                guard let value = current else { return decodedRegionIDs(text) }
+                ids.append(value)
+                current = nil
+            case UInt8(ascii: "]"):
+                if let value = current {
+                    ids.append(value)
+                } else if !ids.isEmpty {
+                    return decodedRegionIDs(text)
+                }
+                return utf8.next() == nil ? ids : decodedRegionIDs(text)
+            default: return decodedRegionIDs(text)
+            }
+        }
+        return decodedRegionIDs(text)
     }
 
-    private static func hexDigest(_ bytes: [UInt8]) -> String { hexDigest(SHA256.hash(data: bytes)) }
+    private static func decodedRegionIDs(_ text: String) -> [Int64] {
+        (try? JSONDecoder().decode([Int64].self, from: Data(text.utf8))) ?? []
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex of bytes.
+    static func hexDigest(_ bytes: [UInt8]) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 bytes of `canonicalText(value)`.
+    static func appendCanonicalText(_ value: DatabaseValue, to bytes: inout [UInt8]) {
+        switch value.storage {
+        case .null: bytes.append(contentsOf: "\\N".utf8)
+        case .int64(let v): bytes.append(contentsOf: String(v).utf8)
+        case .double(let v): bytes.append(contentsOf: printfG17(v))
+        case .string(let s):
+            // Only a backslash, a tab or a newline is escaped: text without them is its own form.
+            if s.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A }) {
+                bytes.append(contentsOf: canonicalText(value).utf8)
+            } else {
+                bytes.append(contentsOf: s.utf8)
+            }
+        case .blob(let data): bytes.append(contentsOf: hexDigest(Array(data)).utf8)
+        }
+    }
+
+    /// printf's `%.17g` of a double (what `String(format: "%.17g")` gives), by `snprintf`.
+    static func printfG17(_ v: Double) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
+            let count = withVaList([v]) { vsnprintf(buffer.baseAddress, 48, "%.17g", $0) }
+            return buffer.withMemoryRebound(to: UInt8.self) { Array($0.prefix(Int(max(0, min(count, 47))))) }
+        }
+    }
 
     /// A value's text form for hashing: `\N` for NULL, decimal integers, doubles with 17
     /// significant digits, strings with `\`, tab and newline escaped.

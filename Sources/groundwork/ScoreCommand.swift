@@ -4,6 +4,7 @@ import GroundworkCore
 import GroundworkMetrics
 
 extension CellRule: ExpressibleByArgument {}
+extension ScoresFormat: ExpressibleByArgument {}
 
 /// `groundwork score`: scoring (the default) and merging shards.
 struct ScoreCommand: ParsableCommand {
@@ -27,11 +28,15 @@ struct ScoreRunCommand: GroundworkCommand {
             question id, in safetensors, one .npy per question, or PNG heatmaps (preprocessing none). The submission
             must have been made on the same release (version and root hash).
 
-            Writes to --out: scores.csv and scores.jsonl (one row per question, layer, head and metric: question,
-            layer, head, metric, value, note), summary.json (per-layer mean and bootstrap 95% CI of every metric,
+            Writes to --out: every map's values in the form --scores-format names, summary.json (per-layer mean and bootstrap 95% CI of every metric,
             breakdowns by modality, label, question type and split, chance levels, counts of scored, skipped and
             failed questions with reasons) and summary.svg (a per-layer curve of each metric with its CI band and
-            chance line). Same inputs and seed give byte-identical files. The results are written into a hidden
+            chance line). The compact form (the default) is scores.npy, float64 [questions, layers, heads, metrics]
+            (no heads axis for the mean over heads; NaN where a metric is undefined), scores-notes.npy (the reason's
+            code, listed in the index) and scores-index.json (the questions, layers, heads and metrics of each axis;
+            schemas/score-index.schema.json); rows writes scores.csv and scores.jsonl, one row per question, layer,
+            head and metric (question, layer, head, metric, value, note), csv or jsonl only one of them. Same inputs
+            and seed give byte-identical files. The results are written into a hidden
             folder beside --out and renamed at the end. --out must be new or empty, outside every project, export
             and results folder; --force replaces a results folder that score wrote (and nothing else).
 
@@ -93,6 +98,12 @@ struct ScoreRunCommand: GroundworkCommand {
             valueName: "K/N"))
     var shard: ScoreShard?
 
+    @Option(
+        help: ArgumentHelp(
+            "How every map's values are written: compact (npy arrays with an index), rows (scores.csv and scores.jsonl), csv or jsonl.",
+            valueName: "form"))
+    var scoresFormat: ScoresFormat = .compact
+
     @Flag(help: "Replace --out if it is a results folder groundwork score wrote (and holds nothing else).")
     var force = false
 
@@ -133,6 +144,7 @@ struct ScoreRunCommand: GroundworkCommand {
         parameters.showProgress = !output.json
         parameters.force = force
         parameters.shard = shard
+        parameters.scoresFormat = scoresFormat
         parameters.removedLeftovers = { leftovers in
             for leftover in leftovers { Output.note("Removed \(leftover): the leftover of an interrupted score run") }
         }
@@ -185,9 +197,9 @@ struct ScoreMergeCommand: GroundworkCommand {
         discussion: Help.reflow(
             """
             Every shard of the run must be given once: a missing, duplicated or mismatched shard (another release,
-            submission, scoring options or shard count) is refused by name and nothing is written. The merged
-            scores.csv, scores.jsonl, summary.json (bootstrap CIs included) and summary.svg are byte-identical to
-            one unsharded run's.
+            submission, scoring options, shard count or form of the scores) is refused by name and nothing is
+            written. The merged scores (in the shards' form), summary.json (bootstrap CIs included) and summary.svg
+            are byte-identical to one unsharded run's.
 
             Exit codes: 0 merged; 1 the shards cannot be merged or --out is refused; 2 a file could not be read or
             written; 64 usage error.

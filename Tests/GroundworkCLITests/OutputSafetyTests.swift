@@ -138,7 +138,7 @@ struct OutputSafetyTests {
         #expect(try CLI.run(score + ["--force"]).status == 0)
         #expect(
             Set(try FileManager.default.contentsOfDirectory(atPath: results)) == [
-                "scores.csv", "scores.jsonl", "summary.json", "summary.svg",
+                "scores.npy", "scores-notes.npy", "scores-index.json", "summary.json", "summary.svg",
             ])
         _ = FileManager.default.createFile(atPath: results + "/analysis.ipynb", contents: Data("{}".utf8))
         #expect(try CLI.run(score + ["--force"]).status == 1)

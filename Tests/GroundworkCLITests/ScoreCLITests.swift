@@ -21,11 +21,13 @@ struct ScoreCLITests {
         // Score the good model twice: exit 0, the schema, byte-identical files.
         let first = try CLI.run([
             "score", release, "--attention", good, "--out", folder.path + "/s1", "--bootstrap", "200", "--json",
+            "--scores-format", "rows",
         ])
         #expect(first.status == 0, "\(first.stderr)")
         try validateAgainstSchema("score-summary", first.stdout)
         let second = try CLI.run([
             "score", release, "--attention", good, "--out", folder.path + "/s2", "--bootstrap", "200", "--json",
+            "--scores-format", "rows",
         ])
         #expect(second.status == 0)
         for file in ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"] {
@@ -133,7 +135,10 @@ struct ScoreCLITests {
         #expect(demo.status == 0, "\(demo.stderr)")
         let release = folder.path + "/demo/exports/jsonl-1.0.0"
         let attention = folder.path + "/demo/attention/attends-elsewhere"
-        let common = ["score", release, "--attention", attention, "--bootstrap", "250", "--per-head", "--seed", "9"]
+        let common = [
+            "score", release, "--attention", attention, "--bootstrap", "250", "--per-head", "--scores-format", "rows",
+            "--seed", "9",
+        ]
         #expect(try CLI.run(common + ["--out", folder.path + "/full"]).status == 0)
         // Four processes at once, as an array job runs them.
         var processes: [Process] = []
@@ -181,6 +186,41 @@ struct ScoreCLITests {
         #expect(notAShard.status == 1)
         for out in ["m1", "m2", "m3", "m4"] { #expect(!FileManager.default.fileExists(atPath: folder.path + "/" + out)) }
         #expect(try CLI.run(common + ["--out", folder.path + "/bad", "--shard", "4/4"]).status == 64)
+
+        // The compact form: 3 shards merge into arrays and an index byte-identical to one run's.
+        let compact = ["score", release, "--attention", attention, "--bootstrap", "250", "--per-head", "--seed", "9"]
+        #expect(try CLI.run(compact + ["--out", folder.path + "/full-compact"]).status == 0)
+        let compactShards = (0..<3).map { "\(folder.path)/compact/\($0)" }
+        for (k, shard) in compactShards.enumerated() {
+            #expect(try CLI.run(compact + ["--out", shard, "--shard", "\(k)/3"]).status == 0)
+        }
+        let mergedCompact = try CLI.run(["score", "merge"] + compactShards + ["--out", folder.path + "/merged-compact"])
+        #expect(mergedCompact.status == 0, "\(mergedCompact.stderr)")
+        for file in ["scores.npy", "scores-notes.npy", "scores-index.json", "summary.json", "summary.svg"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/full-compact/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/merged-compact/" + file))
+            #expect(!a.isEmpty && a == b, "\(file) differs between the compact merge and the unsharded run")
+        }
+        // The summary is the rows run's but for the list of files.
+        let rowsSummary = try CLI.json(
+            try String(contentsOfFile: folder.path + "/full/summary.json", encoding: .utf8))
+        let compactSummary = try CLI.json(
+            try String(contentsOfFile: folder.path + "/full-compact/summary.json", encoding: .utf8))
+        #expect(
+            compactSummary["files"] as? [String] == [
+                "scores.npy", "scores-notes.npy", "scores-index.json", "summary.json", "summary.svg",
+            ])
+        #expect(
+            NSDictionary(dictionary: rowsSummary.filter { $0.key != "files" })
+                == NSDictionary(dictionary: compactSummary.filter { $0.key != "files" }))
+        // Shards written in two forms are not one run.
+        let rowsShard = folder.path + "/rows-2of3"
+        #expect(try CLI.run(common + ["--out", rowsShard, "--shard", "2/3"]).status == 0)
+        let formMismatch = try CLI.run(
+            ["score", "merge", compactShards[0], compactShards[1], rowsShard, "--out", folder.path + "/m6"])
+        #expect(formMismatch.status == 1)
+        #expect(formMismatch.stderr.contains("scores written as rows vs compact"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/m6"))
     }
 
     @Test("answers.jsonl beside the maps: accuracy by group, grounding split by right and wrong, kept by shards")
@@ -213,6 +253,7 @@ struct ScoreCLITests {
         _ = FileManager.default.createFile(atPath: submission + "/answers.jsonl", contents: Data(answers.utf8))
         let scored = try CLI.run([
             "score", release, "--attention", submission, "--out", folder.path + "/r", "--bootstrap", "50", "--json",
+            "--scores-format", "rows",
         ])
         #expect(scored.status == 0, "\(scored.stderr)")
         try validateAgainstSchema("score-summary", scored.stdout)
@@ -246,7 +287,7 @@ struct ScoreCLITests {
             let shard = try CLI.run(
                 [
                     "score", release, "--attention", submission, "--out", "\(folder.path)/s\(k)", "--bootstrap", "50", "--shard",
-                    "\(k)/3",
+                    "\(k)/3", "--scores-format", "rows",
                 ])
             #expect(shard.status == 0, "\(shard.stderr)")
         }

@@ -40,7 +40,7 @@ func sampleRelease(in folder: TemporaryFolder) -> String {
         #expect(report.questions == 5 && report.skipped == 0)
         try SyntheticAttention.write(
             release: URL(fileURLWithPath: release), to: URL(fileURLWithPath: bad), model: .attendsElsewhere, seed: 1)
-        let a = try score(release, good, folder.path + "/ra")
+        let a = try score(release, good, folder.path + "/ra") { $0.scoresFormat = .rows }
         let b = try score(release, bad, folder.path + "/rb")
         #expect(a.counts.scored == 3 && a.counts.skipped == 2 && a.counts.failed == 0)
         #expect(a.counts.skippedReasons == ["not_groundable": 1, "no_regions": 1])
@@ -58,7 +58,10 @@ func sampleRelease(in folder: TemporaryFolder) -> String {
         let csv = folder.read("ra/scores.csv").split(separator: "\n")
         #expect(csv.count == 1 + 3 * 8 * 10 && csv[0] == "question,layer,head,metric,value,note")
         // Byte-identical on a second run (different worker count too).
-        let again = try score(release, good, folder.path + "/ra2") { $0.workers = 1 }
+        let again = try score(release, good, folder.path + "/ra2") {
+            $0.workers = 1
+            $0.scoresFormat = .rows
+        }
         #expect(again == a)
         for file in ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"] {
             #expect(folder.read("ra/" + file) == folder.read("ra2/" + file), "\(file) differs")
@@ -81,6 +84,7 @@ func sampleRelease(in folder: TemporaryFolder) -> String {
             $0.perHead = true
             $0.layers = [0, 2]
             $0.metrics = [AUROC.self, PointingGame.self]
+            $0.scoresFormat = .jsonl
         }
         #expect(summary.metrics.map(\.id) == ["auroc@1", "pointing_game@1"])
         #expect(summary.metrics[0].layers.map(\.layer) == [0, 2])
