@@ -106,6 +106,15 @@ let package = Package(
             name: "GroundworkMetrics",
             dependencies: ["GroundworkCore", "GroundworkGeometry", "GroundworkImaging"]
         ),
+        // The static report (`groundwork report`): a folder with index.html that opens from disk,
+        // the models' curves and a gallery of questions with their attention maps.
+        .target(
+            name: "GroundworkReport",
+            dependencies: [
+                "GroundworkCore", "GroundworkGeometry", "GroundworkImaging", "GroundworkMetrics",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
         .target(
             name: "GroundworkDemo",
@@ -126,6 +135,7 @@ let package = Package(
                 "GroundworkDemo",
                 "GroundworkReleases",
                 "GroundworkMetrics",
+                "GroundworkReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -168,6 +178,13 @@ let package = Package(
         .testTarget(
             name: "GroundworkMetricsTests",
             dependencies: ["GroundworkTestSupport", "GroundworkMetrics", "GroundworkGeometry", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkReportTests",
+            dependencies: [
+                "GroundworkTestSupport", "GroundworkReport", "GroundworkMetrics", "GroundworkImaging", "GroundworkGeometry",
+                "GroundworkCore",
+            ]
         ),
         .testTarget(
             name: "GroundworkDICOMTests",
