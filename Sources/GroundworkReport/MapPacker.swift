@@ -142,28 +142,28 @@ struct ReportData: Encodable {
             for y in 0...h {
                 var x = 0
                 while x < w {
-                    let above = y > 0 && mask[x: x, y: y - 1]
-                    let below = y < h && mask[x: x, y: y]
+                    let above = y > 0 && mask[x, y - 1]
+                    let below = y < h && mask[x, y]
                     guard above != below else {
                         x += 1
                         continue
                     }
                     let start = x
-                    while x < w, (y > 0 && mask[x: x, y: y - 1]) != (y < h && mask[x: x, y: y]) { x += 1 }
+                    while x < w, (y > 0 && mask[x, y - 1]) != (y < h && mask[x, y]) { x += 1 }
                     parts.append("M\(start) \(y)h\(x - start)")
                 }
             }
             for x in 0...w {
                 var y = 0
                 while y < h {
-                    let left = x > 0 && mask[x: x - 1, y: y]
-                    let right = x < w && mask[x: x, y: y]
+                    let left = x > 0 && mask[x - 1, y]
+                    let right = x < w && mask[x, y]
                     guard left != right else {
                         y += 1
                         continue
                     }
                     let start = y
-                    while y < h, (x > 0 && mask[x: x - 1, y: y]) != (x < w && mask[x: x, y: y]) { y += 1 }
+                    while y < h, (x > 0 && mask[x - 1, y]) != (x < w && mask[x, y]) { y += 1 }
                     parts.append("M\(x) \(start)v\(y - start)")
                 }
             }

@@ -109,8 +109,8 @@ public enum ReportBuilder {
             consume: { index, outcome in
                 progress.advance()
                 switch outcome {
-                case .failure(let diagnostic): problems.append(diagnostic)
-                case .success(let image):
+                case .failed(let diagnostic): problems.append(diagnostic)
+                case .prepared(let image):
                     let path = "images/\(images[index].sha256).\(image.ext)"
                     try writer.write(path, image.bytes)
                     imagePaths[images[index].sha256] = path
@@ -221,8 +221,7 @@ public enum ReportBuilder {
                     models: perModel.map { $0[q] }))
         }
         let data = ReportData(
-            release: ScoreSummary.Release(version: input.release.version, rootHash: input.release.rootHash),
-            models: modelData, questions: questions)
+            release: input.models[0].results.summary.release, models: modelData, questions: questions)
         let json = try CanonicalJSON.encoder(pretty: false).encode(data)
         try writer.write("data/report.js", Array("GW.start(".utf8) + Array(json) + Array(");\n".utf8))
         try writer.write("index.html", Array(ReportAssets.html.utf8))

@@ -223,9 +223,14 @@ enum ReportImages {
         var height: Int
     }
 
-    static func prepare(_ image: ReportImageFile, release: String) -> Result<Prepared, Diagnostic> {
-        func fail(_ code: String, _ message: String) -> Result<Prepared, Diagnostic> {
-            .failure(Diagnostic(.error, file: image.path, code: code, message: message))
+    enum Outcome: Sendable {
+        case prepared(Prepared)
+        case failed(Diagnostic)
+    }
+
+    static func prepare(_ image: ReportImageFile, release: String) -> Outcome {
+        func fail(_ code: String, _ message: String) -> Outcome {
+            .failed(Diagnostic(.error, file: image.path, code: code, message: message))
         }
         let bytes: [UInt8]
         do { bytes = try FileIO.readAll(release + "/" + image.path, limit: 1 << 30) } catch {
@@ -233,13 +238,13 @@ enum ReportImages {
         }
         do {
             if let rendered = try ModelPixels.render(bytes) {
-                return .success(
+                return .prepared(
                     Prepared(
                         bytes: rendered.png, ext: "png", width: rendered.transform.width, height: rendered.transform.height))
             }
             let info = try ImageDecoder.inspect(bytes)
             let ext = info.format == .jpeg ? "jpg" : "png"
-            return .success(Prepared(bytes: bytes, ext: ext, width: info.storedWidth, height: info.storedHeight))
+            return .prepared(Prepared(bytes: bytes, ext: ext, width: info.storedWidth, height: info.storedHeight))
         } catch {
             return fail("bad_image", error.message)
         }
