@@ -123,10 +123,11 @@ def main():
             submission = json.load(open(os.path.join(args.attention, "submission.json")))
             items = release_items(args.release)
             lut = page.evaluate("GW.colormap()")
-            # Opacity 1 and no outlines: the overlay's colours are the colour map's, unblended.
+            # Opacity 1, no fading and no outlines: the overlay's colours are the colour map's, unblended.
             page.evaluate("""() => {
                 const o = document.getElementById('opacity'); o.value = 100; o.dispatchEvent(new Event('input'));
                 const r = document.getElementById('show-regions'); r.checked = false; r.dispatchEvent(new Event('change'));
+                const f = document.getElementById('fade'); f.checked = false; f.dispatchEvent(new Event('change'));
             }""")
             previous = {}
             for spec in args.expect:

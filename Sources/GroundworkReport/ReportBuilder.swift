@@ -166,7 +166,8 @@ public enum ReportBuilder {
                         chunk.append(contentsOf: packed.bytes)
                         withMaps += 1
                         if chunk.count >= chunkBytes {
-                            try writer.write("data/maps-\(m)-\(chunkIndex).js", Self.script("GW.chunk(\(m),\(chunkIndex),", chunk))
+                            try writer.write(
+                                "data/maps-\(m)-\(chunkIndex).js", Self.script("GW.chunk(\(m),\(chunkIndex),", chunk))
                             chunk.removeAll(keepingCapacity: true)
                             chunkIndex += 1
                         }

@@ -56,7 +56,9 @@ struct ReportInput: Sendable {
         guard !parameters.results.isEmpty else {
             throw DiagnosticsError(
                 summary: "no results to report",
-                diagnostics: [Diagnostic(.error, file: "--results", code: "no_results", message: "name at least one results folder")])
+                diagnostics: [
+                    Diagnostic(.error, file: "--results", code: "no_results", message: "name at least one results folder")
+                ])
         }
         let release = try ReleaseFolder.open(parameters.release).get()
 
@@ -134,7 +136,8 @@ struct ReportInput: Sendable {
                 }
                 results.append(read)
             } catch {
-                problems += error.diagnostics.isEmpty
+                problems +=
+                    error.diagnostics.isEmpty
                     ? [Diagnostic(.error, file: folder, code: "bad_results", message: error.summary)] : error.diagnostics
             }
         }
@@ -164,7 +167,8 @@ struct ReportInput: Sendable {
                         .error, file: display, location: .jsonPointer("/model"), code: "unpaired_attention",
                         message: matches.isEmpty
                             ? "model \"\(source.submission.model)\" has no results among --results (\(results.map(\.summary.model).joined(separator: ", ")))"
-                            : "model \"\(source.submission.model)\" names \(matches.count) results folders: give each model once"))
+                            : "model \"\(source.submission.model)\" names \(matches.count) results folders: give each model once")
+                )
                 continue
             }
             guard paired.insert(m).inserted else {

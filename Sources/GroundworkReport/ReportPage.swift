@@ -48,6 +48,7 @@ enum ReportAssets {
                 <label id="head-label" hidden>Head <select id="head"></select></label>
                 <label>Opacity <input type="range" id="opacity" min="0" max="100" value="60"></label>
                 <label>Colours <select id="colormap"><option value="turbo">turbo</option><option value="viridis">viridis</option></select></label>
+                <label title="Low values more transparent"><input type="checkbox" id="fade" checked> fade low</label>
                 <label><input type="checkbox" id="show-regions" checked> regions</label>
                 <span class="legend"><span>min</span><canvas id="legend" width="256" height="1"></canvas><span>max</span></span>
               </div>
@@ -108,7 +109,7 @@ enum ReportAssets {
         .card .meta { color: var(--muted); font-size: 12px; }
         .card .q { margin: 4px 0 8px; font-weight: 600; }
         .panels { display: flex; flex-wrap: wrap; gap: 16px; }
-        .panel { flex: 1 1 300px; max-width: 520px; }
+        .panel { flex: 1 1 300px; max-width: 440px; }
         .panel .name { font-weight: 600; margin-bottom: 4px; }
         .view { position: relative; width: 100%; overflow: hidden; background: #000; }
         .view img, .view svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }

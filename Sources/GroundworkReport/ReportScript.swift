@@ -8,7 +8,7 @@ extension ReportAssets {
           const S = {
             data: null, values: {}, chunks: {}, loading: {}, order: [], shown: 0, page: 40,
             left: 0, right: -1, layer: 0, head: -1, opacity: 0.6, cmap: "turbo", regions: true,
-            sortMetric: -1, sortOrder: "worst", tableMetric: 0, observer: null, rendered: []
+            sortMetric: -1, sortOrder: "worst", tableMetric: 0, fade: true, observer: null, rendered: []
           };
           const COLORS = ["#2456c8", "#d1495b", "#1a936f", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#c05f2a"];
           const NS = "http://www.w3.org/2000/svg";
@@ -54,6 +54,7 @@ extension ReportAssets {
           }
           function fmt(v) {
             if (v == null || Number.isNaN(v)) return "–";
+            if (Number.isInteger(v)) return String(v);
             const a = Math.abs(v);
             return a !== 0 && (a >= 1e4 || a < 1e-3) ? v.toExponential(2) : v.toFixed(a >= 100 ? 1 : 3);
           }
@@ -115,19 +116,23 @@ extension ReportAssets {
             let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
             if (x0 === x1) { x0 -= 0.5; x1 += 0.5; }
             if (y0 === y1) { y0 -= 0.5; y1 += 0.5; }
-            const pad = (y1 - y0) * 0.06; y0 -= pad; y1 += pad;
+            // Round ticks: a step of 1, 2 or 5 times a power of ten, about five of them.
+            const raw = (y1 - y0) / 5, power = Math.pow(10, Math.floor(Math.log10(raw)));
+            const step = [1, 2, 5, 10].map(f => f * power).find(v => v >= raw);
+            y0 = Math.floor(y0 / step) * step; y1 = Math.ceil(y1 / step) * step;
+            const digits = Math.max(0, -Math.floor(Math.log10(step)));
             const px = x => L + (x - x0) / (x1 - x0) * (W - L - R);
             const py = y => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
             const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": metric + " by layer" });
-            for (let k = 0; k <= 4; k++) {
-              const y = y0 + (y1 - y0) * k / 4;
+            for (let y = y0; y <= y1 + step / 2; y += step) {
               s.append(svg("line", { class: "grid", x1: L, x2: W - R, y1: py(y), y2: py(y) }));
-              const t = svg("text", { x: L - 4, y: py(y) + 3, "text-anchor": "end" }); t.textContent = fmt(y); s.append(t);
+              const t = svg("text", { x: L - 4, y: py(y) + 3, "text-anchor": "end" });
+              t.textContent = Math.abs(y) < step / 2 ? "0" : y.toFixed(digits); s.append(t);
             }
             const layerTicks = [...new Set(xs)].sort((a, b) => a - b);
-            const step = Math.max(1, Math.ceil(layerTicks.length / 10));
+            const every = Math.max(1, Math.ceil(layerTicks.length / 10));
             layerTicks.forEach((x, k) => {
-              if (k % step) return;
+              if (k % every) return;
               const t = svg("text", { x: px(x), y: H - B + 13, "text-anchor": "middle" }); t.textContent = x; s.append(t);
             });
             const lt = svg("text", { x: (L + W - R) / 2, y: H - 3, "text-anchor": "middle" }); lt.textContent = "layer"; s.append(lt);
@@ -337,6 +342,7 @@ extension ReportAssets {
               document.querySelectorAll(".view canvas").forEach(c => { c.style.opacity = S.opacity; });
             });
             on("colormap", "change", e => { S.cmap = e.target.value; drawLegend(); redraw(); });
+            on("fade", "change", e => { S.fade = e.target.checked; redraw(); });
             on("show-regions", "change", e => {
               S.regions = e.target.checked;
               document.querySelectorAll(".view").forEach(v => v.classList.toggle("hide-regions", !S.regions));
@@ -541,7 +547,8 @@ extension ReportAssets {
               const ctx = canvas.getContext("2d"), img = ctx.createImageData(cols, rows), L = LUTS[S.cmap];
               for (let i = 0; i < n; i++) {
                 const v = bytes[start + 8 + i];
-                img.data[4 * i] = L[3 * v]; img.data[4 * i + 1] = L[3 * v + 1]; img.data[4 * i + 2] = L[3 * v + 2]; img.data[4 * i + 3] = 255;
+                img.data[4 * i] = L[3 * v]; img.data[4 * i + 1] = L[3 * v + 1]; img.data[4 * i + 2] = L[3 * v + 2];
+                img.data[4 * i + 3] = S.fade ? Math.min(255, Math.round(v * 1.6)) : 255;
               }
               ctx.putImageData(img, 0, 0);
               canvas.dataset.layer = String(layersOf(m)[li]);
@@ -561,7 +568,9 @@ extension ReportAssets {
             document.getElementById("overview").hidden = name !== "overview";
             document.getElementById("gallery").hidden = name !== "gallery";
             if (name === "gallery" && !S.galleryReady) { S.galleryReady = true; setupGallery(); refresh(); }
-            if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+            // Not "#overview": the browser would scroll to the element of that id once loaded.
+            const want = name === "gallery" ? "#questions" : "";
+            if (location.hash !== want) history.replaceState(null, "", want || location.pathname + location.search);
           }
 
           function start(data) {
@@ -570,7 +579,7 @@ extension ReportAssets {
               `release ${data.release.version} (${data.release.root_hash.slice(0, 12)}…) · ${data.questions.length} question(s) · ${data.models.length} model(s)`;
             document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => tab(b.dataset.tab)));
             overview();
-            tab(location.hash === "#gallery" ? "gallery" : "overview");
+            tab(location.hash === "#questions" ? "gallery" : "overview");
             window.GW_READY = true;
           }
 

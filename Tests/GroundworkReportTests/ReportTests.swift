@@ -117,7 +117,8 @@ struct ReportTests {
         // Nothing in the page reaches outside the folder.
         for page in ["index.html", "app.js", "style.css"] {
             // The SVG namespace is a name, not a request.
-            let text = fixture.folder.read("report-a/" + page).replacingOccurrences(of: "\"http://www.w3.org/2000/svg\"", with: "")
+            let text = fixture.folder.read("report-a/" + page).replacingOccurrences(
+                of: "\"http://www.w3.org/2000/svg\"", with: "")
             #expect(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"), "\(page) links out")
         }
         let html = fixture.folder.read("report-a/index.html")
@@ -148,7 +149,9 @@ struct ReportTests {
                 let peak = ReportFixture.peak(question: q, layer: layer)
                 #expect(hottest == peak.row * 8 + peak.col, "question \(q + 1), layer \(layer)")
                 #expect(cells[hottest] == 255 && cells.min() == 0)
-                let high = chunk[(start + 4)..<(start + 8)].withUnsafeBytes { Float(bitPattern: $0.loadUnaligned(as: UInt32.self)) }
+                let high = chunk[(start + 4)..<(start + 8)].withUnsafeBytes {
+                    Float(bitPattern: $0.loadUnaligned(as: UInt32.self))
+                }
                 #expect(abs(high - 1) < 1e-6)
             }
         }
@@ -202,7 +205,8 @@ struct ReportTests {
         try FileManager.default.copyItem(atPath: fixture.attention, toPath: other)
         let text = fixture.folder.read("other/submission.json").replacingOccurrences(of: "\"planted\"", with: "\"someone\"")
         fixture.folder.write("other/submission.json", text)
-        var parameters = ReportParameters(release: fixture.release, results: [fixture.results], output: fixture.folder.path + "/r2")
+        var parameters = ReportParameters(
+            release: fixture.release, results: [fixture.results], output: fixture.folder.path + "/r2")
         parameters.attention = [other]
         do {
             _ = try ReportBuilder.run(parameters)
