@@ -3,11 +3,12 @@
 checks it as a user would see it:
 
 - the page renders with no console error, no uncaught exception, and no request outside its folder;
-- on planted maps (--expect QUESTION:LAYER_INDEX:ROW:COL), the hottest overlay pixel of a
+- on planted maps (--expect QUESTION:LAYER_INDEX:ROW:COL[:HEAD]), the hottest overlay pixel of a
   screenshot lies in the grid cell where the map peaks. The cell's place on the image is computed
   here, independently of Groundwork, from the submission's preprocessing (pad_to_square, resize,
   none) and the release's image size, so a flipped, transposed or shifted overlay fails;
-- moving the layer slider changes the overlay (and the peak moves to the next layer's cell);
+- moving the layer slider (or choosing a head) changes the overlay, and the peak moves to that
+  layer's (head's) cell;
 - the overview and gallery screenshots are written to --screenshots for a person to look at.
 
 Prints a JSON report; exits 1 when a check fails.
@@ -79,7 +80,8 @@ def main():
     parser.add_argument("report")
     parser.add_argument("--attention", help="the submission folder of the report's first model")
     parser.add_argument("--release", help="the release folder (image sizes)")
-    parser.add_argument("--expect", action="append", default=[], help="QUESTION:LAYER_INDEX:ROW:COL")
+    parser.add_argument("--expect", action="append", default=[],
+                        help="QUESTION:LAYER_INDEX:ROW:COL[:HEAD] (HEAD -1 or absent: the mean over heads)")
     parser.add_argument("--screenshots", help="folder for overview.png and gallery.png")
     parser.add_argument("--chromium", default=os.environ.get("GROUNDWORK_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--timing-runs", type=int, default=0, help="also time N fresh page loads")
@@ -131,15 +133,20 @@ def main():
             }""")
             previous = {}
             for spec in args.expect:
-                qid, layer_index, row, col = spec.split(":")
-                layer_index, row, col = int(layer_index), int(row), int(col)
-                page.evaluate("""(i) => { const s = document.getElementById('layer'); s.value = i;
-                                          s.dispatchEvent(new Event('input')); }""", layer_index)
+                parts = spec.split(":")
+                qid, layer_index, row, col = parts[0], int(parts[1]), int(parts[2]), int(parts[3])
+                head = int(parts[4]) if len(parts) > 4 else -1
+                page.evaluate("""([i, h]) => {
+                    const s = document.getElementById('layer'); s.value = i; s.dispatchEvent(new Event('input'));
+                    const e = document.getElementById('head');
+                    if (e.value !== String(h)) { e.value = String(h); e.dispatchEvent(new Event('change')); } }""",
+                              [layer_index, head])
                 selector = f".card[data-question='{qid}'] .panel[data-model='0'] .view"
                 page.wait_for_function(
-                    "([sel, layer]) => { const c = document.querySelector(sel + ' canvas');"
-                    " return c && c.dataset.layer === String(layer); }",
-                    arg=[selector, page.evaluate(f"GW.state.data.models[0].summary.parameters.layers[{layer_index}]")])
+                    "([sel, layer, head]) => { const c = document.querySelector(sel + ' canvas');"
+                    " return c && c.dataset.layer === String(layer) && c.dataset.head === String(head); }",
+                    arg=[selector, page.evaluate(f"GW.state.data.models[0].summary.parameters.layers[{layer_index}]"),
+                         head])
                 view = page.locator(selector)
                 view.scroll_into_view_if_needed()
                 shot = view.screenshot()
@@ -162,7 +169,7 @@ def main():
                           & (ys + 0.5 >= cy0 - margin) & (ys + 0.5 <= cy1 + margin))
                 ok = (top >= 250 and len(xs) > 0 and cx0 <= mx <= cx1 and cy0 <= my <= cy1
                       and inside.mean() >= 0.98)
-                check = {"question": qid, "layer_index": layer_index, "cell": [row, col],
+                check = {"question": qid, "layer_index": layer_index, "head": head, "cell": [row, col],
                          "expected_px": [round(cx0, 1), round(cy0, 1), round(cx1, 1), round(cy1, 1)],
                          "hottest_index": int(top), "hottest_pixels": int(len(xs)),
                          "hottest_centre_px": [round(float(mx), 1), round(float(my), 1)],
@@ -170,16 +177,16 @@ def main():
                          "view_px": [round(box["width"]), round(box["height"])], "ok": bool(ok)}
                 if qid in previous:
                     changed = previous[qid] != shot
-                    check["changed_from_previous_layer"] = changed
+                    check["changed_from_previous"] = changed
                     if not changed:
-                        failures.append(f"question {qid}: the layer slider did not change the overlay")
+                        failures.append(f"question {qid}: moving the layer slider or the head did not change the overlay")
                 previous[qid] = shot
                 checks.append(check)
                 if not ok:
                     failures.append(f"question {qid}, layer index {layer_index}: the hottest overlay pixels are not "
                                     f"in cell ({row}, {col}): {check}")
                 if args.screenshots:
-                    with open(os.path.join(args.screenshots, f"overlay-{qid}-{layer_index}.png"), "wb") as f:
+                    with open(os.path.join(args.screenshots, f"overlay-{qid}-{layer_index}-{head}.png"), "wb") as f:
                         f.write(shot)
 
         timings = []

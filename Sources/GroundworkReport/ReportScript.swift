@@ -332,7 +332,7 @@ extension ReportAssets {
             }
             const on = (id, ev, f) => document.getElementById(id).addEventListener(ev, f);
             on("left-model", "change", e => { S.left = Number(e.target.value); setupModelControls(); refresh(); });
-            on("right-model", "change", e => { S.right = Number(e.target.value); refresh(); });
+            on("right-model", "change", e => { S.right = Number(e.target.value); setupHeads(); refresh(); });
             for (const id of ["filter-modality", "filter-label", "filter-split", "filter-answer", "sort-order"]) on(id, "change", refresh);
             on("sort-metric", "change", e => { S.sortMetric = Number(e.target.value); refresh(); });
             on("layer", "input", e => { S.layer = Number(e.target.value); updateLayerLabel(); redraw(); });
@@ -356,23 +356,28 @@ extension ReportAssets {
           }
 
           function setupModelControls() {
-            const m = model(S.left);
             const layers = layersOf(S.left);
             const slider = document.getElementById("layer");
             slider.max = String(Math.max(0, layers.length - 1));
             if (S.layer > layers.length - 1) S.layer = 0;
             slider.value = String(S.layer);
             updateLayerLabel();
-            const headLabel = document.getElementById("head-label");
-            headLabel.hidden = !(m.heads > 0);
-            const heads = ["-1"], labels = ["mean"];
-            for (let h = 0; h < m.heads; h++) { heads.push(String(h)); labels.push(String(h)); }
-            options(document.getElementById("head"), heads, labels);
-            S.head = -1;
+            setupHeads();
             const metrics = metricsOf(S.left);
             options(document.getElementById("sort-metric"), ["-1", ...metrics.map((_, k) => String(k))], ["release order", ...metrics]);
             if (S.sortMetric >= metrics.length) S.sortMetric = -1;
             document.getElementById("sort-metric").value = String(S.sortMetric);
+          }
+
+          // The head selector: shown when a model on screen has per-head maps.
+          function setupHeads() {
+            const count = Math.max(model(S.left).heads || 0, S.right >= 0 ? model(S.right).heads || 0 : 0);
+            document.getElementById("head-label").hidden = count === 0;
+            const heads = ["-1"], labels = ["mean"];
+            for (let h = 0; h < count; h++) { heads.push(String(h)); labels.push(String(h)); }
+            options(document.getElementById("head"), heads, labels);
+            if (S.head >= count) S.head = -1;
+            document.getElementById("head").value = String(S.head);
           }
 
           function updateLayerLabel() {
@@ -539,7 +544,7 @@ extension ReportAssets {
               const bytes = S.chunks[key];
               const rows = E.grid[4], cols = E.grid[5], n = rows * cols;
               const perLayer = 1 + (M.heads || 0);
-              const head = S.head >= 0 && m === S.left ? S.head : -1;
+              const head = S.head >= 0 && S.head < (M.heads || 0) ? S.head : -1;
               const index = li * perLayer + (head >= 0 ? 1 + head : 0);
               const start = E.offset + index * (8 + n);
               const view = new DataView(bytes.buffer, bytes.byteOffset + start, 8);

@@ -3,8 +3,8 @@ import Testing
 
 /// `groundwork report` end to end, checked in a real browser (Debian's chromium driven by
 /// Playwright, tools/report-browser-check.py): the demo's release, a submission of planted maps
-/// (pad_to_square onto an 8×8 grid, the peak in a known cell of each layer) and the demo's
-/// looking-elsewhere model beside it.
+/// (pad_to_square onto an 8×8 grid, two heads, each with its peak in a known cell of each layer),
+/// scored per head, and the demo's looking-elsewhere model beside it.
 @Suite(
     "Report command",
     .serialized,
@@ -13,6 +13,9 @@ struct ReportCLITests {
     /// The planted peak of the `q`-th groundable question at layer `l` (row, col): never on the
     /// diagonal, so a transposed overlay is caught.
     static func peak(_ q: Int, _ l: Int) -> (row: Int, col: Int) { ((1 + 2 * l + q) % 8, (6 - 3 * l + 8) % 8) }
+
+    /// Head 1's peak (lower than head 0's, so the mean over heads peaks at ``peak(_:_:)``).
+    static func headPeak(_ q: Int, _ l: Int) -> (row: Int, col: Int) { ((5 + l + q) % 8, (2 + 2 * l) % 8) }
 
     static func npy(shape: [Int], values: [Float]) -> [UInt8] {
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
@@ -50,19 +53,24 @@ struct ReportCLITests {
         for (q, item) in groundable.enumerated() {
             var values: [Float] = []
             for l in 0..<3 {
-                let p = Self.peak(q, l)
-                for r in 0..<8 { for c in 0..<8 { values.append(r == p.row && c == p.col ? 1 : 0.02 + 0.001 * Float(r + c)) } }
+                // Head 0, then head 1.
+                for (p, top) in [(Self.peak(q, l), Float(1)), (Self.headPeak(q, l), Float(0.6))] {
+                    for r in 0..<8 {
+                        for c in 0..<8 { values.append(r == p.row && c == p.col ? top : 0.02 + 0.001 * Float(r + c)) }
+                    }
+                }
             }
-            folder.write("planted/maps/\(item.id).npy", Self.npy(shape: [3, 8, 8], values: values))
+            folder.write("planted/maps/\(item.id).npy", Self.npy(shape: [3, 2, 8, 8], values: values))
             answers += "{\"id\":\"\(item.id)\",\"answer\":\"\(q % 2 == 0 ? "yes" : "no")\"}\n"
         }
         folder.write("planted/answers.jsonl", answers)
         folder.write(
             "planted/submission.json",
-            #"{"model":"planted","release":{"version":"1.0.0","root_hash":"\#(rootHash)"},"layout":"layers_rows_cols","layers":3,"heads":1,"preprocessing":{"kind":"pad_to_square","input_size":112,"patch_size":14},"tensors":{"format":"npy","folder":"maps"},"baseline":false}"#
+            #"{"model":"planted","release":{"version":"1.0.0","root_hash":"\#(rootHash)"},"layout":"layers_heads_rows_cols","layers":3,"heads":2,"preprocessing":{"kind":"pad_to_square","input_size":112,"patch_size":14},"tensors":{"format":"npy","folder":"maps"},"baseline":false}"#
         )
         let scored = try CLI.run([
             "score", release, "--attention", planted, "--out", folder.path + "/results-planted", "--bootstrap", "50",
+            "--per-head",
         ])
         #expect(scored.status == 0, "\(scored.stderr)")
         let elsewhere = demo + "/attention/attends-elsewhere"
@@ -79,6 +87,7 @@ struct ReportCLITests {
         let models = try #require(summary["models"] as? [[String: Any]])
         #expect(models.map { $0["name"] as? String } == ["planted", "synthetic-attends-elsewhere"])
         #expect(models.first?["maps"] as? Int == groundable.count)
+        #expect(models.first?["per_head"] as? Bool == true && models.last?["per_head"] as? Bool == false)
 
         // The same command again: refused without --force, byte-identical with it.
         let before = try Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))
@@ -94,12 +103,19 @@ struct ReportCLITests {
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/report.json")) == before)
 
-        // In the browser: the first two groundable questions, each at two layers.
+        // In the browser: the first two groundable questions, each at two layers (the mean over
+        // heads), and the first one's head 1.
         var expectations: [String] = []
         for q in 0..<2 {
             for l in [0, 2] {
                 let p = Self.peak(q, l)
                 expectations += ["--expect", "\(groundable[q].id):\(l):\(p.row):\(p.col)"]
+            }
+            if q == 0 {
+                for l in [0, 2] {
+                    let p = Self.headPeak(q, l)
+                    expectations += ["--expect", "\(groundable[q].id):\(l):\(p.row):\(p.col):1"]
+                }
             }
         }
         let shots = folder.path + "/shots"
