@@ -479,8 +479,9 @@ extension ReportAssets {
             if (E.answer != null) {
               const state = E.ok ? "right" : "wrong";
               p.append(el("div", {}, "answer: ", el("span", { class: "answer " + state, text: `${E.answer} (${state})` })));
-            } else if (M.has_answers) {
-              p.append(el("div", { class: "muted", text: "not answered" }));
+            } else {
+              // Always one line here, so that two models' images stay level.
+              p.append(el("div", { class: "muted", text: M.has_answers ? "not answered" : "no answers given" }));
             }
             const view = el("div", { class: "view" + (S.regions ? "" : " hide-regions") });
             view.style.aspectRatio = `${Q.width} / ${Q.height}`;
