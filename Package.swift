@@ -113,6 +113,16 @@ let package = Package(
             dependencies: ["GroundworkCore", "GroundworkGeometry", "GroundworkImaging"],
             exclude: ["README.md"]
         ),
+        // The static report (`groundwork report`): a folder with index.html that opens from disk,
+        // the models' curves and a gallery of questions with their attention maps.
+        .target(
+            name: "GroundworkReport",
+            dependencies: [
+                "GroundworkCore", "GroundworkGeometry", "GroundworkImaging", "GroundworkMetrics",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["README.md"]
+        ),
         // The bundled sample data (synthetic phantoms) and the end-to-end demo pipeline.
         .target(
             name: "GroundworkDemo",
@@ -149,6 +159,7 @@ let package = Package(
                 "GroundworkReleases",
                 "GroundworkMetrics",
                 "GroundworkServer",
+                "GroundworkReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -191,6 +202,13 @@ let package = Package(
         .testTarget(
             name: "GroundworkMetricsTests",
             dependencies: ["GroundworkTestSupport", "GroundworkMetrics", "GroundworkGeometry", "GroundworkCore"]
+        ),
+        .testTarget(
+            name: "GroundworkReportTests",
+            dependencies: [
+                "GroundworkTestSupport", "GroundworkReport", "GroundworkMetrics", "GroundworkImaging", "GroundworkGeometry",
+                "GroundworkCore",
+            ]
         ),
         .testTarget(
             name: "GroundworkDICOMTests",

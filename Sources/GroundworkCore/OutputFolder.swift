@@ -11,17 +11,22 @@ import Foundation
 /// - a **project** holds `groundwork.sqlite`;
 /// - an **export** holds `manifest.json` with `manifest_version`, `format`, `files` and `root_hash`;
 /// - a **results** folder (`groundwork score`) holds `summary.json` with `release.root_hash`,
-///   `parameters` and `metrics`, and only the files `score` writes.
+///   `parameters` and `metrics`, and only the files `score` writes;
+/// - a **report** (`groundwork report`) holds `report.json` with `report_version` and `files`.
 public enum GroundworkFolderKind: String, Sendable, Codable, CustomStringConvertible {
-    case project, export, results
+    case project, export, results, report
 
     public var description: String {
         switch self {
         case .project: "a Groundwork project"
         case .export: "a Groundwork export (it has a manifest.json)"
         case .results: "a Groundwork results folder (it has a summary.json)"
+        case .report: "a Groundwork report (it has a report.json)"
         }
     }
+
+    /// The file that lists a report's files (`groundwork report`).
+    public static let reportManifest = "report.json"
 
     /// The files a results folder holds (`groundwork score`).
     public static let resultsFiles: Set<String> = [
@@ -46,6 +51,11 @@ public enum GroundworkFolderKind: String, Sendable, Codable, CustomStringConvert
         {
             return .results
         }
+        if let manifest = jsonObject(folder + "/" + reportManifest), manifest["report_version"] != nil,
+            manifest["files"]?.arrayValue != nil
+        {
+            return .report
+        }
         return nil
     }
 
@@ -55,6 +65,14 @@ public enum GroundworkFolderKind: String, Sendable, Codable, CustomStringConvert
         switch kind {
         case .project: return nil
         case .results: return resultsFiles
+        case .report:
+            guard let files = jsonObject(folder + "/" + reportManifest)?["files"]?.arrayValue else { return nil }
+            var paths: Set<String> = [reportManifest]
+            for file in files {
+                guard let path = file["path"]?.stringValue else { return nil }
+                paths.insert(path)
+            }
+            return paths
         case .export:
             guard let files = jsonObject(folder + "/manifest.json")?["files"]?.arrayValue else { return nil }
             var paths: Set<String> = ["manifest.json"]
@@ -184,6 +202,7 @@ public enum OutputGuard {
         case .project: "a project"
         case .export: "an export"
         case .results: "a results folder"
+        case .report: "a report"
         }
     }
 }

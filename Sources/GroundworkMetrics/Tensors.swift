@@ -112,7 +112,13 @@ public struct TensorRef: Sendable {
 
     /// Drops the tensor's mapped pages from this process once it has been read (see
     /// `MappedFile.evict`).
-    func evict() { file.evict(offset: offset, count: count * dtype.size) }
+    public func evict() { file.evict(offset: offset, count: count * dtype.size) }
+
+    /// Converts `destination.count` elements starting at element `start` (row-major, outermost axis
+    /// first) to Double: what viewers such as `groundwork report` read maps through.
+    public func values(start: Int, into destination: UnsafeMutableBufferPointer<Double>) {
+        read(start: start, into: destination, accumulate: false)
+    }
 
     /// Converts `count` elements starting at element `start` to Double, adding them into
     /// `destination` (`accumulate`) or overwriting it.

@@ -51,6 +51,7 @@ struct Groundwork: ParsableCommand {
             SourcesCommand.self,
             ScoreCommand.self,
             CompareCommand.self,
+            ReportCommand.self,
             ProbeHealthCommand.self,
             CheckCommand.self,
             MigrateCommand.self,
