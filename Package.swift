@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundworkCoreTests",
-            dependencies: ["GroundworkCore"]
+            dependencies: ["GroundworkCore", "GroundworkTestSupport"]
         ),
         .testTarget(
             name: "GroundworkGeometryTests",
@@ -189,6 +189,7 @@ let package = Package(
             name: "GroundworkAnnotationsTests",
             dependencies: [
                 "GroundworkAnnotations", "GroundworkStore", "GroundworkImaging", "GroundworkGeometry", "GroundworkCore",
+                "GroundworkTestSupport",
             ],
             resources: [.copy("Fixtures")]
         ),

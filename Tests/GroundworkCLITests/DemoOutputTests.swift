@@ -9,12 +9,16 @@ import Testing
 /// (samples, exports, attention, scores), made by `tools/demo-hashes DIR` (the same rules as
 /// below). What legitimately varies is taken out before hashing, in text files only: the demo
 /// folder's absolute path, ISO 8601 times (a release records when it was cut: the exports' README
-/// and manifests), and in `manifest.json` the file hashes and root hash that cover those times.
+/// and manifests), and in the files of `hashing` the file hashes and root hash that cover those times.
 /// The project's database is left out (it records import and release times by design).
 @Suite("the demo's outputs", .serialized)
 struct DemoOutputTests {
     static let expectedFile = repositoryRoot.appendingPathComponent("Tests/GroundworkCLITests/demo-outputs.sha256").path
     static let textExtensions: Set<String> = ["json", "jsonl", "md", "csv", "svg"]
+
+    /// Files that carry hashes of files holding the release's time: the manifest, croissant.json
+    /// (the files' SHA-256), the submission and the summary (the export's root hash).
+    static let hashing: Set<String> = ["manifest.json", "croissant.json", "submission.json", "summary.json"]
 
     /// The hash of each output file, by path relative to the demo folder.
     static func hashes(of root: String) throws -> [String: String] {
@@ -32,7 +36,7 @@ struct DemoOutputTests {
             if textExtensions.contains((name as NSString).pathExtension) {
                 var text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: root, with: "<demo>")
                 text = text.replacing(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/, with: "<time>")
-                if name == "manifest.json" { text = text.replacing(/"[0-9a-f]{64}"/, with: "\"<hash>\"") }
+                if Self.hashing.contains(name) { text = text.replacing(/"[0-9a-f]{64}"/, with: "\"<hash>\"") }
                 bytes = Data(text.utf8)
             }
             result[relative] = bytes.withUnsafeBytes { ObjectStore.sha256($0) }

@@ -178,11 +178,14 @@ struct ReportTests {
         #expect(cells.indices.max { cells[$0] < cells[$1] } == peak.row * 8 + peak.col)
         // The per-question values average the heads, as the summary does.
         let results = try ReportResults.read(fixture.results)
-        let rows = try String(contentsOfFile: fixture.results + "/scores.jsonl", encoding: .utf8).split(separator: "\n")
-        let metric = results.summary.parameters.metrics[0]
-        let heads = rows.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .filter { $0["question"] as? String == "1" && $0["layer"] as? Int == 0 && $0["metric"] as? String == metric }
-            .compactMap { $0["value"] as? Double }
+        // Each head's own value, as `score` stored it (compact form, read by the library's reader).
+        let scored = try ScoreResults.read(fixture.results)
+        let question = try #require(scored.questions.firstIndex(of: "1"))
+        let metricIndex = try #require(scored.metrics.firstIndex(of: results.summary.parameters.metrics[0]))
+        let layerIndex = try #require(scored.layers.firstIndex(of: results.summary.parameters.layers[0]))
+        let heads = (0..<(scored.heads?.count ?? 0)).compactMap {
+            scored.value(question: question, layer: layerIndex, head: $0, metric: metricIndex)
+        }
         #expect(heads.count == 2)
         #expect(abs(Double(results.values["1"]![0]) - heads.reduce(0, +) / 2) < 1e-5)
     }

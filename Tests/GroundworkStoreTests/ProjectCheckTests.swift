@@ -9,7 +9,9 @@ struct ProjectCheckTests {
     private func importedProject(_ input: TemporaryFolder, _ folder: TemporaryFolder) throws -> (Project, [ImageRecord]) {
         input.write("a.png", Samples.png(seed: 1))
         input.write("b.jpg", Samples.jpeg(seed: 2))
-        let project = try Project.create(at: folder.path)
+        // The project in a folder of its own: `check` also reports interrupted outputs beside the
+        // project, and the system's temporary folder may hold other runs' leftovers.
+        let project = try Project.create(at: folder.path + "/project")
         var options = ImageImportOptions(paths: [input.path])
         options.showProgress = false
         _ = try ImageImporter.run(options, into: project)
