@@ -5,16 +5,19 @@ import GroundworkImaging
 import GroundworkStore
 import Testing
 
-/// A fresh temporary folder, removed when the value is dropped.
+/// A fresh temporary folder, removed when the value is dropped; alone in a private container, so
+/// nothing beside a project made in it is another process's leftover.
 final class TemporaryFolder {
     let path: String
+    private let container: String
 
     init() {
-        path = FileManager.default.temporaryDirectory.path + "/groundwork-dicom-test-\(UUID().uuidString)"
+        container = FileManager.default.temporaryDirectory.path + "/groundwork-dicom-test-\(UUID().uuidString)"
+        path = container + "/work"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit { try? FileManager.default.removeItem(atPath: container) }
 
     @discardableResult
     func write(_ name: String, _ bytes: [UInt8]) -> String {

@@ -1,20 +1,25 @@
 import Foundation
 
 /// A fresh folder under the system's temporary directory, removed with everything in it when the
-/// value is dropped: the scratch space of every test target.
+/// value is dropped: the scratch space of every test target. The folder sits alone in a private
+/// container, so what lies beside it (where `check` looks for interrupted outputs, where staging
+/// folders go) is never another process's leftover in the shared temporary directory.
 public final class TemporaryFolder: @unchecked Sendable {
     /// The folder's absolute path.
     public let path: String
+    /// The private container the folder sits in (removed with it).
+    private let container: String
     /// The folder as a file URL.
     public var url: URL { URL(fileURLWithPath: path) }
 
     /// Makes the folder.
     public init() {
-        path = FileManager.default.temporaryDirectory.path + "/groundwork-test-\(UUID().uuidString)"
+        container = FileManager.default.temporaryDirectory.path + "/groundwork-test-\(UUID().uuidString)"
+        path = container + "/work"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit { try? FileManager.default.removeItem(atPath: container) }
 
     /// Writes bytes to `name` under the folder (parent folders made) and returns its absolute path.
     @discardableResult
