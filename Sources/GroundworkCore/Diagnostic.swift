@@ -126,3 +126,61 @@ public struct DiagnosticsError: Error, Sendable, CustomStringConvertible {
         ([summary] + diagnostics.map { "  " + $0.description }).joined(separator: "\n")
     }
 }
+
+/// Diagnostics about individual items of a large run, kept as a sample: the first `perCode` of
+/// each code in full, then one line per code saying how many more there were. Memory stays flat
+/// however many items share a problem (a submission scoring a tenth of a million-question
+/// release warns about 900,000 missing maps); the full count lives in the run's counts.
+public struct DiagnosticSample: Sendable, Equatable {
+    /// Diagnostics kept in full, per code.
+    public let perCode: Int
+    public private(set) var kept: [Diagnostic] = []
+    /// How many of each code were kept.
+    private var keptByCode: [String: Int] = [:]
+    /// Diagnostics beyond `perCode`, by code, with the first one left out (for its severity and file).
+    private var more: [String: (count: Int, first: Diagnostic)] = [:]
+    private var moreOrder: [String] = []
+
+    /// How many of a code a sample keeps unless told otherwise.
+    public static let `default` = 20
+
+    public init(perCode: Int = Self.default) {
+        self.perCode = perCode
+    }
+
+    /// Every diagnostic added, counted.
+    public private(set) var total = 0
+
+    public mutating func add(_ diagnostic: Diagnostic) {
+        total += 1
+        if keptByCode[diagnostic.code, default: 0] < perCode {
+            keptByCode[diagnostic.code, default: 0] += 1
+            kept.append(diagnostic)
+        } else if let entry = more[diagnostic.code] {
+            more[diagnostic.code] = (entry.count + 1, entry.first)
+        } else {
+            more[diagnostic.code] = (1, diagnostic)
+            moreOrder.append(diagnostic.code)
+        }
+    }
+
+    public mutating func add(contentsOf diagnostics: some Sequence<Diagnostic>) {
+        for diagnostic in diagnostics { add(diagnostic) }
+    }
+
+    /// The sample: the kept diagnostics in the order they came, then for each code with more, one
+    /// diagnostic of that code's severity saying how many more there were.
+    public var diagnostics: [Diagnostic] {
+        kept
+            + moreOrder.map { code in
+                let (count, first) = more[code]!
+                return Diagnostic(
+                    first.severity, file: first.file, code: code,
+                    message: "and \(count) more of this kind (\(perCode) shown above)")
+            }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.perCode == b.perCode && a.total == b.total && a.diagnostics == b.diagnostics
+    }
+}

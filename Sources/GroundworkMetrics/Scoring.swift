@@ -2,6 +2,25 @@ import Foundation
 import GroundworkCore
 import GroundworkGeometry
 
+/// A question id as 128 bits of two differently salted hashes: a set of them finds duplicate
+/// ids in a million-question release without holding the strings (a false
+/// match needs a 128-bit collision).
+struct IDFingerprint: Hashable {
+    let a: Int
+    let b: Int
+
+    init(_ id: String) {
+        var first = Hasher()
+        first.combine(0x9E37_79B9 as UInt32)
+        first.combine(id)
+        var second = Hasher()
+        second.combine(0x85EB_CA6B as UInt32)
+        second.combine(id)
+        a = first.finalize()
+        b = second.finalize()
+    }
+}
+
 /// What `groundwork score` does: the parameters of a run (the COCOeval `Params`).
 public struct ScoreParameters: Sendable {
     /// The exported release folder.
@@ -231,9 +250,12 @@ public enum Scorer {
         release: ReleaseFolder, source: AttentionSource, answers: ModelAnswers? = nil, parameters: ScoreParameters
     ) -> Validation {
         var result = Validation()
-        var seen = Set<String>()
+        var seen = Set<IDFingerprint>()
         let submission = source.submission
-        var missing: [Diagnostic] = []
+        // Without --allow-missing every missing map is an error and all are reported; with it,
+        // they are warnings, sampled (the summary's counts hold the full number).
+        var missing = DiagnosticSample(perCode: parameters.allowMissing ? DiagnosticSample.default : .max)
+        var unknown = DiagnosticSample()
         for entry in release.items() {
             result.items += 1
             let item: ReleaseItem
@@ -243,7 +265,7 @@ public enum Scorer {
                 continue
             case .success(let i): item = i
             }
-            guard seen.insert(item.id).inserted else {
+            guard seen.insert(IDFingerprint(item.id)).inserted else {
                 result.errors.append(
                     Diagnostic(
                         .error, file: item.file, location: .line(item.line), code: "duplicate_question",
@@ -255,7 +277,7 @@ public enum Scorer {
             result.errors += found
             guard found.isEmpty else { continue }
             guard let map else {
-                missing.append(
+                missing.add(
                     Diagnostic(
                         parameters.allowMissing ? .warning : .error, file: item.file, location: .line(item.line),
                         code: "missing_attention", message: "question \(item.id) has no attention map in the submission"))
@@ -296,25 +318,31 @@ public enum Scorer {
                         message: "question \(item.id) has a baseline map but submission.json does not set \"baseline\": true"))
             }
         }
-        if parameters.allowMissing { result.warnings += missing } else { result.errors += missing }
-        for id in source.indexedQuestionIDs where !seen.contains(id) {
-            result.warnings.append(
+        if parameters.allowMissing {
+            result.warnings += missing.diagnostics
+        } else {
+            result.errors += missing.diagnostics
+        }
+        for id in source.indexedQuestionIDs where !seen.contains(IDFingerprint(id)) {
+            unknown.add(
                 Diagnostic(
                     .warning, file: "submission", code: "unknown_question",
                     message: "tensor \"\(id)\" names no question of the release; it is not scored"))
         }
-        for id in (answers?.byID.keys).map(Array.init)?.sorted() ?? [] where !seen.contains(id) {
-            result.warnings.append(
+        for id in (answers?.byID.keys).map(Array.init)?.sorted() ?? [] where !seen.contains(IDFingerprint(id)) {
+            unknown.add(
                 Diagnostic(
                     .warning, file: ModelAnswers.fileName, code: "unknown_question",
                     message: "the answer to \"\(id)\" names no question of the release; it is not judged"))
         }
-        for id in source.indexedBaselineIDs where !seen.contains(id) && !source.indexedQuestionIDs.contains(id) {
-            result.warnings.append(
+        for id in source.indexedBaselineIDs
+        where !seen.contains(IDFingerprint(id)) && !source.hasIndexedMap(id) {
+            unknown.add(
                 Diagnostic(
                     .warning, file: "submission", code: "unknown_question",
                     message: "baseline \"\(id)/baseline\" names no question of the release; it is not used"))
         }
+        result.warnings += unknown.diagnostics
         return result
     }
 }

@@ -251,6 +251,9 @@ public struct AttentionSource: Sendable {
     /// Every safetensors key that names a baseline, by question id.
     public var indexedBaselineIDs: [String] { baselines.keys.sorted() }
 
+    /// Whether a safetensors key names the map of question `id`.
+    public func hasIndexedMap(_ id: String) -> Bool { maps[id] != nil }
+
     /// The map tensor and baseline of a question; nil when it has none. Problems opening an npy
     /// or png file are returned as diagnostics.
     public func tensors(for id: String) -> (map: TensorRef?, baseline: TensorRef?, problems: [Diagnostic]) {

@@ -197,7 +197,8 @@ struct SummaryAccumulator {
     var scored = 0
     var skippedReasons: [String: Int] = [:]
     var failedReasons: [String: Int] = [:]
-    var failures: [Diagnostic] = []
+    /// Failed questions' diagnostics, sampled (`failedReasons` counts every one).
+    var failures = DiagnosticSample()
     var warnings: [Diagnostic] = []
     var cropLoss: [ScoreSummary.CropLoss] = []
 
@@ -226,7 +227,7 @@ struct SummaryAccumulator {
         case .skipped(let reason): skippedReasons[reason, default: 0] += 1
         case .failed(let reason, let diagnostics):
             failedReasons[reason, default: 0] += 1
-            failures += diagnostics
+            failures.add(contentsOf: diagnostics)
         case .scored(let s): add(s, answerKey: answers == nil ? nil : AnswerTally.key(answer))
         }
     }
@@ -359,7 +360,8 @@ struct SummaryAccumulator {
             counts: .init(
                 questions: questions, scored: scored, skipped: skipped, failed: failed, skippedReasons: skippedReasons,
                 failedReasons: failedReasons),
-            metrics: metricSummaries, breakdowns: breakdowns, cropLoss: cropLoss, failures: failures, warnings: warnings,
+            metrics: metricSummaries, breakdowns: breakdowns, cropLoss: cropLoss, failures: failures.diagnostics,
+            warnings: warnings,
             files: files, answers: answers?.summary)
     }
 }

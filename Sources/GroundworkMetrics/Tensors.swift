@@ -81,14 +81,31 @@ public final class MappedFile: @unchecked Sendable {
     /// Drops the mapped pages of `offset ..< offset + count` from this process (the kernel keeps
     /// them in its page cache, and a later read faults them back in): scoring touches each
     /// question's tensor once, so resident memory stays flat however many questions a file holds.
+    ///
+    /// A fault maps the pages around the faulting one too (the kernel's fault-around, 64 KiB by
+    /// default), and those belong to neighbouring tensors, which may have been read and dropped
+    /// already when the file's order is not the scoring order. So once `wholeFileDropInterval`
+    /// bytes have been dropped, the whole mapping is dropped: whatever fault-around left behind
+    /// goes, and a tensor another thread is reading at that moment is simply faulted in again.
     func evict(offset: Int, count: Int) {
         guard !isOwned, let base, count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = offset / page * page
+        let start = offset / Self.pageSize * Self.pageSize
         let end = Swift.min(size, offset + count)
         guard end > start else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+        evictedLock.lock()
+        evictedSinceWholeDrop += end - start
+        let dropAll = evictedSinceWholeDrop >= Self.wholeFileDropInterval
+        if dropAll { evictedSinceWholeDrop = 0 }
+        evictedLock.unlock()
+        if dropAll { _ = madvise(UnsafeMutableRawPointer(mutating: base), size, Int32(MADV_DONTNEED)) }
     }
+
+    /// Bytes dropped tensor by tensor between two drops of the whole mapping.
+    static let wholeFileDropInterval = 32 << 20
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    private let evictedLock = NSLock()
+    private var evictedSinceWholeDrop = 0
 }
 
 /// One tensor in a file: where its data starts, its element type and shape.

@@ -368,13 +368,21 @@ public enum ReleaseBuilder {
     ///
     /// Lines are built as bytes (no intermediate strings), sorted as bytes (UTF-8 order), and fed
     /// to the hasher as they are: the same text as `canonicalText` joined by tabs.
-    static func contentHash(_ db: Database, releaseId: Int64) throws -> String {
-        func lines(_ sql: String, _ transform: (Row) throws -> [UInt8]) throws -> [[UInt8]] {
-            var out: [[UInt8]] = []
+    static func contentHash(_ db: Database, releaseId: Int64, sortBudget: Int = contentHashSortBudget) throws -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array("groundwork release content v2\n".utf8))
+        /// Hashes one table: its name and line count, then its lines in byte order. The lines are
+        /// sorted in bounded memory (``ExternalSorter``), so a release of any size hashes in the
+        /// same few tens of megabytes.
+        func table(_ name: String, _ sql: String, _ transform: (Row) throws -> [UInt8]) throws {
+            var sorter = ExternalSorter(budget: sortBudget)
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [releaseId])
-            while let row = try rows.next() { out.append(try transform(row)) }
-            out.sort { $0.lexicographicallyPrecedes($1) }
-            return out
+            while let row = try rows.next() { try sorter.add(try transform(row)) }
+            hasher.update(data: Array("\(name) \(sorter.count)\n".utf8))
+            try sorter.forEachSorted { line in
+                hasher.update(bufferPointer: line)
+                hasher.update(data: [0x0A])
+            }
         }
         /// Columns `first...` of a row, as canonical text joined by tabs.
         func line(_ row: Row, from first: Int = 0) -> [UInt8] {
@@ -386,22 +394,29 @@ public enum ReleaseBuilder {
             }
             return bytes
         }
-        let images = try lines(
+        try table(
+            "images",
             """
             SELECT sha256, split, format, byte_size, width, height, modality, body_part, patient_id, study_id, source,
                    license, restricted, attributes, render
             FROM release_image WHERE release_id = ?
             """
         ) { line($0) }
-        let labels = try lines(
+        try table(
+            "labels",
             """
             SELECT name, display_name, synonyms, parent, category, radlex, snomed
             FROM release_label WHERE release_id = ?
             """
         ) { line($0) }
-        // Each region's line, and its key (the line's hash) by region id for the questions' targets.
-        var regionKeys: [Int64: String] = [:]
-        let regions = try lines(
+        // Each region's line, and its key (the line's hash) by region id for the questions'
+        // targets, kept in a temporary table (on disk past SQLite's cache, like the lines).
+        try db.execute(sql: "CREATE TEMP TABLE release_region_key (region_id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
+        defer { try? db.execute(sql: "DROP TABLE temp.release_region_key") }
+        let insertKey = try db.makeStatement(sql: "INSERT INTO temp.release_region_key (region_id, key) VALUES (?, ?)")
+        let selectKey = try db.makeStatement(sql: "SELECT key FROM temp.release_region_key WHERE region_id = ?")
+        try table(
+            "regions",
             """
             SELECT r.region_id, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
                    r.status, r.consensus_method, r.iscrowd
@@ -412,10 +427,15 @@ public enum ReleaseBuilder {
             """
         ) { row in
             let bytes = line(row, from: 1)
-            regionKeys[row[0]] = hexDigest(Array(SHA256.hash(data: bytes)))
+            try insertKey.execute(arguments: [row[0] as Int64, Data(SHA256.hash(data: bytes))])
             return bytes
         }
-        let questions = try lines(
+        func regionKey(_ id: Int64) throws -> String {
+            guard let key = try Data.fetchOne(selectKey, arguments: [id]) else { return "?" }
+            return hexDigest(Array(key))
+        }
+        try table(
+            "questions",
             """
             SELECT v.region_ids, i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
                    v.question_type, l.name, v.groundable, v.language, v.template_id, v.annotator, v.status
@@ -425,23 +445,17 @@ public enum ReleaseBuilder {
             WHERE v.release_id = ?
             """
         ) { row in
-            let targets = regionIDs(row[0] as String).map { regionKeys[$0] ?? "?" }.sorted().joined(separator: ",")
+            let targets = try regionIDs(row[0] as String).map(regionKey).sorted().joined(separator: ",")
             var bytes = line(row, from: 1)
             bytes.append(0x09)
             bytes.append(contentsOf: targets.utf8)
             return bytes
         }
-        var hasher = SHA256()
-        hasher.update(data: Array("groundwork release content v2\n".utf8))
-        for (name, table) in [("images", images), ("labels", labels), ("regions", regions), ("questions", questions)] {
-            hasher.update(data: Array("\(name) \(table.count)\n".utf8))
-            for line in table {
-                hasher.update(data: line)
-                hasher.update(data: [0x0A])
-            }
-        }
         return hexDigest(Array(hasher.finalize()))
     }
+
+    /// Bytes of lines `contentHash` sorts in memory before it sorts on disk.
+    static let contentHashSortBudget = 32 << 20
 
     /// The region ids of `release_vqa.region_ids` (`json_group_array` text: `[1,2,3]`), read
     /// directly; anything else through JSONDecoder ([] when it is not an array of integers).

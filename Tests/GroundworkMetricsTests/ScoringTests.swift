@@ -185,6 +185,29 @@ func sampleRelease(in folder: TemporaryFolder) -> String {
         #expect(summary.warnings.map(\.code).sorted() == ["missing_attention", "unknown_question"])
     }
 
+    /// A submission for a small share of a large release: every missing map is an error without
+    /// --allow-missing (all of them reported), and with it the summary keeps a sample of the
+    /// warnings and one line saying how many more, while its counts hold every one.
+    @Test func manyMissingMapsAreSampledInTheSummary() throws {
+        let folder = TemporaryFolder()
+        let items = (0..<(DiagnosticSample.default + 15)).map { TestItem.box("q\($0)", [0, 0, 2, 2], width: 4, height: 4) }
+        let release = TestRelease.write(items, in: folder)
+        folder.write("s/submission.json", submissionJSON(layout: "rows_cols", preprocessing: "{\"kind\":\"none\"}"))
+        folder.write(
+            "s/a.safetensors",
+            TestSafetensors.encode([.init(key: "q0", dtype: "F32", shape: [4, 4], values: (0..<16).map { Float($0) })]))
+        #expect {
+            try score(release, folder.path + "/s", folder.path + "/r")
+        } throws: { error in
+            (error as? DiagnosticsError)?.diagnostics.count == DiagnosticSample.default + 14
+        }
+        let summary = try score(release, folder.path + "/s", folder.path + "/r") { $0.allowMissing = true }
+        #expect(summary.counts.skippedReasons == ["missing_attention": DiagnosticSample.default + 14])
+        #expect(summary.warnings.count == DiagnosticSample.default + 1)
+        #expect(summary.warnings.last?.message == "and 14 more of this kind (\(DiagnosticSample.default) shown above)")
+        #expect(summary.warnings.prefix(DiagnosticSample.default).allSatisfy { $0.code == "missing_attention" })
+    }
+
     @Test func nonFiniteMapsFailTheQuestionNamingLayerAndHead() throws {
         let folder = TemporaryFolder()
         let release = TestRelease.write(

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import GroundworkCore
-import GroundworkReleases
 import GroundworkStore
 import Testing
+
+@testable import GroundworkReleases
 
 @Suite struct ReleaseTests {
     /// A project of 8 patients × 2 images, annotated, split 50/50 by patient.
@@ -151,6 +152,19 @@ import Testing
         try project.database.write { db in try db.execute(sql: "UPDATE vqa_item SET answer = 'no' WHERE id = 1") }
         let c = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.2")))
         #expect(c.contentHash != a.contentHash)
+    }
+
+    /// The content hash sorts its lines on disk past a memory budget: a budget of a few bytes
+    /// (a run per line) gives the hash of the release created with the default budget.
+    @Test func contentHashSortedOnDiskIsTheSame() throws {
+        let folder = TemporaryFolder()
+        let project = try makeProject(folder)
+        let release = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0")))
+        let hashes = try project.database.write { db in
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE version = '1.0.0'")!
+            return try [1, 64, 4096].map { try ReleaseBuilder.contentHash(db, releaseId: id, sortBudget: $0) }
+        }
+        #expect(hashes == Array(repeating: release.contentHash, count: 3))
     }
 
     /// The content hash is the "v2" text the doc comment of `ReleaseBuilder.contentHash` states,
