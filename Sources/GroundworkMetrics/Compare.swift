@@ -386,13 +386,15 @@ extension AnswerComparison {
         ]
         guard !p.metrics.isEmpty else { return lines }
         lines.append("grounding by answer: mean A, mean B and n per cell, over questions with a value in both runs")
-        let header = AnswerPairing.Cell.allCases.map { $0.rawValue.replacingOccurrences(of: "_", with: " ").leftPadded(to: 24) }
-        lines.append("metric".padding(toLength: 28, withPad: " ", startingAt: 0) + " layer" + header.joined())
+        let names = ["both right", "only A right", "only B right", "both wrong"]
+        let blank = String(repeating: " ", count: 34)
+        lines.append(blank + names.map { $0.leftPadded(to: 26) }.joined())
+        lines.append(blank + String(repeating: "     mean A    mean B    n", count: names.count))
         for metric in p.metrics {
             for row in metric.layers where row.cells.contains(where: { $0.n > 0 }) {
                 let cells = row.cells.map { cell -> String in
-                    guard let a = cell.meanA, let b = cell.meanB else { return "-".leftPadded(to: 24) }
-                    return String(format: "%9.4f %9.4f %4d", a, b, cell.n)
+                    guard let a = cell.meanA, let b = cell.meanB else { return "-".leftPadded(to: 26) }
+                    return String(format: "  %9.4f %9.4f %4d", a, b, cell.n)
                 }
                 lines.append(
                     metric.id.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %5d", row.layer)
