@@ -196,9 +196,9 @@ public enum Scorer {
                     let item = items[index]
                     var verdict: AnswerOutcome?
                     if let answer = answers?.byID[item.id] {
-                        let line = JudgedAnswer(answer, item: item)
-                        try judged?.write(try line.line())
-                        verdict = AnswerOutcome(line.correct)
+                        let judgement = JudgedAnswer(answer, item: item)
+                        try judged?.write(try judgement.line())
+                        verdict = AnswerOutcome(judgement.correct)
                     }
                     let answerGroups = answers == nil ? [] : item.answerGroups
                     try state?.write(outcome, answer: verdict, answerGroups: answerGroups)

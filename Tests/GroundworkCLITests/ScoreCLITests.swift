@@ -321,6 +321,13 @@ struct ScoreCLITests {
             let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/" + file))
             #expect(!a.isEmpty && a == b, "\(file) differs between the merge and the unsharded run")
         }
+        // A shard without its judged answers (as an older groundwork wrote them): refused by name.
+        try FileManager.default.removeItem(atPath: folder.path + "/s2/answers-judged.jsonl")
+        let incomplete = try CLI.run([
+            "score", "merge", folder.path + "/s0", folder.path + "/s1", folder.path + "/s2", "--out", folder.path + "/m2",
+        ])
+        #expect(incomplete.status == 1 && incomplete.stderr.contains("s2/answers-judged.jsonl"), "\(incomplete.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/m2"))
         // The judged answers: one line per answered question, right and wrong as planted.
         let judged = try String(contentsOfFile: folder.path + "/r/answers-judged.jsonl", encoding: .utf8)
         try validateAgainstSchema("answers-judged-line", judged, lines: true)
