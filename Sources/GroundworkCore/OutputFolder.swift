@@ -31,7 +31,7 @@ public enum GroundworkFolderKind: String, Sendable, Codable, CustomStringConvert
     /// The files a results folder holds (`groundwork score`).
     public static let resultsFiles: Set<String> = [
         "scores.csv", "scores.jsonl", "scores.npy", "scores-notes.npy", "scores-index.json", "summary.json",
-        "summary.svg", "shard.jsonl",
+        "summary.svg", "shard.jsonl", "answers-judged.jsonl",
     ]
     /// The database file that marks a project folder.
     public static let projectMarker = "groundwork.sqlite"

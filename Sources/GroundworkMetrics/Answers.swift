@@ -108,7 +108,9 @@ public struct ModelAnswers: Sendable {
 /// - **choice**: the kit's `normalized` letter when given, else a leading letter (`B`, `B.`, `(B)`,
 ///   `B) liver`) or text equal to one option (normalised); right when it names the correct option;
 /// - **open**: right when the normalised texts are equal.
-/// An answer that cannot be read as its type is wrong.
+/// An answer that cannot be read as its type is wrong. A question that gives nothing to judge
+/// against (a closed answer other than yes/no, a choice question without options or correct
+/// option, an empty open answer) cannot be judged: its answers are neither right nor wrong.
 public enum AnswerJudge {
     /// The rule's versioned id, recorded in the summary.
     public static let rule = "answer-match@1"
@@ -136,25 +138,56 @@ public enum AnswerJudge {
     /// The letter of option `index` (0 → A).
     static func letter(_ index: Int) -> String { String(UnicodeScalar(UInt8(ascii: "A") + UInt8(index % 26))) }
 
-    /// Whether `answer` is right for `item`.
+    /// Whether `answer` is right for `item` (false also when the question cannot be judged).
     public static func isCorrect(_ answer: ModelAnswer, for item: ReleaseItem) -> Bool {
+        judge(answer, for: item).correct == true
+    }
+
+    /// What the rule read and concluded for one answer.
+    public struct Judgement: Sendable, Equatable {
+        /// The answer as the rule compared it: `yes`/`no` (closed), an option letter in lower case
+        /// (choice), the normalised text (open); nil when it cannot be read as its type.
+        public var given: String?
+        /// The expected answer in the same form; nil when the question gives nothing to judge
+        /// against (a closed answer other than yes/no, a choice question without its options or
+        /// correct option, an empty open answer).
+        public var expected: String?
+        /// Right or wrong; nil when the question cannot be judged (`expected` is nil).
+        public var correct: Bool?
+    }
+
+    /// Judges `answer` against `item`: the forms compared and the verdict.
+    public static func judge(_ answer: ModelAnswer, for item: ReleaseItem) -> Judgement {
         switch item.answerType {
         case "closed":
-            let expected = normalize(item.answer)
-            let given = answer.normalized.map(normalize) ?? firstWord(normalize(answer.answer))
-            return (given == "yes" || given == "no") && given == expected
+            let normalized = normalize(item.answer)
+            let expected = normalized == "yes" || normalized == "no" ? normalized : nil
+            let read = answer.normalized.map(normalize) ?? firstWord(normalize(answer.answer))
+            let given = read == "yes" || read == "no" ? read : nil
+            return Judgement(given: given, expected: expected, correct: expected.map { given == $0 })
         case "choice":
+            var given: String?
+            if let normalized = answer.normalized {
+                given = normalize(normalized)
+            } else {
+                let text = normalize(answer.answer)
+                if let letter = leadingLetter(text) {
+                    given = letter
+                } else if let match = item.options?.firstIndex(where: { normalize($0) == text }) {
+                    given = letter(match).lowercased()
+                }
+            }
             guard let options = item.options, let correct = item.correctOption, options.indices.contains(correct) else {
-                return false
+                return Judgement(given: given, expected: nil, correct: nil)
             }
             let expected = letter(correct).lowercased()
-            if let normalized = answer.normalized { return normalize(normalized) == expected }
-            let text = normalize(answer.answer)
-            if let given = leadingLetter(text) { return given == expected }
-            if let match = options.firstIndex(where: { normalize($0) == text }) { return match == correct }
-            return false
+            return Judgement(given: given, expected: expected, correct: given == expected)
         default:
-            return normalize(answer.answer) == normalize(item.answer)
+            let expected = normalize(item.answer)
+            let given = normalize(answer.answer)
+            return expected.isEmpty
+                ? Judgement(given: given, expected: nil, correct: nil)
+                : Judgement(given: given, expected: expected, correct: given == expected)
         }
     }
 
@@ -170,5 +203,179 @@ public enum AnswerJudge {
 
     private static func firstWord(_ text: String) -> String {
         String(text.prefix { $0.isLetter })
+    }
+}
+
+/// One line of a results folder's `answers-judged.jsonl` (schemas/answers-judged-line.schema.json):
+/// a question the model answered, what the rule read and whether it was right. `score` writes one
+/// line per answered question of the release, in release order (the order of the scores);
+/// `compare` pairs two runs' lines by question id.
+public struct JudgedAnswer: Codable, Sendable, Equatable {
+    /// The fields of a line, every one always written (null where there is no value).
+    public enum Field: String, CaseIterable, Sendable, CodingKey {
+        case id, questionType = "question_type", answerType = "answer_type", answer, normalized, given, expected, correct
+    }
+
+    /// The results file.
+    public static let fileName = "answers-judged.jsonl"
+
+    /// The question id.
+    public var id: String
+    public var questionType: String
+    /// `closed`, `choice` or `open`.
+    public var answerType: String
+    /// The model's answer as generated.
+    public var answer: String
+    /// The kit's normalised form, when it gave one.
+    public var normalized: String?
+    /// The answer as the rule compared it (``AnswerJudge/Judgement/given``).
+    public var given: String?
+    /// The expected answer in the same form (nil: the question cannot be judged).
+    public var expected: String?
+    /// Right or wrong; nil when the question cannot be judged.
+    public var correct: Bool?
+
+    public init(
+        id: String, questionType: String, answerType: String, answer: String, normalized: String?, given: String?,
+        expected: String?, correct: Bool?
+    ) {
+        self.id = id
+        self.questionType = questionType
+        self.answerType = answerType
+        self.answer = answer
+        self.normalized = normalized
+        self.given = given
+        self.expected = expected
+        self.correct = correct
+    }
+
+    /// The line for `answer` to `item`.
+    init(_ answer: ModelAnswer, item: ReleaseItem) {
+        let judgement = AnswerJudge.judge(answer, for: item)
+        self.init(
+            id: item.id, questionType: item.questionType, answerType: item.answerType, answer: answer.answer,
+            normalized: answer.normalized, given: judgement.given, expected: judgement.expected,
+            correct: judgement.correct)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Field.self)
+        id = try c.decode(String.self, forKey: .id)
+        questionType = try c.decode(String.self, forKey: .questionType)
+        answerType = try c.decode(String.self, forKey: .answerType)
+        answer = try c.decode(String.self, forKey: .answer)
+        normalized = try c.decodeIfPresent(String.self, forKey: .normalized)
+        given = try c.decodeIfPresent(String.self, forKey: .given)
+        expected = try c.decodeIfPresent(String.self, forKey: .expected)
+        correct = try c.decodeIfPresent(Bool.self, forKey: .correct)
+    }
+
+    /// Every field, nulls included, so that every line has the same members.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(questionType, forKey: .questionType)
+        try c.encode(answerType, forKey: .answerType)
+        try c.encode(answer, forKey: .answer)
+        try c.encode(normalized, forKey: .normalized)
+        try c.encode(given, forKey: .given)
+        try c.encode(expected, forKey: .expected)
+        try c.encode(correct, forKey: .correct)
+    }
+
+    /// The line's bytes, newline included: canonical JSON (sorted keys, no spaces).
+    func line() throws -> [UInt8] {
+        Array(try CanonicalJSON.encoder(pretty: false).encode(self)) + [0x0A]
+    }
+
+    /// Reads a results folder's `answers-judged.jsonl` (`display` names it in messages): every
+    /// malformed line and every repeated id is reported by line and JSON pointer.
+    static func read(path: String, display: String) throws(DiagnosticsError) -> [JudgedAnswer] {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(path) } catch {
+            throw DiagnosticsError(
+                summary: "cannot read the judged answers",
+                diagnostics: [Diagnostic(.error, file: display, code: "unreadable", message: error.description)])
+        }
+        var lines: [JudgedAnswer] = []
+        var firstLine: [String: Int] = [:]
+        var problems: [Diagnostic] = []
+        var number = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            number += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            func problem(_ field: Field?, _ message: String) {
+                problems.append(
+                    Diagnostic(
+                        .error, file: display, location: .line(number), code: "bad_judged_answer",
+                        message: "at /\(field?.rawValue ?? ""): \(message)"))
+            }
+            let value: JSONValue
+            do { value = try JSONValue.parse(line, line: number) } catch {
+                problems.append(
+                    Diagnostic(
+                        .error, file: display, location: .line(error.line, column: error.column), code: "json_syntax",
+                        message: error.message))
+                continue
+            }
+            guard value.objectValue != nil else {
+                problem(nil, "not a JSON object")
+                continue
+            }
+            func text(_ field: Field) -> String? {
+                guard let member = value[field.rawValue], let text = member.stringValue else {
+                    problem(field, "missing or not a string")
+                    return nil
+                }
+                return text
+            }
+            func optionalText(_ field: Field) -> String?? {
+                guard let member = value[field.rawValue] else {
+                    problem(field, "missing (null when there is no value)")
+                    return nil
+                }
+                if member.isNull { return .some(nil) }
+                guard let text = member.stringValue else {
+                    problem(field, "not a string or null")
+                    return nil
+                }
+                return .some(text)
+            }
+            let id = text(.id)
+            let questionType = text(.questionType)
+            let answerType = text(.answerType)
+            let answer = text(.answer)
+            let normalized = optionalText(.normalized)
+            let given = optionalText(.given)
+            let expected = optionalText(.expected)
+            var correct: Bool??
+            if let member = value[Field.correct.rawValue] {
+                if member.isNull {
+                    correct = .some(nil)
+                } else if let flag = member.boolValue {
+                    correct = .some(flag)
+                } else {
+                    problem(.correct, "not true, false or null")
+                }
+            } else {
+                problem(.correct, "missing (null when the question cannot be judged)")
+            }
+            guard let id, let questionType, let answerType, let answer, let normalized, let given, let expected,
+                let correct
+            else { continue }
+            if let earlier = firstLine[id] {
+                problem(.id, "question \"\(id)\" appears twice (also line \(earlier))")
+                continue
+            }
+            firstLine[id] = number
+            lines.append(
+                JudgedAnswer(
+                    id: id, questionType: questionType, answerType: answerType, answer: answer, normalized: normalized,
+                    given: given, expected: expected, correct: correct))
+        }
+        guard problems.isEmpty else {
+            throw DiagnosticsError(summary: "\(display) has \(problems.count) problem(s)", diagnostics: problems)
+        }
+        return lines
     }
 }

@@ -30,6 +30,9 @@ public struct ScoreResults: Sendable {
     public let notes: [UInt8]
     /// The reasons the notes refer to.
     public let reasons: [String]
+    /// The judged answers (`answers-judged.jsonl`, in release order), when the run had answers and
+    /// the summary lists the file; nil otherwise.
+    public internal(set) var answers: [JudgedAnswer]? = nil
 
     /// Values per question: layers × heads × metrics.
     public var slab: Int { layers.count * (heads?.count ?? 1) * metrics.count }
@@ -53,13 +56,26 @@ public struct ScoreResults: Sendable {
     }
 
     /// Reads a results folder: `summary.json`, then the compact arrays when the folder has
-    /// `scores-index.json`, else `scores.jsonl`, else `scores.csv`.
+    /// `scores-index.json`, else `scores.jsonl`, else `scores.csv`; and `answers-judged.jsonl`
+    /// when the summary lists it.
     ///
     /// - Throws: `DiagnosticsError` naming the file and the place (line, JSON pointer, npy header
     ///   field) of every problem found.
     public static func read(_ folder: String) throws(DiagnosticsError) -> ScoreResults {
         let root = FileIO.absolute(folder)
         let summary = try readSummary(folder, root: root)
+        var results = try readScores(folder, root: root, summary: summary)
+        if summary.files.contains(JudgedAnswer.fileName) {
+            results.answers = try JudgedAnswer.read(
+                path: root + "/" + JudgedAnswer.fileName, display: folder + "/" + JudgedAnswer.fileName)
+        }
+        return results
+    }
+
+    /// The values of a results folder, in whichever form they were written.
+    private static func readScores(_ folder: String, root: String, summary: ScoreSummary) throws(DiagnosticsError)
+        -> ScoreResults
+    {
         let metrics = summary.parameters.metrics
         let layers = summary.parameters.layers
         let heads =

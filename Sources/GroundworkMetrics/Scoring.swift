@@ -172,6 +172,8 @@ public enum Scorer {
         var accumulator = SummaryAccumulator(
             metrics: metricIDs, layers: layers, bootstrap: parameters.bootstrap, seed: parameters.seed)
         if answers != nil { accumulator.answers = AnswerTally() }
+        // With answers: every answered question's judgement, in release order.
+        let judged = try answers.map { _ in try BufferedWriter(path: out + "/" + JudgedAnswer.fileName) }
         let context = ItemContext(
             source: source, metrics: parameters.metrics, layers: layers, perHead: parameters.perHead,
             rule: parameters.cellRule, tolerance: parameters.tolerance, allowMissing: parameters.allowMissing,
@@ -211,18 +213,24 @@ public enum Scorer {
                 consume: { index, outcome in
                     if case .scored(let scored) = outcome { try files.write(scored) }
                     let item = items[index]
-                    let correct = answers.flatMap { $0.byID[item.id] }.map { AnswerJudge.isCorrect($0, for: item) }
+                    var verdict: AnswerOutcome?
+                    if let answer = answers?.byID[item.id] {
+                        let judgement = JudgedAnswer(answer, item: item)
+                        try judged?.write(try judgement.line())
+                        verdict = AnswerOutcome(judgement.correct)
+                    }
                     let answerGroups = answers == nil ? [] : item.answerGroups
-                    try state?.write(outcome, answer: correct, answerGroups: answerGroups)
-                    accumulator.add(outcome, answer: correct, answerGroups: answerGroups)
+                    try state?.write(outcome, answer: verdict, answerGroups: answerGroups)
+                    accumulator.add(outcome, answer: verdict, answerGroups: answerGroups)
                     progress.advance()
                 })
         }
         progress.finish()
         try files.close()
+        try judged?.close()
         try state?.close()
         accumulator.warnings = validation.warnings
-        var names = parameters.scoresFormat.files + [summaryJSON, summarySVG]
+        var names = parameters.scoresFormat.files + (answers == nil ? [] : [JudgedAnswer.fileName]) + [summaryJSON, summarySVG]
         if parameters.shard != nil { names.append(ScoreShard.stateFile) }
         let summary = accumulator.summary(model: submission.model, release: releaseID, parameters: recorded, files: names)
         try writeSummary(summary, into: out)

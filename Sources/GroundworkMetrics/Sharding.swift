@@ -84,9 +84,11 @@ struct ShardLine: Codable {
     /// doubles, little-endian, base64.
     var numbers: String?
     var undefined: [Undefined]?
-    /// With answers: whether this question was answered right (absent: not answered), and its
-    /// groups for the answers' tallies.
+    /// With answers: whether this question was answered right (absent: not answered, or answered
+    /// but not judgeable), whether its answer cannot be judged (absent: it can, or there is none),
+    /// and its groups for the answers' tallies.
     var answer: Bool?
+    var notJudgeable: Bool?
     var answerGroups: [String?]?
 
     struct Undefined: Codable {
@@ -94,8 +96,13 @@ struct ShardLine: Codable {
         var reason: String
     }
 
-    init(_ outcome: ItemOutcome, answer: Bool?, answerGroups: [String?]) {
-        self.answer = answer
+    init(_ outcome: ItemOutcome, answer: AnswerOutcome?, answerGroups: [String?]) {
+        switch answer {
+        case .right?: self.answer = true
+        case .wrong?: self.answer = false
+        case .notJudgeable?: notJudgeable = true
+        case nil: break
+        }
         self.answerGroups = answerGroups.isEmpty ? nil : answerGroups
         switch outcome {
         case .skipped(let reason):
@@ -112,6 +119,12 @@ struct ShardLine: Codable {
             numbers = Self.pack(item.values + item.chance + [item.lostPixels, item.targetPixels])
             undefined = item.undefined.map { Undefined(metric: $0.0, reason: $0.1) }
         }
+    }
+
+    /// How the question's answer was judged (nil: not answered).
+    var answerOutcome: AnswerOutcome? {
+        if notJudgeable == true { return .notJudgeable }
+        return answer.map { $0 ? .right : .wrong }
     }
 
     /// The outcome again, for a run with `cells` values (layers × metrics) and `metrics` metrics.
@@ -158,7 +171,7 @@ final class ShardStateWriter {
         try writer.write(Array(try encoder.encode(header)) + [0x0A])
     }
 
-    func write(_ outcome: ItemOutcome, answer: Bool?, answerGroups: [String?]) throws {
+    func write(_ outcome: ItemOutcome, answer: AnswerOutcome?, answerGroups: [String?]) throws {
         try writer.write(Array(try encoder.encode(ShardLine(outcome, answer: answer, answerGroups: answerGroups))) + [0x0A])
     }
 
@@ -213,6 +226,14 @@ extension Scorer {
                             message: "shard \(header.shard) is given twice (also \(earlier))"))
                 }
                 seen[header.shard.index] = folder
+                if header.answers != nil, !FileIO.kind(folder + "/" + JudgedAnswer.fileName).isRegular {
+                    problems.append(
+                        Diagnostic(
+                            .error, file: folder + "/" + JudgedAnswer.fileName, code: "shard_incomplete",
+                            message:
+                                "the shard was scored with answers but holds no judged answers (scored by an older groundwork?): score it again"
+                        ))
+                }
             }
             for index in 0..<first.shard.count where seen[index] == nil {
                 problems.append(
@@ -254,6 +275,8 @@ extension Scorer {
         let files = try ScoreFileWriters(
             folder: out, format: form, layers: parameters.layers, heads: heads, metrics: parameters.metrics)
         let (csv, jsonl) = files.rowWriters
+        // The judged answers: the shards' files in order, as one run writes them in release order.
+        let judged = try run.answers.map { _ in try BufferedWriter(path: out + "/" + JudgedAnswer.fileName) }
         let progress = ProgressBar(total: run.total, label: "merging", enabled: showProgress)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -262,6 +285,7 @@ extension Scorer {
             if let csv { try copy(shard.folder + "/" + scoresCSV, to: csv, skippingFirstLine: true) }
             if let jsonl { try copy(shard.folder + "/" + scoresJSONL, to: jsonl, skippingFirstLine: false) }
             if let compact = files.compact { try appendCompact(shard.folder, to: compact) }
+            if let judged { try copy(shard.folder + "/" + JudgedAnswer.fileName, to: judged, skippingFirstLine: false) }
             let path = shard.folder + "/" + ScoreShard.stateFile
             var lineNumber = 0
             var count = 0
@@ -279,7 +303,7 @@ extension Scorer {
                                 message: "not a question's outcome")
                         ])
                 }
-                accumulator.add(outcome, answer: decoded.answer, answerGroups: decoded.answerGroups ?? [])
+                accumulator.add(outcome, answer: decoded.answerOutcome, answerGroups: decoded.answerGroups ?? [])
                 count += 1
                 progress.advance()
             }
@@ -297,10 +321,11 @@ extension Scorer {
         }
         progress.finish()
         try files.close()
+        try judged?.close()
         accumulator.warnings = run.warnings
         let summary = accumulator.summary(
             model: run.model, release: run.release, parameters: parameters,
-            files: form.files + [summaryJSON, summarySVG])
+            files: form.files + (run.answers == nil ? [] : [JudgedAnswer.fileName]) + [summaryJSON, summarySVG])
         try writeSummary(summary, into: out)
         return summary
     }

@@ -117,38 +117,64 @@ public struct AnswerSummary: Codable, Sendable, Equatable {
     /// The judging rule's versioned id (`answer-match@1`).
     public var rule: String
     public var questions: Int
+    /// Questions answered and judged (right or wrong).
     public var answered: Int
     public var correct: Int
     public var accuracy: Double?
+    /// Questions answered that cannot be judged (the release gives nothing to judge against):
+    /// counted neither as answered nor as correct. Absent when there are none.
+    public var notJudgeable: Int?
     /// By `question_type`, `answer_type`, `modality`, `label`, `split`.
     public var breakdowns: [String: [Group]]
+}
+
+/// How one answered question was judged (a question without an answer has none).
+enum AnswerOutcome: Sendable, Equatable {
+    case right, wrong
+    /// The release gives nothing to judge the answer against.
+    case notJudgeable
+
+    /// From a judgement's verdict.
+    init(_ correct: Bool?) {
+        switch correct {
+        case true?: self = .right
+        case false?: self = .wrong
+        case nil: self = .notJudgeable
+        }
+    }
 }
 
 /// The running tally of answers.
 struct AnswerTally {
     static let dimensions = ["question_type", "answer_type", "modality", "label", "split"]
     private var total = (questions: 0, answered: 0, correct: 0)
+    private var notJudgeable = 0
     private var groups: [[String: (questions: Int, answered: Int, correct: Int)]] = Array(
         repeating: [:], count: dimensions.count)
 
-    /// The grounding breakdown's key for an answer: right, wrong or not answered.
-    static func key(_ correct: Bool?) -> String {
-        switch correct {
-        case true?: "right"
-        case false?: "wrong"
+    /// The grounding breakdown's key for an answer: right, wrong, not judgeable or not answered.
+    static func key(_ outcome: AnswerOutcome?) -> String {
+        switch outcome {
+        case .right?: "right"
+        case .wrong?: "wrong"
+        case .notJudgeable?: "(not judgeable)"
         case nil: "(not answered)"
         }
     }
 
-    mutating func add(_ correct: Bool?, groups keys: [String?]) {
+    mutating func add(_ outcome: AnswerOutcome?, groups keys: [String?]) {
         func bump(_ tally: inout (questions: Int, answered: Int, correct: Int)) {
             tally.questions += 1
-            if let correct {
+            switch outcome {
+            case .right?:
                 tally.answered += 1
-                if correct { tally.correct += 1 }
+                tally.correct += 1
+            case .wrong?: tally.answered += 1
+            case .notJudgeable?, nil: break
             }
         }
         bump(&total)
+        if outcome == .notJudgeable { notJudgeable += 1 }
         for (dimension, key) in keys.enumerated() where dimension < groups.count {
             bump(&groups[dimension][key ?? "(none)", default: (0, 0, 0)])
         }
@@ -167,7 +193,8 @@ struct AnswerTally {
         }
         return AnswerSummary(
             rule: AnswerJudge.rule, questions: total.questions, answered: total.answered, correct: total.correct,
-            accuracy: accuracy(total.correct, total.answered), breakdowns: breakdowns)
+            accuracy: accuracy(total.correct, total.answered), notJudgeable: notJudgeable > 0 ? notJudgeable : nil,
+            breakdowns: breakdowns)
     }
 }
 
@@ -218,9 +245,9 @@ struct SummaryAccumulator {
         undefinedReasons = Array(repeating: [:], count: metrics.count)
     }
 
-    /// Adds one question's outcome; with answers, `answer` is whether it was answered right (nil:
-    /// not answered) and `answerGroups` its question type, answer type, modality, label and split.
-    mutating func add(_ outcome: ItemOutcome, answer: Bool? = nil, answerGroups: [String?] = []) {
+    /// Adds one question's outcome; with answers, `answer` is how its answer was judged (nil: not
+    /// answered) and `answerGroups` its question type, answer type, modality, label and split.
+    mutating func add(_ outcome: ItemOutcome, answer: AnswerOutcome? = nil, answerGroups: [String?] = []) {
         if answers != nil { answers!.add(answer, groups: answerGroups) }
         questions += 1
         switch outcome {

@@ -16,6 +16,13 @@ struct CompareCommand: GroundworkCommand {
             95% CI (Poisson bootstrap, the same per-question weights as `score`) and a two-sided paired
             permutation (sign-flip) p-value. Seeded: the same inputs and seed give the same report.
 
+            When both runs were scored with the model's answers, their judged answers are paired by question
+            id: the 2x2 table of right and wrong (both right, only A right, only B right, both wrong), each run's
+            accuracy over the pairs with McNemar's exact test (two-sided binomial on the discordant pairs), and
+            for every metric and layer each run's mean grounding within each cell. Questions answered in only
+            one run, or that cannot be judged, are counted and left out. When only one run has answers, the
+            report says so.
+
             Exit codes:
               0   compared
               1   a folder is not a results folder, has malformed rows, or the runs are on different releases
@@ -65,6 +72,7 @@ struct CompareCommand: GroundworkCommand {
                             + ci.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + p)
                 }
             }
+            for line in report.answers?.textLines ?? [] { print(line) }
         }
     }
 }

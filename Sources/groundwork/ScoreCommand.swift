@@ -40,6 +40,11 @@ struct ScoreRunCommand: GroundworkCommand {
             folder beside --out and renamed at the end. --out must be new or empty, outside every project, export
             and results folder; --force replaces a results folder that score wrote (and nothing else).
 
+            With the model's answers.jsonl beside the maps (the model kit writes it), summary.json also holds the
+            accuracy by group and every metric split by answers right and wrong, and answers-judged.jsonl holds each
+            answered question's judgement (schemas/answers-judged-line.schema.json), which `groundwork compare` pairs
+            between two runs.
+
             Metrics: \(Metrics.all.map { $0.versionedID }.joined(separator: ", ")).
             Only groundable questions with at least one region are scored; the others are counted as skipped.
 

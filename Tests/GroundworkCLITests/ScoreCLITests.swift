@@ -128,13 +128,44 @@ struct ScoreCLITests {
         #expect(try CLI.run(["probe-health", folder.path + "/missing.csv"]).status == 2)
     }
 
+    /// Copies a submission and writes `answers.jsonl` beside its maps: the questions in id order,
+    /// the first unanswered, every third after it wrong (the other of yes and no), the rest right.
+    /// Returns the copy's path and the ids answered right and wrong.
+    func submissionWithAnswers(release: String, from maps: String, to copy: String) throws -> (
+        path: String, right: Set<String>, wrong: Set<String>, questions: Int
+    ) {
+        try FileManager.default.copyItem(atPath: maps, toPath: copy)
+        var rows: [[String: Any]] = []
+        for split in ["test", "train"] {
+            for line in try String(contentsOfFile: "\(release)/\(split).jsonl", encoding: .utf8).split(separator: "\n") {
+                rows.append(try CLI.json(String(line)))
+            }
+        }
+        rows.sort { ($0["id"] as! String) < ($1["id"] as! String) }
+        var answers = ""
+        var right = Set<String>(), wrong = Set<String>()
+        for (index, row) in rows.enumerated() where index > 0 {
+            let id = row["id"] as! String
+            let expected = (row["answer"] as! String).lowercased()
+            let isWrong = index % 3 == 0
+            let given = isWrong ? (expected == "yes" ? "No." : "Yes.") : expected.capitalized + "."
+            answers += "{\"id\": \"\(id)\", \"answer\": \"\(given)\", \"normalized\": null}\n"
+            if isWrong { wrong.insert(id) } else { right.insert(id) }
+        }
+        _ = FileManager.default.createFile(atPath: copy + "/answers.jsonl", contents: Data(answers.utf8))
+        return (copy, right, wrong, rows.count)
+    }
+
     @Test("4 shards scored by 4 processes merge into results byte-identical to one run; bad shard sets are refused")
     func shardsMergeToTheUnshardedRun() throws {
         let folder = TemporaryFolder()
         let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
         #expect(demo.status == 0, "\(demo.stderr)")
         let release = folder.path + "/demo/exports/jsonl-1.0.0"
-        let attention = folder.path + "/demo/attention/attends-elsewhere"
+        // With the model's answers: the judged answers are merged too.
+        let attention = try submissionWithAnswers(
+            release: release, from: folder.path + "/demo/attention/attends-elsewhere", to: folder.path + "/answered"
+        ).path
         let common = [
             "score", release, "--attention", attention, "--bootstrap", "250", "--per-head", "--scores-format", "rows",
             "--seed", "9",
@@ -157,11 +188,14 @@ struct ScoreCLITests {
         let merged = try CLI.run(["score", "merge"] + shards.reversed() + ["--out", folder.path + "/merged", "--json"])
         #expect(merged.status == 0, "\(merged.stderr)")
         try validateAgainstSchema("score-summary", merged.stdout)
-        for file in ["scores.csv", "scores.jsonl", "summary.json", "summary.svg"] {
+        for file in ["scores.csv", "scores.jsonl", "answers-judged.jsonl", "summary.json", "summary.svg"] {
             let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/full/" + file))
             let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/merged/" + file))
             #expect(!a.isEmpty && a == b, "\(file) differs between the merge and the unsharded run")
         }
+        try validateAgainstSchema(
+            "answers-judged-line", try String(contentsOfFile: folder.path + "/merged/answers-judged.jsonl", encoding: .utf8),
+            lines: true)
         // Every share is scored once: the shards' rows add up to the whole.
         let rows = try shards.map {
             try String(contentsOfFile: $0 + "/scores.jsonl", encoding: .utf8).split(separator: "\n").count
@@ -196,7 +230,9 @@ struct ScoreCLITests {
         }
         let mergedCompact = try CLI.run(["score", "merge"] + compactShards + ["--out", folder.path + "/merged-compact"])
         #expect(mergedCompact.status == 0, "\(mergedCompact.stderr)")
-        for file in ["scores.npy", "scores-notes.npy", "scores-index.json", "summary.json", "summary.svg"] {
+        for file in [
+            "scores.npy", "scores-notes.npy", "scores-index.json", "answers-judged.jsonl", "summary.json", "summary.svg",
+        ] {
             let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/full-compact/" + file))
             let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/merged-compact/" + file))
             #expect(!a.isEmpty && a == b, "\(file) differs between the compact merge and the unsharded run")
@@ -208,7 +244,7 @@ struct ScoreCLITests {
             try String(contentsOfFile: folder.path + "/full-compact/summary.json", encoding: .utf8))
         #expect(
             compactSummary["files"] as? [String] == [
-                "scores.npy", "scores-notes.npy", "scores-index.json", "summary.json", "summary.svg",
+                "scores.npy", "scores-notes.npy", "scores-index.json", "answers-judged.jsonl", "summary.json", "summary.svg",
             ])
         #expect(
             NSDictionary(dictionary: rowsSummary.filter { $0.key != "files" })
@@ -229,28 +265,12 @@ struct ScoreCLITests {
         let demo = try CLI.run(["demo", folder.path + "/demo", "--json"])
         #expect(demo.status == 0, "\(demo.stderr)")
         let release = folder.path + "/demo/exports/jsonl-1.0.0"
-        let submission = folder.path + "/with-answers"
-        try FileManager.default.copyItem(atPath: folder.path + "/demo/attention/attends-to-target", toPath: submission)
         // Every third question answered wrong (the other yes/no), the rest right; one unanswered.
-        var rows: [[String: Any]] = []
-        for split in ["test", "train"] {
-            for line in try String(contentsOfFile: "\(release)/\(split).jsonl", encoding: .utf8).split(separator: "\n") {
-                rows.append(try CLI.json(String(line)))
-            }
-        }
-        rows.sort { ($0["id"] as! String) < ($1["id"] as! String) }
-        var answers = ""
-        var right = 0, wrong = 0
-        var rightIDs = Set<String>(), wrongIDs = Set<String>()
-        for (index, row) in rows.enumerated() where index > 0 {
-            let id = row["id"] as! String
-            let expected = (row["answer"] as! String).lowercased()
-            let isWrong = index % 3 == 0
-            let given = isWrong ? (expected == "yes" ? "No." : "Yes.") : expected.capitalized + "."
-            answers += "{\"id\": \"\(id)\", \"answer\": \"\(given)\", \"normalized\": null}\n"
-            if isWrong { wrong += 1; wrongIDs.insert(id) } else { right += 1; rightIDs.insert(id) }
-        }
-        _ = FileManager.default.createFile(atPath: submission + "/answers.jsonl", contents: Data(answers.utf8))
+        let planted = try submissionWithAnswers(
+            release: release, from: folder.path + "/demo/attention/attends-to-target", to: folder.path + "/with-answers")
+        let submission = planted.path
+        let rightIDs = planted.right
+        let right = planted.right.count, wrong = planted.wrong.count
         let scored = try CLI.run([
             "score", release, "--attention", submission, "--out", folder.path + "/r", "--bootstrap", "50", "--json",
             "--scores-format", "rows",
@@ -259,7 +279,7 @@ struct ScoreCLITests {
         try validateAgainstSchema("score-summary", scored.stdout)
         let summary = try CLI.json(scored.stdout)
         let tally = try #require(summary["answers"] as? [String: Any])
-        #expect(tally["questions"] as? Int == rows.count)
+        #expect(tally["questions"] as? Int == planted.questions)
         #expect(tally["answered"] as? Int == right + wrong)
         #expect(tally["correct"] as? Int == right)
         #expect(tally["rule"] as? String == "answer-match@1")
@@ -296,9 +316,58 @@ struct ScoreCLITests {
                 "score", "merge", folder.path + "/s0", folder.path + "/s1", folder.path + "/s2", "--out", folder.path + "/m",
             ])
             .status == 0)
-        let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/r/summary.json"))
-        let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/summary.json"))
-        #expect(a == b)
+        for file in ["summary.json", "answers-judged.jsonl"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/r/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/" + file))
+            #expect(!a.isEmpty && a == b, "\(file) differs between the merge and the unsharded run")
+        }
+        // A shard without its judged answers (as an older groundwork wrote them): refused by name.
+        try FileManager.default.removeItem(atPath: folder.path + "/s2/answers-judged.jsonl")
+        let incomplete = try CLI.run([
+            "score", "merge", folder.path + "/s0", folder.path + "/s1", folder.path + "/s2", "--out", folder.path + "/m2",
+        ])
+        #expect(incomplete.status == 1 && incomplete.stderr.contains("s2/answers-judged.jsonl"), "\(incomplete.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/m2"))
+        // The judged answers: one line per answered question, right and wrong as planted.
+        let judged = try String(contentsOfFile: folder.path + "/r/answers-judged.jsonl", encoding: .utf8)
+        try validateAgainstSchema("answers-judged-line", judged, lines: true)
+        var judgedRight = Set<String>(), judgedWrong = Set<String>()
+        for line in judged.split(separator: "\n") {
+            let row = try CLI.json(String(line))
+            if row["correct"] as? Bool == true { judgedRight.insert(row["id"] as! String) }
+            if row["correct"] as? Bool == false { judgedWrong.insert(row["id"] as! String) }
+        }
+        #expect(judgedRight == planted.right && judgedWrong == planted.wrong)
+
+        // Compare with the looking-elsewhere model answering the same way but for one more
+        // question answered wrong: paired by question in text and JSON.
+        var other = try submissionWithAnswers(
+            release: release, from: folder.path + "/demo/attention/attends-elsewhere", to: folder.path + "/other-answers")
+        let flipped = try #require(planted.right.sorted().first)
+        let otherAnswers = try String(contentsOfFile: other.path + "/answers.jsonl", encoding: .utf8)
+        let flippedLine = try #require(otherAnswers.split(separator: "\n").first { $0.contains("\"\(flipped)\"") })
+        let flippedAnswer = flippedLine.contains("\"Yes.\"") ? "No." : "Yes."
+        let flippedText = otherAnswers.replacingOccurrences(
+            of: String(flippedLine), with: "{\"id\": \"\(flipped)\", \"answer\": \"\(flippedAnswer)\"}")
+        _ = FileManager.default.createFile(atPath: other.path + "/answers.jsonl", contents: Data(flippedText.utf8))
+        other.right.remove(flipped)
+        let otherScored = try CLI.run([
+            "score", release, "--attention", other.path, "--out", folder.path + "/o", "--bootstrap", "50",
+        ])
+        #expect(otherScored.status == 0, "\(otherScored.stderr)")
+        let compared = try CLI.run(["compare", folder.path + "/r", folder.path + "/o", "--json"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        try validateAgainstSchema("compare-report", compared.stdout)
+        let pairing = try #require(
+            (try CLI.json(compared.stdout)["answers"] as? [String: Any])?["pairing"] as? [String: Any])
+        #expect(pairing["both_right"] as? Int == right - 1 && pairing["only_a_right"] as? Int == 1)
+        #expect(pairing["only_b_right"] as? Int == 0 && pairing["both_wrong"] as? Int == wrong)
+        #expect(pairing["mcnemar_p"] as? Double == 1)
+        let text = try CLI.run(["compare", folder.path + "/r", folder.path + "/o"])
+        #expect(text.status == 0 && text.stdout.contains("McNemar exact p = 1.0000"), "\(text.stdout)")
+        // Against a run without answers: said plainly.
+        let plain = try CLI.run(["compare", folder.path + "/r", folder.path + "/demo/scores/attends-elsewhere"])
+        #expect(plain.status == 0 && plain.stdout.contains("B was scored without answers"), "\(plain.stdout)")
         // A damaged answers.jsonl: exit 1, named line, nothing written.
         _ = FileManager.default.createFile(atPath: submission + "/answers.jsonl", contents: Data("{\"id\": 1}\n".utf8))
         let bad = try CLI.run(["score", release, "--attention", submission, "--out", folder.path + "/bad"])

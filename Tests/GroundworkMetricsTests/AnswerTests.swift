@@ -44,6 +44,27 @@ struct AnswerTests {
         #expect(AnswerJudge.normalize("  'Hello,   World!' ") == "hello, world")
     }
 
+    @Test("a question with nothing to judge against is neither right nor wrong; the forms compared are kept")
+    func judgementsNameTheFormsAndUnjudgeableQuestions() {
+        let closed = AnswerJudge.judge(ModelAnswer(answer: "Yes, it is."), for: item("closed", "No"))
+        #expect(closed == .init(given: "yes", expected: "no", correct: false))
+        let unreadable = AnswerJudge.judge(ModelAnswer(answer: "maybe"), for: item("closed", "yes"))
+        #expect(unreadable == .init(given: nil, expected: "yes", correct: false))
+        let choice = AnswerJudge.judge(
+            ModelAnswer(answer: "Liver"), for: item("choice", "Liver", options: ["Lung", "Liver"], correct: 1))
+        #expect(choice == .init(given: "b", expected: "b", correct: true))
+        // Nothing to judge against: a closed answer other than yes/no, a choice without its
+        // options or correct option, an empty open answer.
+        for question in [
+            item("closed", "Left"), item("choice", "Liver"), item("choice", "Liver", options: ["Lung"], correct: 3),
+            item("open", "  "),
+        ] {
+            let judgement = AnswerJudge.judge(ModelAnswer(answer: "yes"), for: question)
+            #expect(judgement.correct == nil && judgement.expected == nil, "\(question.answerType) \(question.answer)")
+            #expect(!AnswerJudge.isCorrect(ModelAnswer(answer: "yes"), for: question))
+        }
+    }
+
     @Test func answersFileProblemsAreAllReported() throws {
         let folder = TemporaryFolder()
         #expect(try ModelAnswers.load(folder: folder.path).get() == nil, "no answers.jsonl: no answers")
@@ -82,5 +103,17 @@ struct AnswersSchemaAgreementTests {
         let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let properties = try #require(schema["properties"] as? [String: Any])
         #expect(Set(ModelAnswer.Field.allCases.map(\.rawValue)) == Set(properties.keys))
+    }
+
+    @Test("answers-judged-line.schema.json lists exactly the fields a judged answer writes, all required")
+    func judgedFieldsAreTheSchemasProperties() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("schemas/answers-judged-line.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let properties = try #require(schema["properties"] as? [String: Any])
+        let fields = Set(JudgedAnswer.Field.allCases.map(\.rawValue))
+        #expect(fields == Set(properties.keys))
+        #expect(fields == Set(schema["required"] as? [String] ?? []))
     }
 }

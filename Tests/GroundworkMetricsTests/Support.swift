@@ -13,6 +13,9 @@ struct TestItem {
     var label: String? = "liver"
     var questionType = "localization"
     var groundable = true
+    /// The expected answer and its type.
+    var answer = "yes"
+    var answerType = "open"
     /// Geometry JSON texts, e.g. `{"type":"box","box":[0,0,10,10]}`.
     var regions: [String] = []
 
@@ -29,7 +32,7 @@ struct TestItem {
         let modalityJSON = modality.map { "\"\($0)\"" } ?? "null"
         let labelJSON = label.map { "\"\($0)\"" } ?? "null"
         return """
-            {"id":"\(id)","split":"\(split)","image":null,"image_sha256":"00","width":\(width),"height":\(height),"modality":\(modalityJSON),"body_part":null,"source":null,"question":"Where is the liver?","answer":"yes","answer_type":"open","options":null,"correct_option":null,"question_type":"\(questionType)","label":\(labelJSON),"groundable":\(groundable),"language":"en","regions":[\(regionJSON.joined(separator: ","))]}
+            {"id":"\(id)","split":"\(split)","image":null,"image_sha256":"00","width":\(width),"height":\(height),"modality":\(modalityJSON),"body_part":null,"source":null,"question":"Where is the liver?","answer":"\(answer)","answer_type":"\(answerType)","options":null,"correct_option":null,"question_type":"\(questionType)","label":\(labelJSON),"groundable":\(groundable),"language":"en","regions":[\(regionJSON.joined(separator: ","))]}
             """
     }
 }
