@@ -92,7 +92,7 @@ public enum ReleaseBuilder {
             var problems = Problems()
             let chosen = try chooseVersion(db, request: request)
             let placement = try placeImages(db, request: request, problems: &problems)
-            try createScope(db, partOfImage: placement.partOfImage, images: placement.images)
+            try ReleaseScope.create(db, partOfImage: placement.partOfImage, images: placement.images)
             try checkSources(db, problems: &problems)
             let leakage = try checkLeakage(db, placement: placement, request: request, problems: &problems)
             let releaseId = try insertRelease(db, version: chosen, placement: placement, leakage: leakage, request: request)
@@ -104,7 +104,7 @@ public enum ReleaseBuilder {
                     diagnostics: problems.list)
             }
             try seal(db, releaseId: releaseId)
-            try db.execute(sql: "DROP TABLE temp.release_scope")
+            try ReleaseScope.drop(db)
             return chosen.description
         }
         return try ReleaseCatalog.show(project, version: version)
@@ -154,7 +154,7 @@ public enum ReleaseBuilder {
         if selected.isEmpty { problems.add("empty_release", "no image matches --where \(request.filter.description)") }
         var placement = Placement(images: groups.images.map(\.id), partOfImage: [:], splitName: request.split)
         if placement.splitName == nil {
-            let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
+            let names = try SplitRecord.names(db)
             if names.count == 1 { placement.splitName = names[0] }
             if names.count > 1 {
                 problems.add(
@@ -184,41 +184,24 @@ public enum ReleaseBuilder {
 
     /// Every image in scope has a source (provenance) and a licence, and none is flagged for review.
     static func checkSources(_ db: Database, problems: inout Problems) throws {
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT COALESCE(image.source, '(none)') AS source, COUNT(*) AS n,
-                       SUM(image.source IS NULL) AS unsourced,
-                       SUM(COALESCE(image.license, p.license) IS NULL) AS unlicensed
-                FROM image JOIN release_scope s ON s.image_id = image.id
-                LEFT JOIN source_policy p ON p.name = image.source
-                GROUP BY image.source ORDER BY source
-                """)
-        {
-            let source: String = row["source"]
-            if (row["unsourced"] as Int) > 0 {
+        for gaps in try ReleaseScope.sourceGaps(db) {
+            if gaps.unsourced > 0 {
                 problems.add(
                     "missing_provenance",
-                    "\(row["unsourced"] as Int) image(s) have no source: set one on import (--source) or with a metadata CSV")
+                    "\(gaps.unsourced) image(s) have no source: set one on import (--source) or with a metadata CSV")
             }
-            if (row["unlicensed"] as Int) > 0 {
+            if gaps.unlicensed > 0 {
                 problems.add(
                     "missing_license",
-                    "source '\(source)': \(row["unlicensed"] as Int) image(s) have no licence: groundwork sources set \(source) --license SPDX"
+                    "source '\(gaps.source)': \(gaps.unlicensed) image(s) have no licence: groundwork sources set \(gaps.source) --license SPDX"
                 )
             }
         }
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT image.sha256, image.original_path, image.review_reason FROM image
-                JOIN release_scope s ON s.image_id = image.id WHERE image.review_flag = 'flagged' ORDER BY image.id
-                """)
-        {
+        for image in try ReleaseScope.flaggedImages(db) {
             problems.add(
                 "flagged_for_review",
-                "image \(row["sha256"] as String) may carry burned-in identifiers (\(row["review_reason"] as String? ?? "flagged")): a reviewer must clear it",
-                file: row["original_path"])
+                "image \(image.sha256) may carry burned-in identifiers (\(image.reason ?? "flagged")): a reviewer must clear it",
+                file: image.originalPath)
         }
     }
 
@@ -247,7 +230,7 @@ public enum ReleaseBuilder {
             createdAt: timestamp(request.now), notes: request.notes, splitName: placement.splitName,
             parameters: try CanonicalJSON.string(parameters, pretty: false), splitReport: "{}",
             leakageReport: try CanonicalJSON.string(leakage, pretty: false), contentHash: "",
-            rai: try ReleaseRAIRecord(statement: request.rai, sourceCitations: sourceCitations(db)).json())
+            rai: try ReleaseRAIRecord(statement: request.rai, sourceCitations: ReleaseScope.sourceCitations(db)).json())
         try release.insert(db)
         return release.id!
     }
@@ -275,28 +258,6 @@ public enum ReleaseBuilder {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: date)
-    }
-
-    /// The citation of every source of the images in scope that has one, by source name.
-    private static func sourceCitations(_ db: Database) throws -> [ReleaseRAIRecord.SourceCitation] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.name, p.citation FROM source_policy p
-                WHERE p.citation IS NOT NULL AND p.name IN
-                    (SELECT image.source FROM image JOIN release_scope s ON s.image_id = image.id)
-                ORDER BY p.name
-                """,
-        ).map { ReleaseRAIRecord.SourceCitation(source: $0["name"], citation: $0["citation"]) }
-    }
-
-    private static func createScope(_ db: Database, partOfImage: [Int64: String], images: [Int64]) throws {
-        try db.execute(sql: "CREATE TEMP TABLE release_scope (image_id INTEGER PRIMARY KEY, part TEXT NOT NULL)")
-        let insert = try db.makeStatement(sql: "INSERT INTO release_scope (image_id, part) VALUES (?, ?)")
-        for image in images {
-            guard let part = partOfImage[image] else { continue }
-            try insert.execute(arguments: [image, part])
-        }
     }
 
     /// Copies what the release holds into the release tables: images, then the regions and
