@@ -130,34 +130,28 @@ void appendText(std::string &out, DcmEVR vr, const OFString &text) {
     appendString(out, std::string(text.c_str(), text.size()));
 }
 
+/// Appends integer value `i` of an element, read by `get`; returns the read status.
+template <typename Integer>
+OFCondition appendInteger(std::string &out, DcmElement *element, unsigned long i,
+                          OFCondition (DcmElement::*get)(Integer &, const unsigned long)) {
+    Integer value = 0;
+    OFCondition status = (element->*get)(value, i);
+    if (status.good()) out += std::to_string(value);
+    return status;
+}
+
 /// Appends value `i` of an element (the whole text when `single`); returns the read status.
 OFCondition appendOneValue(std::string &out, DcmElement *element, DcmEVR vr, unsigned long i, bool single) {
     OFCondition status = EC_Normal;
     switch (vr) {
-    case EVR_US: {
-        Uint16 value = 0;
-        status = element->getUint16(value, i);
-        if (status.good()) out += std::to_string(value);
-        break;
-    }
-    case EVR_SS: {
-        Sint16 value = 0;
-        status = element->getSint16(value, i);
-        if (status.good()) out += std::to_string(value);
-        break;
-    }
-    case EVR_UL: {
-        Uint32 value = 0;
-        status = element->getUint32(value, i);
-        if (status.good()) out += std::to_string(value);
-        break;
-    }
-    case EVR_SL: {
-        Sint32 value = 0;
-        status = element->getSint32(value, i);
-        if (status.good()) out += std::to_string(value);
-        break;
-    }
+    case EVR_US:
+        return appendInteger<Uint16>(out, element, i, &DcmElement::getUint16);
+    case EVR_SS:
+        return appendInteger<Sint16>(out, element, i, &DcmElement::getSint16);
+    case EVR_UL:
+        return appendInteger<Uint32>(out, element, i, &DcmElement::getUint32);
+    case EVR_SL:
+        return appendInteger<Sint32>(out, element, i, &DcmElement::getSint32);
     case EVR_FL: {
         Float32 value = 0;
         status = element->getFloat32(value, i);
@@ -272,12 +266,8 @@ extern "C" char *gw_dicom_attributes_json(gw_dicom *dicom, gw_dicom_error *error
         char *result = copyString(out);
         if (!result) fail(error, GW_DCM_NOMEM, "out of memory");
         return result;
-    } catch (const CharsetFailure &failure) {
-        fail(error, failure.code, failure.message, failure.where);
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory");
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the attributes cannot be read (internal error)");
+        failFromException(error, "out of memory", "the attributes cannot be read (internal error)");
     }
     return nullptr;
 }

@@ -259,15 +259,8 @@ extern "C" int gw_dicom_deidentify(gw_dicom *dicom, const gw_deid_rule *rules, s
         delete meta->remove(DCM_PrivateInformationCreatorUID);
         delete meta->remove(DCM_PrivateInformation);
         return GW_DCM_OK;
-    } catch (const CharsetFailure &failure) {
-        fail(error, failure.code, failure.message, failure.where);
-        return failure.code;
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory");
-        return GW_DCM_NOMEM;
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the file cannot be de-identified (internal error)");
-        return GW_DCM_CORRUPT;
+        return failFromException(error, "out of memory", "the file cannot be de-identified (internal error)");
     }
 }
 

@@ -133,10 +133,8 @@ extern "C" gw_dicom *gw_dicom_open(const uint8_t *data, size_t size, gw_dicom_er
         }
         if (!checkParsed(dicom.get(), error)) return nullptr;
         return dicom.release();
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory reading the file");
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the file cannot be parsed (internal error)");
+        failFromException(error, "out of memory reading the file", "the file cannot be parsed (internal error)");
     }
     return nullptr;
 }

@@ -93,6 +93,12 @@ struct Charset {
     bool needsConversion() const { return mode != plain; }
 };
 
+/// Called inside `catch (...)`: turns the exception being handled into a failure and returns its
+/// code. A character-set failure keeps its code, message and place; running out of memory is
+/// GW_DCM_NOMEM with `outOfMemory`; anything else is GW_DCM_CORRUPT with `internal` (both at `where`).
+int failFromException(gw_dicom_error *error, const std::string &outOfMemory, const std::string &internal,
+                      const std::string &where = "");
+
 /// The character set of `item`: its own Specific Character Set when it has one, else `parent`.
 /// Throws a CharsetFailure when the declared character set cannot be converted to UTF-8.
 Charset charsetOf(DcmItem *item, const Charset &parent, const std::string &path);

@@ -185,11 +185,7 @@ extern "C" int gw_dicom_lut_read(gw_dicom *dicom, int which, uint32_t itemIndex,
         int status = locateTable(dicom->file.getDataset(), which, itemIndex, table, error);
         if (status != GW_DCM_OK) return status;
         return readTable(table, pixelSigned, lut, error);
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory");
-        return GW_DCM_NOMEM;
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the lookup table cannot be read (internal error)");
-        return GW_DCM_CORRUPT;
+        return failFromException(error, "out of memory", "the lookup table cannot be read (internal error)");
     }
 }

@@ -97,16 +97,9 @@ extern "C" int gw_dicom_overlay_read(gw_dicom *dicom, uint32_t index, gw_dicom_o
         if (status == GW_DCM_OK) status = unpackBits(data, group, overlay, error);
         if (status != GW_DCM_OK) std::memset(overlay, 0, sizeof *overlay);
         return status;
-    } catch (const CharsetFailure &failure) {
-        std::free(overlay->data);
-        overlay->data = nullptr;
-        fail(error, failure.code, failure.message, failure.where);
-        return failure.code;
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory");
-        return GW_DCM_NOMEM;
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the overlay cannot be read (internal error)");
-        return GW_DCM_CORRUPT;
+        std::free(overlay->data);
+        std::memset(overlay, 0, sizeof *overlay);
+        return failFromException(error, "out of memory", "the overlay cannot be read (internal error)");
     }
 }

@@ -268,12 +268,9 @@ extern "C" int gw_dicom_decode(gw_dicom *dicom, gw_dicom_pixels *pixels, gw_dico
             dicom->frames = 0;
         }
         return status;
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory decoding the pixel data", "(7FE0,0010) PixelData");
-        return GW_DCM_NOMEM;
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the pixel data cannot be decoded (internal error)", "(7FE0,0010) PixelData");
-        return GW_DCM_CORRUPT;
+        return failFromException(error, "out of memory decoding the pixel data",
+                                 "the pixel data cannot be decoded (internal error)", "(7FE0,0010) PixelData");
     }
 }
 
@@ -322,12 +319,9 @@ extern "C" int gw_dicom_pixel_bytes(gw_dicom *dicom, uint8_t **output, size_t *s
         *output = copy;
         *size = length;
         return GW_DCM_OK;
-    } catch (const std::bad_alloc &) {
-        fail(error, GW_DCM_NOMEM, "out of memory reading the pixel data", "(7FE0,0010) PixelData");
-        return GW_DCM_NOMEM;
     } catch (...) {
-        fail(error, GW_DCM_CORRUPT, "the pixel data cannot be read (internal error)", "(7FE0,0010) PixelData");
-        return GW_DCM_CORRUPT;
+        return failFromException(error, "out of memory reading the pixel data",
+                                 "the pixel data cannot be read (internal error)", "(7FE0,0010) PixelData");
     }
 }
 

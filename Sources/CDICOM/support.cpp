@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace gw {
 
@@ -73,6 +74,22 @@ OFCondition elementBytes(DcmElement *element, bool asWords, Uint8 *&data) {
         return status;
     }
     return element->getUint8Array(data);
+}
+
+int failFromException(gw_dicom_error *error, const std::string &outOfMemory, const std::string &internal,
+                      const std::string &where) {
+    try {
+        throw;
+    } catch (const CharsetFailure &failure) {
+        fail(error, failure.code, failure.message, failure.where);
+        return failure.code;
+    } catch (const std::bad_alloc &) {
+        fail(error, GW_DCM_NOMEM, outOfMemory, where);
+        return GW_DCM_NOMEM;
+    } catch (...) {
+        fail(error, GW_DCM_CORRUPT, internal, where);
+        return GW_DCM_CORRUPT;
+    }
 }
 
 char *copyString(const std::string &text) {

@@ -122,15 +122,13 @@ public enum ReleaseCatalog {
             let a = try releaseId(db, version: from)
             let b = try releaseId(db, version: to)
             var parts: [String: ReleaseDiff.Part] = [:]
-            typealias Rows = (Database, Int64) throws -> RowCursor
-            let kinds: [(rows: Rows, key: String, path: WritableKeyPath<ReleaseDiff.Part, ReleaseDiff.Changes>)] = [
-                (ReleasedImage.fingerprintRows, "image_id", \.images),
-                (ReleasedRegion.fingerprintRows, "region_id", \.regions),
-                (ReleasedQuestion.fingerprintRows, "vqa_id", \.questions),
+            let kinds: [(rows: any ReleasedItemRow.Type, path: WritableKeyPath<ReleaseDiff.Part, ReleaseDiff.Changes>)] = [
+                (ReleasedImage.self, \.images), (ReleasedRegion.self, \.regions), (ReleasedQuestion.self, \.questions),
             ]
             for kind in kinds {
-                let old = try fingerprints(try kind.rows(db, a), key: kind.key)
-                let new = try fingerprints(try kind.rows(db, b), key: kind.key)
+                let key = kind.rows.itemId.name
+                let old = try fingerprints(try kind.rows.fingerprintRows(db, releaseId: a), key: key)
+                let new = try fingerprints(try kind.rows.fingerprintRows(db, releaseId: b), key: key)
                 for id in Set(old.keys).union(new.keys).sorted() {
                     switch (old[id], new[id]) {
                     case (nil, let n?):

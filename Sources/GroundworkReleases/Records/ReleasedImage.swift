@@ -43,7 +43,11 @@ public struct ReleasedImage: Sendable, Equatable {
 
 // MARK: - The release_image table
 
-extension ReleasedImage {
+extension ReleasedImage: ReleasedItemRow {
+    static let releaseTable = "release_image"
+    static let itemId = Columns.imageId
+    static let partOfRow = "t.split"
+
     /// The columns of `release_image` (one row per image of a release, with its part).
     enum Columns {
         static let imageId = Column("image_id")
@@ -69,11 +73,6 @@ extension ReleasedImage {
         Columns.modality, Columns.bodyPart, Columns.source, Columns.license, Columns.restricted, Columns.originalPath,
         Columns.attributes, Columns.render,
     ]
-
-    /// The selected columns as SQL, prefixed by `alias`.
-    static func columns(_ alias: String) -> String {
-        selected.map { "\(alias).\($0.name)" }.joined(separator: ", ")
-    }
 
     /// An image from the selected columns, starting at column `i`.
     init(row: Row, at i: Int, keepPaths: Bool) {
@@ -132,11 +131,4 @@ extension ReleasedImage {
                license, restricted, attributes, render
         FROM release_image WHERE release_id = ?
         """
-
-    /// Every released row of release `releaseId` after its part (`part_of_item`): what
-    /// `release diff` compares. Key column: `image_id`.
-    static func fingerprintRows(_ db: Database, releaseId: Int64) throws -> RowCursor {
-        try Row.fetchCursor(
-            db, sql: "SELECT t.split AS part_of_item, t.* FROM release_image t WHERE t.release_id = ?", arguments: [releaseId])
-    }
 }

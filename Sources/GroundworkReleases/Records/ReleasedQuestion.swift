@@ -34,7 +34,10 @@ public struct ReleasedItem: Sendable {
 
 // MARK: - The release_vqa table
 
-extension ReleasedQuestion {
+extension ReleasedQuestion: ReleasedItemRow {
+    static let releaseTable = "release_vqa"
+    static let itemId = Columns.vqaId
+
     /// The columns of `release_vqa` (one row per question of a release, its targets as a JSON array).
     enum Columns {
         static let vqaId = Column("vqa_id")
@@ -60,11 +63,6 @@ extension ReleasedQuestion {
         Columns.correctOption, Columns.questionType, Columns.labelId, Columns.groundable, Columns.language,
         Columns.templateId, Columns.annotator, Columns.status, Columns.regionIds,
     ]
-
-    /// The selected columns as SQL, prefixed by `alias`.
-    static func columns(_ alias: String) -> String {
-        selected.map { "\(alias).\($0.name)" }.joined(separator: ", ")
-    }
 
     /// A question from the selected columns, starting at column `i`; its label named from `labelNames`.
     init(row: Row, at i: Int, labelNames: [Int64: String]) {
@@ -160,15 +158,4 @@ extension ReleasedQuestion {
         LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
         WHERE v.release_id = ?
         """
-
-    /// Every released row of release `releaseId` after its image's part (`part_of_item`): what
-    /// `release diff` compares. Key column: `vqa_id`.
-    static func fingerprintRows(_ db: Database, releaseId: Int64) throws -> RowCursor {
-        try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT (SELECT split FROM release_image i WHERE i.release_id = t.release_id AND i.image_id = t.image_id)
-                    AS part_of_item, t.* FROM release_vqa t WHERE t.release_id = ?
-                """, arguments: [releaseId])
-    }
 }

@@ -33,7 +33,10 @@ public struct ReleasedRegion: Sendable, Equatable {
 
 // MARK: - The release_region table
 
-extension ReleasedRegion {
+extension ReleasedRegion: ReleasedItemRow {
+    static let releaseTable = "release_region"
+    static let itemId = Columns.regionId
+
     /// The columns of `release_region` (one row per region of a release).
     enum Columns {
         static let regionId = Column("region_id")
@@ -57,11 +60,6 @@ extension ReleasedRegion {
         Columns.regionId, Columns.imageId, Columns.labelId, Columns.kind, Columns.geometry, Columns.x0, Columns.y0,
         Columns.x1, Columns.y1, Columns.area, Columns.annotator, Columns.status, Columns.consensusMethod, Columns.iscrowd,
     ]
-
-    /// The selected columns as SQL, prefixed by `alias`.
-    static func columns(_ alias: String) -> String {
-        selected.map { "\(alias).\($0.name)" }.joined(separator: ", ")
-    }
 
     /// A region from the selected columns, starting at column `i`; its label named from `labelNames`.
     init(row: Row, at i: Int, labelNames: [Int64: String]) {
@@ -112,15 +110,4 @@ extension ReleasedRegion {
         JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id
         WHERE r.release_id = ?
         """
-
-    /// Every released row of release `releaseId` after its image's part (`part_of_item`): what
-    /// `release diff` compares. Key column: `region_id`.
-    static func fingerprintRows(_ db: Database, releaseId: Int64) throws -> RowCursor {
-        try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT (SELECT split FROM release_image i WHERE i.release_id = t.release_id AND i.image_id = t.image_id)
-                    AS part_of_item, t.* FROM release_region t WHERE t.release_id = ?
-                """, arguments: [releaseId])
-    }
 }
