@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <new>
 #include <set>
 
 namespace gw {

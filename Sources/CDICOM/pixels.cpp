@@ -7,9 +7,10 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
+#include <utility>
 
 namespace gw {
 
