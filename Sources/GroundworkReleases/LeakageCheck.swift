@@ -78,7 +78,7 @@ public enum LeakageCheck {
         return try project.database.read { db in
             var name = split
             if name == nil {
-                let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
+                let names = try SplitRecord.names(db)
                 guard names.count == 1 else {
                     throw DiagnosticsError(
                         summary: names.isEmpty

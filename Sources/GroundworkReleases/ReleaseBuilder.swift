@@ -92,7 +92,7 @@ public enum ReleaseBuilder {
             var problems = Problems()
             let chosen = try chooseVersion(db, request: request)
             let placement = try placeImages(db, request: request, problems: &problems)
-            try createScope(db, partOfImage: placement.partOfImage, images: placement.images)
+            try ReleaseScope.create(db, partOfImage: placement.partOfImage, images: placement.images)
             try checkSources(db, problems: &problems)
             let leakage = try checkLeakage(db, placement: placement, request: request, problems: &problems)
             let releaseId = try insertRelease(db, version: chosen, placement: placement, leakage: leakage, request: request)
@@ -104,7 +104,7 @@ public enum ReleaseBuilder {
                     diagnostics: problems.list)
             }
             try seal(db, releaseId: releaseId)
-            try db.execute(sql: "DROP TABLE temp.release_scope")
+            try ReleaseScope.drop(db)
             return chosen.description
         }
         return try ReleaseCatalog.show(project, version: version)
@@ -131,7 +131,7 @@ public enum ReleaseBuilder {
 
     /// The version asked for, or the next one; refused unless greater than every earlier one.
     static func chooseVersion(_ db: Database, request: ReleaseRequest) throws -> SemanticVersion {
-        let last = try String.fetchAll(db, sql: "SELECT version FROM release").compactMap(SemanticVersion.init).max()
+        let last = try ReleaseRecord.versions(db).compactMap(SemanticVersion.init).max()
         let chosen =
             request.version ?? last.map { $0.bumped(request.bump ?? .minor) }
             ?? SemanticVersion(major: 1, minor: 0, patch: 0)
@@ -154,7 +154,7 @@ public enum ReleaseBuilder {
         if selected.isEmpty { problems.add("empty_release", "no image matches --where \(request.filter.description)") }
         var placement = Placement(images: groups.images.map(\.id), partOfImage: [:], splitName: request.split)
         if placement.splitName == nil {
-            let names = try String.fetchAll(db, sql: "SELECT name FROM split ORDER BY name")
+            let names = try SplitRecord.names(db)
             if names.count == 1 { placement.splitName = names[0] }
             if names.count > 1 {
                 problems.add(
@@ -184,41 +184,24 @@ public enum ReleaseBuilder {
 
     /// Every image in scope has a source (provenance) and a licence, and none is flagged for review.
     static func checkSources(_ db: Database, problems: inout Problems) throws {
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT COALESCE(image.source, '(none)') AS source, COUNT(*) AS n,
-                       SUM(image.source IS NULL) AS unsourced,
-                       SUM(COALESCE(image.license, p.license) IS NULL) AS unlicensed
-                FROM image JOIN release_scope s ON s.image_id = image.id
-                LEFT JOIN source_policy p ON p.name = image.source
-                GROUP BY image.source ORDER BY source
-                """)
-        {
-            let source: String = row["source"]
-            if (row["unsourced"] as Int) > 0 {
+        for gaps in try ReleaseScope.sourceGaps(db) {
+            if gaps.unsourced > 0 {
                 problems.add(
                     "missing_provenance",
-                    "\(row["unsourced"] as Int) image(s) have no source: set one on import (--source) or with a metadata CSV")
+                    "\(gaps.unsourced) image(s) have no source: set one on import (--source) or with a metadata CSV")
             }
-            if (row["unlicensed"] as Int) > 0 {
+            if gaps.unlicensed > 0 {
                 problems.add(
                     "missing_license",
-                    "source '\(source)': \(row["unlicensed"] as Int) image(s) have no licence: groundwork sources set \(source) --license SPDX"
+                    "source '\(gaps.source)': \(gaps.unlicensed) image(s) have no licence: groundwork sources set \(gaps.source) --license SPDX"
                 )
             }
         }
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT image.sha256, image.original_path, image.review_reason FROM image
-                JOIN release_scope s ON s.image_id = image.id WHERE image.review_flag = 'flagged' ORDER BY image.id
-                """)
-        {
+        for image in try ReleaseScope.flaggedImages(db) {
             problems.add(
                 "flagged_for_review",
-                "image \(row["sha256"] as String) may carry burned-in identifiers (\(row["review_reason"] as String? ?? "flagged")): a reviewer must clear it",
-                file: row["original_path"])
+                "image \(image.sha256) may carry burned-in identifiers (\(image.reason ?? "flagged")): a reviewer must clear it",
+                file: image.originalPath)
         }
     }
 
@@ -242,45 +225,32 @@ public enum ReleaseBuilder {
             filter: request.filter.description, reviewedOnly: request.reviewedOnly, leakageWaiver: request.leakageWaiver,
             nearDuplicateThreshold: request.nearDuplicateThreshold, toolVersion: GroundworkVersion.current,
             schemaVersion: schemaVersion)
-        try db.execute(
-            sql: """
-                INSERT INTO release (version, major, minor, patch, created_at, notes, split_name, parameters,
-                                     split_report, leakage_report, content_hash, rai)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, '', ?)
-                """,
-            arguments: [
-                version.description, version.major, version.minor, version.patch, timestamp(request.now), request.notes,
-                placement.splitName, try CanonicalJSON.string(parameters, pretty: false),
-                try CanonicalJSON.string(leakage, pretty: false),
-                try ReleaseRAIRecord(statement: request.rai, sourceCitations: sourceCitations(db)).json(),
-            ])
-        return db.lastInsertedRowID
+        var release = ReleaseRecord(
+            version: version.description, major: version.major, minor: version.minor, patch: version.patch,
+            createdAt: timestamp(request.now), notes: request.notes, splitName: placement.splitName,
+            parameters: try CanonicalJSON.string(parameters, pretty: false), splitReport: "{}",
+            leakageReport: try CanonicalJSON.string(leakage, pretty: false), contentHash: "",
+            rai: try ReleaseRAIRecord(statement: request.rai, sourceCitations: ReleaseScope.sourceCitations(db)).json())
+        try release.insert(db)
+        return release.id!
     }
 
     /// Every groundable question keeps at least one released region.
     static func checkTargets(_ db: Database, releaseId: Int64, problems: inout Problems) throws {
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT v.vqa_id, i.original_path FROM release_vqa v JOIN release_image i
-                  ON i.release_id = v.release_id AND i.image_id = v.image_id
-                WHERE v.release_id = ? AND v.groundable AND v.region_ids = '[]' ORDER BY v.vqa_id
-                """, arguments: [releaseId])
-        {
+        for question in try ReleasedQuestion.groundableWithoutRegion(db, releaseId: releaseId) {
             problems.add(
                 "groundable_without_region",
-                "question \(row["vqa_id"] as Int64) is groundable but none of its target regions is released (rejected, or not reviewed)",
-                file: row["original_path"])
+                "question \(question.id) is groundable but none of its target regions is released (rejected, or not reviewed)",
+                file: question.originalPath)
         }
     }
 
     /// Records the part counts and the content hash.
     static func seal(_ db: Database, releaseId: Int64) throws {
-        let counts = try ReleaseCatalog.partCounts(db, releaseId: releaseId)
-        let hash = try contentHash(db, releaseId: releaseId)
-        try db.execute(
-            sql: "UPDATE release SET split_report = ?, content_hash = ? WHERE id = ?",
-            arguments: [try CanonicalJSON.string(counts, pretty: false), hash, releaseId])
+        let counts = try ReleaseRecord.partCounts(db, releaseId: releaseId)
+        try ReleaseRecord.seal(
+            db, id: releaseId, splitReport: try CanonicalJSON.string(counts, pretty: false),
+            contentHash: try contentHash(db, releaseId: releaseId))
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
@@ -290,72 +260,13 @@ public enum ReleaseBuilder {
         return formatter.string(from: date)
     }
 
-    /// The citation of every source of the images in scope that has one, by source name.
-    private static func sourceCitations(_ db: Database) throws -> [ReleaseRAIRecord.SourceCitation] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.name, p.citation FROM source_policy p
-                WHERE p.citation IS NOT NULL AND p.name IN
-                    (SELECT image.source FROM image JOIN release_scope s ON s.image_id = image.id)
-                ORDER BY p.name
-                """,
-        ).map { ReleaseRAIRecord.SourceCitation(source: $0["name"], citation: $0["citation"]) }
-    }
-
-    private static func createScope(_ db: Database, partOfImage: [Int64: String], images: [Int64]) throws {
-        try db.execute(sql: "CREATE TEMP TABLE release_scope (image_id INTEGER PRIMARY KEY, part TEXT NOT NULL)")
-        let insert = try db.makeStatement(sql: "INSERT INTO release_scope (image_id, part) VALUES (?, ?)")
-        for image in images {
-            guard let part = partOfImage[image] else { continue }
-            try insert.execute(arguments: [image, part])
-        }
-    }
-
-    /// Copies what the release holds into the release tables.
+    /// Copies what the release holds into the release tables: images, then the regions and
+    /// questions on them, then the labels these use.
     private static func snapshot(_ db: Database, releaseId: Int64, statuses: String) throws {
-        let statements = [
-            """
-            INSERT INTO release_image (release_id, image_id, split, sha256, format, byte_size, width, height, modality,
-                body_part, patient_id, study_id, source, license, restricted, original_path, attributes, render)
-            SELECT ?1, image.id, s.part, image.sha256, image.format, image.byte_size, image.width, image.height,
-                   image.modality, image.body_part, image.patient_id, image.study_id, image.source,
-                   COALESCE(image.license, p.license), COALESCE(p.restricted, 0), image.original_path,
-                   json_remove(image.attributes, '$.dicom'), image.render
-            FROM image JOIN release_scope s ON s.image_id = image.id
-            LEFT JOIN source_policy p ON p.name = image.source
-            """,
-            """
-            INSERT INTO release_region (release_id, region_id, image_id, label_id, kind, geometry, x0, y0, x1, y1, area,
-                annotator, status, consensus_method, iscrowd)
-            SELECT ?1, r.id, r.image_id, r.label_id, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, a.name,
-                   r.status, r.consensus_method, r.iscrowd
-            FROM region r JOIN release_scope s ON s.image_id = r.image_id
-            LEFT JOIN annotator a ON a.id = r.annotator_id
-            WHERE r.status IN \(statuses)
-            """,
-            """
-            INSERT INTO release_vqa (release_id, vqa_id, image_id, question, answer, answer_type, options, correct_option,
-                question_type, label_id, groundable, language, template_id, annotator, status, region_ids)
-            SELECT ?1, v.id, v.image_id, v.question, v.answer, v.answer_type, v.options, v.correct_option,
-                   v.question_type, v.target_label_id, v.groundable, v.language, v.template_id, a.name, v.status,
-                   COALESCE((SELECT json_group_array(t.region_id) FROM
-                               (SELECT t.region_id FROM vqa_target t JOIN release_region rr
-                                  ON rr.release_id = ?1 AND rr.region_id = t.region_id
-                                WHERE t.vqa_id = v.id ORDER BY t.region_id) t), '[]')
-            FROM vqa_item v JOIN release_scope s ON s.image_id = v.image_id
-            LEFT JOIN annotator a ON a.id = v.annotator_id
-            WHERE v.status IN \(statuses)
-            """,
-            """
-            INSERT INTO release_label (release_id, label_id, name, display_name, synonyms, parent, category, radlex, snomed)
-            SELECT ?1, l.id, l.name, l.display_name, l.synonyms, parent.name, l.category, l.radlex, l.snomed
-            FROM label l LEFT JOIN label parent ON parent.id = l.parent_id
-            WHERE l.id IN (SELECT label_id FROM release_region WHERE release_id = ?1
-                           UNION SELECT label_id FROM release_vqa WHERE release_id = ?1 AND label_id IS NOT NULL)
-            """,
-        ]
-        for sql in statements { try db.execute(sql: sql, arguments: [releaseId]) }
+        try ReleasedImage.snapshot(db, releaseId: releaseId)
+        try ReleasedRegion.snapshot(db, releaseId: releaseId, statuses: statuses)
+        try ReleasedQuestion.snapshot(db, releaseId: releaseId, statuses: statuses)
+        try ReleasedLabel.snapshot(db, releaseId: releaseId)
     }
 
     /// The release's content hash: SHA-256 over what the release holds — images (pixels by SHA-256,
@@ -394,58 +305,20 @@ public enum ReleaseBuilder {
             }
             return bytes
         }
-        try table(
-            "images",
-            """
-            SELECT sha256, split, format, byte_size, width, height, modality, body_part, patient_id, study_id, source,
-                   license, restricted, attributes, render
-            FROM release_image WHERE release_id = ?
-            """
-        ) { line($0) }
-        try table(
-            "labels",
-            """
-            SELECT name, display_name, synonyms, parent, category, radlex, snomed
-            FROM release_label WHERE release_id = ?
-            """
-        ) { line($0) }
+        try table("images", ReleasedImage.hashedRowsSQL) { line($0) }
+        try table("labels", ReleasedLabel.hashedRowsSQL) { line($0) }
         // Each region's line, and its key (the line's hash) by region id for the questions'
         // targets, kept in a temporary table (on disk past SQLite's cache, like the lines).
-        try db.execute(sql: "CREATE TEMP TABLE release_region_key (region_id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
-        defer { try? db.execute(sql: "DROP TABLE temp.release_region_key") }
-        let insertKey = try db.makeStatement(sql: "INSERT INTO temp.release_region_key (region_id, key) VALUES (?, ?)")
-        let selectKey = try db.makeStatement(sql: "SELECT key FROM temp.release_region_key WHERE region_id = ?")
-        try table(
-            "regions",
-            """
-            SELECT r.region_id, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
-                   r.status, r.consensus_method, r.iscrowd
-            FROM release_region r
-            JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
-            JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id
-            WHERE r.release_id = ?
-            """
-        ) { row in
+        let keys = try ReleasedRegion.HashKeys(db)
+        defer { keys.drop() }
+        try table("regions", ReleasedRegion.hashedRowsSQL) { row in
             let bytes = line(row, from: 1)
-            try insertKey.execute(arguments: [row[0] as Int64, Data(SHA256.hash(data: bytes))])
+            try keys.insert(regionID: row[0], key: Array(SHA256.hash(data: bytes)))
             return bytes
         }
-        func regionKey(_ id: Int64) throws -> String {
-            guard let key = try Data.fetchOne(selectKey, arguments: [id]) else { return "?" }
-            return hexDigest(Array(key))
-        }
-        try table(
-            "questions",
-            """
-            SELECT v.region_ids, i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
-                   v.question_type, l.name, v.groundable, v.language, v.template_id, v.annotator, v.status
-            FROM release_vqa v
-            JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
-            LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
-            WHERE v.release_id = ?
-            """
-        ) { row in
-            let targets = try regionIDs(row[0] as String).map(regionKey).sorted().joined(separator: ",")
+        try table("questions", ReleasedQuestion.hashedRowsSQL) { row in
+            let targets = try regionIDs(row[0] as String).map { id in try keys.key(regionID: id).map(hexDigest) ?? "?" }
+                .sorted().joined(separator: ",")
             var bytes = line(row, from: 1)
             bytes.append(0x09)
             bytes.append(contentsOf: targets.utf8)

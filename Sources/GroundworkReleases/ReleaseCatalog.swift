@@ -76,29 +76,13 @@ public struct ReleaseDiff: Codable, Sendable, Equatable {
 public enum ReleaseCatalog {
     /// Every release, oldest version first.
     public static func list(_ project: Project) throws -> [ReleaseListing] {
-        try project.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.version, r.created_at, r.split_name, r.content_hash,
-                        (SELECT COUNT(*) FROM release_image WHERE release_id = r.id) AS images,
-                        (SELECT COUNT(*) FROM release_vqa WHERE release_id = r.id) AS questions
-                    FROM release r ORDER BY r.major, r.minor, r.patch
-                    """
-            ).map {
-                ReleaseListing(
-                    version: $0["version"], created: $0["created_at"], split: $0["split_name"], images: $0["images"],
-                    questions: $0["questions"], contentHash: $0["content_hash"])
-            }
-        }
+        try project.database.read { db in try ReleaseRecord.listings(db) }
     }
 
     /// The release's id, or an error naming the versions that exist.
     static func releaseId(_ db: Database, version: String) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE version = ?", arguments: [version]) {
-            return id
-        }
-        let known = try String.fetchAll(db, sql: "SELECT version FROM release ORDER BY major, minor, patch")
+        if let id = try ReleaseRecord.id(db, version: version) { return id }
+        let known = try ReleaseRecord.versions(db)
         throw DiagnosticsError(
             summary: "no release \(version)",
             diagnostics: [
@@ -115,55 +99,21 @@ public enum ReleaseCatalog {
 
     static func show(_ db: Database, version: String) throws -> ReleaseSummary {
         let id = try releaseId(db, version: version)
-        let row = try Row.fetchOne(db, sql: "SELECT * FROM release WHERE id = ?", arguments: [id])!
+        let release = try ReleaseRecord.find(db, id: id)!
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let parameters = try decoder.decode(ReleaseParameters.self, from: Data((row["parameters"] as String).utf8))
-        let leakage = try decoder.decode(LeakageReport.self, from: Data((row["leakage_report"] as String).utf8))
-        let sources = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT source, license, MAX(restricted) AS restricted, COUNT(*) AS images FROM release_image
-                WHERE release_id = ? GROUP BY source, license ORDER BY source, license
-                """, arguments: [id]
-        ).map { Source(source: $0["source"], license: $0["license"], restricted: $0["restricted"], images: $0["images"]) }
+        let parameters = try decoder.decode(ReleaseParameters.self, from: Data(release.parameters.utf8))
+        let leakage = try decoder.decode(LeakageReport.self, from: Data(release.leakageReport.utf8))
         return ReleaseSummary(
-            version: row["version"], created: row["created_at"], notes: row["notes"], parameters: parameters,
-            contentHash: row["content_hash"], splits: try partCounts(db, releaseId: id),
-            labels: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM release_label WHERE release_id = ?", arguments: [id]) ?? 0,
-            sources: sources, leakage: leakage,
-            rai: RAIStatus(try ReleaseRAIRecord.decode(row["rai"])?.statement))
+            version: release.version, created: release.createdAt, notes: release.notes, parameters: parameters,
+            contentHash: release.contentHash, splits: try ReleaseRecord.partCounts(db, releaseId: id),
+            labels: try ReleasedLabel.count(db, releaseId: id), sources: try ReleasedImage.sources(db, releaseId: id),
+            leakage: leakage, rai: RAIStatus(try ReleaseRAIRecord.decode(release.rai)?.statement))
     }
 
     /// What release `version` records for its Croissant metadata (nil for a release cut before v8).
     static func raiRecord(_ db: Database, releaseId: Int64) throws -> ReleaseRAIRecord? {
-        try ReleaseRAIRecord.decode(try String.fetchOne(db, sql: "SELECT rai FROM release WHERE id = ?", arguments: [releaseId]))
-    }
-
-    private typealias Source = ReleaseSummary.Source
-
-    /// Per-part counts of a release, parts by name.
-    static func partCounts(_ db: Database, releaseId: Int64) throws -> [PartCounts] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT i.split, COUNT(*) AS images, COUNT(DISTINCT i.patient_id) AS patients,
-                    (SELECT COUNT(*) FROM release_region r JOIN release_image ri
-                       ON ri.release_id = r.release_id AND ri.image_id = r.image_id
-                     WHERE r.release_id = ?1 AND ri.split = i.split) AS regions,
-                    (SELECT COUNT(*) FROM release_vqa v JOIN release_image vi
-                       ON vi.release_id = v.release_id AND vi.image_id = v.image_id
-                     WHERE v.release_id = ?1 AND vi.split = i.split) AS questions,
-                    (SELECT COUNT(*) FROM release_vqa v JOIN release_image vi
-                       ON vi.release_id = v.release_id AND vi.image_id = v.image_id
-                     WHERE v.release_id = ?1 AND vi.split = i.split AND v.groundable) AS groundable
-                FROM release_image i WHERE i.release_id = ?1 GROUP BY i.split ORDER BY i.split
-                """, arguments: [releaseId]
-        ).map {
-            PartCounts(
-                split: $0["split"], images: $0["images"], regions: $0["regions"], questions: $0["questions"],
-                groundableQuestions: $0["groundable"], patients: $0["patients"])
-        }
+        try ReleaseRecord.raiRecord(db, id: releaseId)
     }
 
     /// How release `to` differs from release `from`.
@@ -172,13 +122,13 @@ public enum ReleaseCatalog {
             let a = try releaseId(db, version: from)
             let b = try releaseId(db, version: to)
             var parts: [String: ReleaseDiff.Part] = [:]
-            let kinds: [(table: String, key: String, path: WritableKeyPath<ReleaseDiff.Part, ReleaseDiff.Changes>)] = [
-                ("release_image", "image_id", \.images), ("release_region", "region_id", \.regions),
-                ("release_vqa", "vqa_id", \.questions),
+            let kinds: [(rows: any ReleasedItemRow.Type, path: WritableKeyPath<ReleaseDiff.Part, ReleaseDiff.Changes>)] = [
+                (ReleasedImage.self, \.images), (ReleasedRegion.self, \.regions), (ReleasedQuestion.self, \.questions),
             ]
             for kind in kinds {
-                let old = try fingerprints(db, table: kind.table, key: kind.key, releaseId: a)
-                let new = try fingerprints(db, table: kind.table, key: kind.key, releaseId: b)
+                let key = kind.rows.itemId.name
+                let old = try fingerprints(try kind.rows.fingerprintRows(db, releaseId: a), key: key)
+                let new = try fingerprints(try kind.rows.fingerprintRows(db, releaseId: b), key: key)
                 for id in Set(old.keys).union(new.keys).sorted() {
                     switch (old[id], new[id]) {
                     case (nil, let n?):
@@ -208,16 +158,10 @@ public enum ReleaseCatalog {
         var content: String
     }
 
-    /// Item id → its part and the text of its released row (without the release id).
-    private static func fingerprints(_ db: Database, table: String, key: String, releaseId: Int64) throws -> [Int64: Fingerprint]
-    {
-        let splitColumn =
-            table == "release_image"
-            ? "t.split"
-            : "(SELECT split FROM release_image i WHERE i.release_id = t.release_id AND i.image_id = t.image_id)"
+    /// Item id → its part and the text of its released row (without the release id), from rows
+    /// of `part_of_item` then the released row.
+    private static func fingerprints(_ rows: RowCursor, key: String) throws -> [Int64: Fingerprint] {
         var result: [Int64: Fingerprint] = [:]
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT \(splitColumn) AS part_of_item, t.* FROM \(table) t WHERE t.release_id = ?", arguments: [releaseId])
         while let row = try rows.next() {
             let values = Array(row.databaseValues)
             let content = values.dropFirst(2).map(ReleaseBuilder.canonicalText).joined(separator: "\t")

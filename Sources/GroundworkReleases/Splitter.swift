@@ -36,60 +36,12 @@ public enum Splitter {
         let hashes = try LeakageCheck.missingHashes(project)
         return try project.database.write { db in
             try LeakageCheck.store(hashes, in: db)
-            let stamp = Timestamp.utc(now)
-            let ratios = try CanonicalJSON.string(parameters.parts, pretty: false)
-            let stratify = try CanonicalJSON.string(parameters.stratify.map(\.rawValue), pretty: false)
-            var splitId: Int64
-            if let existing = try Row.fetchOne(
-                db, sql: "SELECT id, group_by, ratios, stratify, seed FROM split WHERE name = ?", arguments: [parameters.name])
-            {
-                splitId = existing["id"]
-                let same =
-                    existing["group_by"] == parameters.groupBy.rawValue && existing["ratios"] == ratios
-                    && existing["stratify"] == stratify && (existing["seed"] as Int64) == Int64(bitPattern: parameters.seed)
-                if !same && !reshuffle {
-                    throw DiagnosticsError(
-                        summary:
-                            "split '\(parameters.name)' exists with other parameters (group by \(existing["group_by"] as String), ratios \(existing["ratios"] as String), stratify \(existing["stratify"] as String), seed \(UInt64(bitPattern: existing["seed"])))",
-                        diagnostics: [
-                            Diagnostic(
-                                .error, file: "split \(parameters.name)", location: .file, code: "split_parameters_changed",
-                                message: "keep the recorded parameters to place new groups, or pass --reshuffle to start over")
-                        ])
-                }
-                if reshuffle { try db.execute(sql: "DELETE FROM split_assignment WHERE split_id = ?", arguments: [splitId]) }
-                try db.execute(
-                    sql: "UPDATE split SET group_by = ?, ratios = ?, stratify = ?, seed = ?, updated_at = ? WHERE id = ?",
-                    arguments: [
-                        parameters.groupBy.rawValue, ratios, stratify, Int64(bitPattern: parameters.seed), stamp, splitId,
-                    ])
-            } else {
-                try db.execute(
-                    sql: """
-                        INSERT INTO split (name, group_by, ratios, stratify, seed, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        parameters.name, parameters.groupBy.rawValue, ratios, stratify, Int64(bitPattern: parameters.seed), stamp,
-                        stamp,
-                    ])
-                splitId = db.lastInsertedRowID
-            }
-
+            let splitId = try record(db, parameters: parameters, reshuffle: reshuffle, now: now)
             let groups = try ImageGroups.load(db, grouping: parameters.groupBy)
-            var assignment: [String: String] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT group_key, part FROM split_assignment WHERE split_id = ?", arguments: [splitId])
-            {
-                assignment[row["group_key"]] = row["part"]
-            }
+            var assignment = try SplitRecord.assignment(db, splitId: splitId)
             let kept = groups.groups.keys.filter { assignment[$0] != nil }.count
             let placed = place(groups: groups, parameters: parameters, existing: &assignment)
-            let insert = try db.makeStatement(
-                sql: "INSERT INTO split_assignment (split_id, group_key, part) VALUES (?, ?, ?)")
-            for key in placed.sorted() {
-                try insert.execute(arguments: [splitId, key, assignment[key]!])
-            }
+            try SplitRecord.assign(db, splitId: splitId, keys: placed.sorted(), parts: assignment)
             var partOfImage: [Int64: String] = [:]
             for image in groups.images { partOfImage[image.id] = assignment[image.groupKey] }
             let leakage = try LeakageCheck.run(
@@ -98,6 +50,30 @@ public enum Splitter {
                 parameters: parameters, groups: groups, assignment: assignment, kept: kept, placed: placed.count,
                 leakage: leakage)
         }
+    }
+
+    /// Records the split's definition: a new split, or an existing one with the same definition
+    /// (or any, with `reshuffle`, which forgets its groups' parts); returns its id.
+    private static func record(_ db: Database, parameters: SplitParameters, reshuffle: Bool, now: Date) throws -> Int64 {
+        var record = try SplitRecord(parameters, stamp: Timestamp.utc(now))
+        guard let existing = try SplitRecord.named(db, parameters.name), let splitId = existing.id else {
+            try record.insert(db)
+            return record.id!
+        }
+        if !record.sameDefinition(as: existing) && !reshuffle {
+            throw DiagnosticsError(
+                summary:
+                    "split '\(parameters.name)' exists with other parameters (group by \(existing.groupBy), ratios \(existing.ratios), stratify \(existing.stratify), seed \(UInt64(bitPattern: existing.seed)))",
+                diagnostics: [
+                    Diagnostic(
+                        .error, file: "split \(parameters.name)", location: .file, code: "split_parameters_changed",
+                        message: "keep the recorded parameters to place new groups, or pass --reshuffle to start over")
+                ])
+        }
+        if reshuffle { try SplitRecord.clearAssignment(db, splitId: splitId) }
+        record.id = splitId
+        try record.updateDefinition(db)
+        return splitId
     }
 
     /// Places every group of `groups` that `existing` lacks; returns the keys placed.
@@ -155,7 +131,7 @@ public enum Splitter {
     public static func parts(_ db: Database, split name: String) throws -> (
         parameters: SplitParameters, partOfImage: [Int64: String], unplaced: [Int64]
     ) {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM split WHERE name = ?", arguments: [name]) else {
+        guard let split = try SplitRecord.named(db, name), let splitId = split.id else {
             throw DiagnosticsError(
                 summary: "no split named '\(name)'",
                 diagnostics: [
@@ -164,13 +140,8 @@ public enum Splitter {
                         message: "create it with groundwork split \(name) --ratios …")
                 ])
         }
-        let parameters = try storedParameters(row)
-        var assignment: [String: String] = [:]
-        for part in try Row.fetchAll(
-            db, sql: "SELECT group_key, part FROM split_assignment WHERE split_id = ?", arguments: [row["id"] as Int64])
-        {
-            assignment[part["group_key"]] = part["part"]
-        }
+        let parameters = try split.parameters()
+        let assignment = try SplitRecord.assignment(db, splitId: splitId)
         var partOfImage: [Int64: String] = [:]
         var unplaced: [Int64] = []
         let column = parameters.groupBy.column ?? "NULL"
@@ -184,17 +155,6 @@ public enum Splitter {
 
     /// Every stored split's parameters, by name.
     public static func list(_ project: Project) throws -> [SplitParameters] {
-        try project.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM split ORDER BY name").map(storedParameters)
-        }
-    }
-
-    private static func storedParameters(_ row: Row) throws -> SplitParameters {
-        let decoder = JSONDecoder()
-        let parts = try decoder.decode([SplitPart].self, from: Data((row["ratios"] as String).utf8))
-        let stratify = try decoder.decode([String].self, from: Data((row["stratify"] as String).utf8))
-        return SplitParameters(
-            name: row["name"], parts: parts, groupBy: SplitGrouping(rawValue: row["group_by"]) ?? .patient,
-            stratify: stratify.compactMap(StratifyField.init(rawValue:)), seed: UInt64(bitPattern: row["seed"]))
+        try project.database.read { db in try SplitRecord.all(db).map { try $0.parameters() } }
     }
 }

@@ -54,6 +54,33 @@ public struct DICOMSegReader: AnnotationReader {
         }
     }
 
+    /// Where the problems of one file go.
+    private struct FileReport {
+        let context: ReaderContext
+        let file: String?
+
+        func error(_ place: String, _ code: String, _ message: String) {
+            context.report(.error, .dicomTag(place), code: code, message, file: file)
+        }
+    }
+
+    /// The pixel layout of a SEG and its functional groups.
+    private struct Layout {
+        var type: String
+        var binary: Bool
+        var rows: Int
+        var columns: Int
+        /// FRACTIONAL: MaximumFractionalValue (1 for BINARY).
+        var maximum: Int
+        var frames: Int
+        var perFrame: [JSONValue]
+        var shared: JSONValue?
+        var pixelsPerFrame: Int { rows * columns }
+    }
+
+    static let perFrameTag = "(5200,9230) PerFrameFunctionalGroupsSequence"
+    static let sharedTag = "(5200,9229) SharedFunctionalGroupsSequence[1]"
+
     /// One region being collected: its segment, source image and pixels.
     private struct Pending {
         var segment: Int
@@ -63,57 +90,89 @@ public struct DICOMSegReader: AnnotationReader {
         var pixels: [UInt8]
     }
 
+    /// The regions being collected, one per (segment, source image frame): the SEG frames that give
+    /// the same pair are united.
+    private struct Collector {
+        var pending: [Pending] = []
+        var slot: [String: Int] = [:]
+
+        mutating func add(segment: Int, source: Source, pixels: [UInt8]) {
+            let key = "\(segment)|\(source.uid)|\(source.frame.map(String.init) ?? "")"
+            if let index = slot[key] {
+                for p in pixels.indices where pixels[p] != 0 { pending[index].pixels[p] = 1 }
+            } else {
+                slot[key] = pending.count
+                pending.append(
+                    Pending(segment: segment, uid: source.uid, frame: source.frame, location: source.location, pixels: pixels))
+            }
+        }
+    }
+
+    /// Reads one SEG: its attributes, its segments, its layout, then its frames into regions.
     private func readFile(
         _ path: String, reportAs file: String?, context: ReaderContext, emit: (AnnotationDraft) throws -> Void
     ) throws {
+        let report = FileReport(context: context, file: file)
+        guard let (attributes, pixelData) = try Self.open(path, report: report),
+            let (labels, good) = Self.segmentLabels(attributes, report: report)
+        else { return }
+        guard let layout = Self.layout(attributes, pixelBytes: pixelData.count, report: report), good else { return }
+        let pending = Self.collectRegions(layout, pixelData: pixelData, labels: labels, report: report)
+        try Self.emitRegions(pending, layout: layout, labels: labels, report: report, emit: emit)
+    }
+
+    /// The attributes and the stored pixel data of a SEG file; nil (reported) when it is not a
+    /// readable SEG.
+    /// - Throws: `FileIOError` when the file cannot be read.
+    private static func open(_ path: String, report: FileReport) throws -> (JSONValue, [UInt8])? {
         let bytes = try FileIO.readAll(path)
-        func error(_ place: String, _ code: String, _ message: String) {
-            context.report(.error, .dicomTag(place), code: code, message, file: file)
-        }
-        let attributes: JSONValue
-        let pixelData: [UInt8]
         do throws(DICOMError) {
             let dicom = try DICOMFile(bytes: bytes)
-            attributes = try dicom.attributes()
+            let attributes = try dicom.attributes()
             guard attributes["SOPClassUID"]?.stringValue == Self.sopClassUID else {
-                error(
+                report.error(
                     "(0008,0016) SOPClassUID", "not_seg",
                     "the file is not a DICOM SEG (SOP class \(attributes["SOPClassUID"]?.stringValue ?? "none"), not \(Self.sopClassUID))"
                 )
-                return
+                return nil
             }
-            pixelData = try dicom.pixelDataBytes()
+            return (attributes, try dicom.pixelDataBytes())
         } catch {
-            context.report(
-                .error, error.location.isEmpty ? .file : .dicomTag(error.location), code: error.code, error.message, file: file)
-            return
+            report.context.report(
+                .error, error.location.isEmpty ? .file : .dicomTag(error.location), code: error.code, error.message,
+                file: report.file)
+            return nil
         }
+    }
 
-        // Segments.
+    /// The label of each segment number (SegmentSequence), and whether every segment is well defined
+    /// (each problem reported); nil (reported) when the SEG defines no segment at all.
+    private static func segmentLabels(_ attributes: JSONValue, report: FileReport) -> (labels: [Int: String], good: Bool)? {
         let segmentTag = "(0062,0002) SegmentSequence"
-        let segmentItems = Self.items(attributes["SegmentSequence"])
+        let segmentItems = items(attributes["SegmentSequence"])
         guard !segmentItems.isEmpty else {
-            error(segmentTag, "no_segments", "the SEG has no SegmentSequence: no segment is defined")
-            return
+            report.error(segmentTag, "no_segments", "the SEG has no SegmentSequence: no segment is defined")
+            return nil
         }
         var labels: [Int: String] = [:]
         var good = true
         for (index, item) in segmentItems.enumerated() {
             let place = "\(segmentTag)[\(index + 1)]"
-            guard let number = Self.int(item["SegmentNumber"]), number >= 1 else {
-                error("\(place) > (0062,0004) SegmentNumber", "bad_segment", "the segment has no SegmentNumber (1 or more)")
+            guard let number = int(item["SegmentNumber"]), number >= 1 else {
+                report.error(
+                    "\(place) > (0062,0004) SegmentNumber", "bad_segment", "the segment has no SegmentNumber (1 or more)")
                 good = false
                 continue
             }
             guard labels[number] == nil else {
-                error("\(place) > (0062,0004) SegmentNumber", "bad_segment", "segment \(number) is defined twice")
+                report.error("\(place) > (0062,0004) SegmentNumber", "bad_segment", "segment \(number) is defined twice")
                 good = false
                 continue
             }
-            let label = Self.text(item["SegmentLabel"])
-            let meaning = Self.text(Self.items(item["SegmentedPropertyTypeCodeSequence"]).first?["CodeMeaning"])
+            let label = text(item["SegmentLabel"])
+            let meaning = text(items(item["SegmentedPropertyTypeCodeSequence"]).first?["CodeMeaning"])
             guard let name = label ?? meaning else {
-                error(
+                report.error(
                     "\(place) > (0062,0005) SegmentLabel", "no_label",
                     "segment \(number) has neither a SegmentLabel nor a SegmentedPropertyTypeCodeSequence CodeMeaning")
                 good = false
@@ -121,165 +180,213 @@ public struct DICOMSegReader: AnnotationReader {
             }
             labels[number] = name
         }
+        return (labels, good)
+    }
 
-        // Pixel layout.
-        let type = Self.text(attributes["SegmentationType"])
-        guard type == "BINARY" || type == "FRACTIONAL" else {
-            error(
+    /// The pixel layout (type, size, frames) and the functional groups, checked against the pixel
+    /// data's length; nil (reported) at the first problem.
+    private static func layout(_ attributes: JSONValue, pixelBytes: Int, report: FileReport) -> Layout? {
+        guard let type = text(attributes["SegmentationType"]), type == "BINARY" || type == "FRACTIONAL" else {
+            report.error(
                 "(0062,0001) SegmentationType", "unsupported",
-                "SegmentationType is \(type ?? "missing"), not BINARY or FRACTIONAL")
-            return
+                "SegmentationType is \(text(attributes["SegmentationType"]) ?? "missing"), not BINARY or FRACTIONAL")
+            return nil
         }
         let binary = type == "BINARY"
-        guard let rows = Self.int(attributes["Rows"]), rows > 0 else {
-            error("(0028,0010) Rows", "bad_size", "Rows is missing or not positive")
-            return
+        guard let rows = int(attributes["Rows"]), rows > 0 else {
+            report.error("(0028,0010) Rows", "bad_size", "Rows is missing or not positive")
+            return nil
         }
-        guard let columns = Self.int(attributes["Columns"]), columns > 0 else {
-            error("(0028,0011) Columns", "bad_size", "Columns is missing or not positive")
-            return
+        guard let columns = int(attributes["Columns"]), columns > 0 else {
+            report.error("(0028,0011) Columns", "bad_size", "Columns is missing or not positive")
+            return nil
         }
-        let bitsAllocated = Self.int(attributes["BitsAllocated"])
+        let bitsAllocated = int(attributes["BitsAllocated"])
         guard bitsAllocated == (binary ? 1 : 8) else {
-            error(
+            report.error(
                 "(0028,0100) BitsAllocated", "unsupported",
-                "a \(type!) SEG needs BitsAllocated \(binary ? 1 : 8), found \(bitsAllocated.map(String.init) ?? "none")")
-            return
+                "a \(type) SEG needs BitsAllocated \(binary ? 1 : 8), found \(bitsAllocated.map(String.init) ?? "none")")
+            return nil
         }
-        var maximum = 1
-        if !binary {
-            guard let value = Self.int(attributes["MaximumFractionalValue"]), value >= 1, value <= 255 else {
-                error(
-                    "(0062,000E) MaximumFractionalValue", "bad_value",
-                    "a FRACTIONAL SEG needs a MaximumFractionalValue from 1 to 255")
-                return
-            }
-            maximum = value
-        }
-        let frames = Self.int(attributes["NumberOfFrames"]) ?? 1
+        guard let maximum = binary ? 1 : fractionalMaximum(attributes, report: report) else { return nil }
+        let frames = int(attributes["NumberOfFrames"]) ?? 1
         guard frames >= 1 else {
-            error("(0028,0008) NumberOfFrames", "bad_value", "NumberOfFrames is not a positive number")
-            return
+            report.error("(0028,0008) NumberOfFrames", "bad_value", "NumberOfFrames is not a positive number")
+            return nil
         }
-        let pixelsPerFrame = rows * columns
-        // Rows and Columns are 16-bit: only an absurd NumberOfFrames could overflow the product.
-        let (bits, overflow) = frames.multipliedReportingOverflow(by: binary ? pixelsPerFrame : 8 * pixelsPerFrame)
-        let needed = overflow ? Int.max : (bits + 7) / 8
-        guard pixelData.count >= needed else {
-            error(
-                "(7FE0,0010) PixelData", "truncated",
-                "the pixel data holds \(pixelData.count) bytes; \(frames) \(type!) frame(s) of \(rows) x \(columns) need \(needed)"
-            )
-            return
+        let layout = Layout(
+            type: type, binary: binary, rows: rows, columns: columns, maximum: maximum, frames: frames,
+            perFrame: items(attributes["PerFrameFunctionalGroupsSequence"]),
+            shared: items(attributes["SharedFunctionalGroupsSequence"]).first)
+        guard checkPixelBytes(pixelBytes, layout: layout, report: report) else { return nil }
+        guard layout.perFrame.isEmpty || layout.perFrame.count == frames else {
+            report.error(
+                perFrameTag, "bad_frames", "the sequence has \(layout.perFrame.count) item(s) for \(frames) frame(s)")
+            return nil
         }
-        let perFrameTag = "(5200,9230) PerFrameFunctionalGroupsSequence"
-        let sharedTag = "(5200,9229) SharedFunctionalGroupsSequence[1]"
-        let perFrame = Self.items(attributes["PerFrameFunctionalGroupsSequence"])
-        let shared = Self.items(attributes["SharedFunctionalGroupsSequence"]).first
-        guard perFrame.isEmpty || perFrame.count == frames else {
-            error(perFrameTag, "bad_frames", "the sequence has \(perFrame.count) item(s) for \(frames) frame(s)")
-            return
-        }
-        guard good else { return }
+        return layout
+    }
 
-        // Frames, collected per (segment, source image frame).
-        var pending: [Pending] = []
-        var slot: [String: Int] = [:]
-        for k in 0..<frames {
-            let own: JSONValue? = k < perFrame.count ? perFrame[k] : nil
+    /// A FRACTIONAL SEG's MaximumFractionalValue (1...255); nil (reported) otherwise.
+    private static func fractionalMaximum(_ attributes: JSONValue, report: FileReport) -> Int? {
+        guard let value = int(attributes["MaximumFractionalValue"]), value >= 1, value <= 255 else {
+            report.error(
+                "(0062,000E) MaximumFractionalValue", "bad_value",
+                "a FRACTIONAL SEG needs a MaximumFractionalValue from 1 to 255")
+            return nil
+        }
+        return value
+    }
+
+    /// True when the pixel data holds every frame (reported otherwise).
+    private static func checkPixelBytes(_ count: Int, layout: Layout, report: FileReport) -> Bool {
+        let pixelsPerFrame = layout.pixelsPerFrame
+        // Rows and Columns are 16-bit: only an absurd NumberOfFrames could overflow the product.
+        let (bits, overflow) = layout.frames.multipliedReportingOverflow(
+            by: layout.binary ? pixelsPerFrame : 8 * pixelsPerFrame)
+        let needed = overflow ? Int.max : (bits + 7) / 8
+        guard count >= needed else {
+            report.error(
+                "(7FE0,0010) PixelData", "truncated",
+                "the pixel data holds \(count) bytes; \(layout.frames) \(layout.type) frame(s) of \(layout.rows) x \(layout.columns) need \(needed)"
+            )
+            return false
+        }
+        return true
+    }
+
+    /// Every frame's pixels, united per (segment, source image frame); frames that name no known
+    /// segment or no source image, and source images of another size, are reported and skipped.
+    private static func collectRegions(
+        _ layout: Layout, pixelData: [UInt8], labels: [Int: String], report: FileReport
+    ) -> [Pending] {
+        var collector = Collector()
+        for k in 0..<layout.frames {
+            let own: JSONValue? = k < layout.perFrame.count ? layout.perFrame[k] : nil
             let ownTag = "\(perFrameTag)[\(k + 1)]"
-            // The segment.
-            let identification = "(0062,000A) SegmentIdentificationSequence[1] > (0062,000B) ReferencedSegmentNumber"
-            var segmentPlace = "\(ownTag) > \(identification)"
-            var segmentValue = own.flatMap { Self.items($0["SegmentIdentificationSequence"]).first?["ReferencedSegmentNumber"] }
-            if segmentValue == nil, let shared {
-                segmentValue = Self.items(shared["SegmentIdentificationSequence"]).first?["ReferencedSegmentNumber"]
-                if segmentValue != nil { segmentPlace = "\(sharedTag) > \(identification)" }
-            }
-            guard let segment = Self.int(segmentValue) else {
-                error(segmentPlace, "no_segment", "frame \(k + 1) names no segment")
+            guard let segment = segment(ofFrame: k, own: own, layout: layout, labels: labels, report: report),
+                let sources = sources(ofFrame: k, own: own, layout: layout, report: report)
+            else { continue }
+            guard let pixels = framePixels(k, layout: layout, pixelData: pixelData) else {
+                report.context.report(
+                    .info, .dicomTag("\(ownTag)"), code: "empty", "frame \(k + 1) (segment \(segment)) is empty: no region",
+                    file: report.file)
                 continue
             }
-            guard labels[segment] != nil else {
-                error(
-                    segmentPlace, "unknown_segment",
-                    "frame \(k + 1) names segment \(segment), which SegmentSequence does not define")
-                continue
+            for source in sources where fitsImage(source, layout: layout, report: report) {
+                collector.add(segment: segment, source: source, pixels: pixels)
             }
-            // The source images.
-            var sources = own.map { Self.sources($0, at: ownTag) } ?? []
-            if sources.isEmpty, let shared { sources = Self.sources(shared, at: sharedTag) }
-            guard !sources.isEmpty else {
-                error(
-                    "\(ownTag) > (0008,9124) DerivationImageSequence", "no_source",
-                    "frame \(k + 1) names no source image (DerivationImageSequence > SourceImageSequence > ReferencedSOPInstanceUID)"
-                )
-                continue
-            }
-            // The pixels.
-            var pixels = [UInt8](repeating: 0, count: pixelsPerFrame)
-            var set = 0
-            if binary {
-                let base = k * pixelsPerFrame
-                for p in 0..<pixelsPerFrame {
-                    let bit = base + p
-                    if pixelData[bit >> 3] & (1 << UInt8(bit & 7)) != 0 {
-                        pixels[p] = 1
-                        set += 1
-                    }
-                }
-            } else {
-                let base = k * pixelsPerFrame
-                for p in 0..<pixelsPerFrame where 2 * Int(pixelData[base + p]) >= maximum {
+        }
+        return collector.pending
+    }
+
+    /// The segment SEG frame `k` belongs to (SegmentIdentificationSequence, its own or the shared
+    /// one); nil (reported) when it names none or one SegmentSequence does not define.
+    private static func segment(
+        ofFrame k: Int, own: JSONValue?, layout: Layout, labels: [Int: String], report: FileReport
+    ) -> Int? {
+        let identification = "(0062,000A) SegmentIdentificationSequence[1] > (0062,000B) ReferencedSegmentNumber"
+        var segmentPlace = "\(perFrameTag)[\(k + 1)] > \(identification)"
+        var segmentValue = own.flatMap { items($0["SegmentIdentificationSequence"]).first?["ReferencedSegmentNumber"] }
+        if segmentValue == nil, let shared = layout.shared {
+            segmentValue = items(shared["SegmentIdentificationSequence"]).first?["ReferencedSegmentNumber"]
+            if segmentValue != nil { segmentPlace = "\(sharedTag) > \(identification)" }
+        }
+        guard let segment = int(segmentValue) else {
+            report.error(segmentPlace, "no_segment", "frame \(k + 1) names no segment")
+            return nil
+        }
+        guard labels[segment] != nil else {
+            report.error(
+                segmentPlace, "unknown_segment",
+                "frame \(k + 1) names segment \(segment), which SegmentSequence does not define")
+            return nil
+        }
+        return segment
+    }
+
+    /// The source images of SEG frame `k` (its own DerivationImageSequence, else the shared one);
+    /// nil (reported) when there is none.
+    private static func sources(ofFrame k: Int, own: JSONValue?, layout: Layout, report: FileReport) -> [Source]? {
+        let ownTag = "\(perFrameTag)[\(k + 1)]"
+        var found = own.map { sources($0, at: ownTag) } ?? []
+        if found.isEmpty, let shared = layout.shared { found = sources(shared, at: sharedTag) }
+        guard !found.isEmpty else {
+            report.error(
+                "\(ownTag) > (0008,9124) DerivationImageSequence", "no_source",
+                "frame \(k + 1) names no source image (DerivationImageSequence > SourceImageSequence > ReferencedSOPInstanceUID)"
+            )
+            return nil
+        }
+        return found
+    }
+
+    /// The mask of SEG frame `k`, one byte (0 or 1) a pixel; nil when no pixel is set. BINARY
+    /// frames are packed bit by bit across frame boundaries; a FRACTIONAL pixel is set at half the
+    /// maximum or more.
+    private static func framePixels(_ k: Int, layout: Layout, pixelData: [UInt8]) -> [UInt8]? {
+        let pixelsPerFrame = layout.pixelsPerFrame
+        var pixels = [UInt8](repeating: 0, count: pixelsPerFrame)
+        var set = 0
+        let base = k * pixelsPerFrame
+        if layout.binary {
+            for p in 0..<pixelsPerFrame {
+                let bit = base + p
+                if pixelData[bit >> 3] & (1 << UInt8(bit & 7)) != 0 {
                     pixels[p] = 1
                     set += 1
                 }
             }
-            guard set > 0 else {
-                context.report(
-                    .info, .dicomTag("\(ownTag)"), code: "empty", "frame \(k + 1) (segment \(segment)) is empty: no region",
-                    file: file)
-                continue
-            }
-            for source in sources {
-                let reference = ImageReference(
-                    declaredWidth: columns, declaredHeight: rows, sopInstanceUID: source.uid, frameNumber: source.frame)
-                if let entry = context.images.resolve(reference, annotationFile: context.file, imagesRoot: context.imagesRoot)
-                    .entry,
-                    entry.width != columns || entry.height != rows
-                {
-                    error(
-                        entry.height != rows ? "(0028,0010) Rows" : "(0028,0011) Columns", "size_mismatch",
-                        "the SEG's frames are \(columns)×\(rows) (Columns × Rows), the image of \(reference) is \(entry.width)×\(entry.height)"
-                    )
-                    continue
-                }
-                let key = "\(segment)|\(source.uid)|\(source.frame.map(String.init) ?? "")"
-                if let index = slot[key] {
-                    for p in 0..<pixelsPerFrame where pixels[p] != 0 { pending[index].pixels[p] = 1 }
-                } else {
-                    slot[key] = pending.count
-                    pending.append(
-                        Pending(segment: segment, uid: source.uid, frame: source.frame, location: source.location, pixels: pixels)
-                    )
-                }
+        } else {
+            for p in 0..<pixelsPerFrame where 2 * Int(pixelData[base + p]) >= layout.maximum {
+                pixels[p] = 1
+                set += 1
             }
         }
+        return set > 0 ? pixels : nil
+    }
+
+    /// False (reported) when the project's image of `source` is not the SEG's size; true when it
+    /// fits or is not found (the importer reports that).
+    private static func fitsImage(_ source: Source, layout: Layout, report: FileReport) -> Bool {
+        let context = report.context
+        let reference = ImageReference(
+            declaredWidth: layout.columns, declaredHeight: layout.rows, sopInstanceUID: source.uid,
+            frameNumber: source.frame)
+        guard
+            let entry = context.images.resolve(reference, annotationFile: context.file, imagesRoot: context.imagesRoot)
+                .entry,
+            entry.width != layout.columns || entry.height != layout.rows
+        else { return true }
+        report.error(
+            entry.height != layout.rows ? "(0028,0010) Rows" : "(0028,0011) Columns", "size_mismatch",
+            "the SEG's frames are \(layout.columns)×\(layout.rows) (Columns × Rows), the image of \(reference) is \(entry.width)×\(entry.height)"
+        )
+        return false
+    }
+
+    /// Emits each collected region as a mask on its source image.
+    private static func emitRegions(
+        _ pending: [Pending], layout: Layout, labels: [Int: String], report: FileReport,
+        emit: (AnnotationDraft) throws -> Void
+    ) throws {
         for region in pending {
             let mask: BinaryMask
             do throws(GeometryError) {
-                mask = try BinaryMask(width: columns, height: rows, pixels: region.pixels)
+                mask = try BinaryMask(width: layout.columns, height: layout.rows, pixels: region.pixels)
             } catch {
-                context.report(.error, region.location, code: "invalid_mask", "\(error)", file: file)
+                report.context.report(.error, region.location, code: "invalid_mask", "\(error)", file: report.file)
                 continue
             }
             try emit(
                 .region(
                     RegionDraft(
                         image: ImageReference(
-                            declaredWidth: columns, declaredHeight: rows, sopInstanceUID: region.uid, frameNumber: region.frame),
+                            declaredWidth: layout.columns, declaredHeight: layout.rows, sopInstanceUID: region.uid,
+                            frameNumber: region.frame),
                         label: labels[region.segment]!, geometry: .mask(RLE(mask: mask)),
-                        externalId: "\(region.segment):\(region.frame ?? 1)", location: region.location, file: file)))
+                        externalId: "\(region.segment):\(region.frame ?? 1)", location: region.location,
+                        file: report.file)))
         }
     }
 
