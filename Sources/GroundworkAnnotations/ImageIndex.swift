@@ -38,52 +38,55 @@ public final class ImageIndex: Sendable {
         }
     }
 
-    private let bySha: [String: Entry]
-    private let byPath: [String: Entry]
-    private let byName: [String: [Entry]]
+    /// Where the entries are: the keys below name them by handle (an image id, or a position in
+    /// a given list).
+    private let entries: EntrySource
+    private let bySha: KeyTable
+    private let byPath: KeyTable
+    private let byName: KeyTable
     /// By the last two path components (`xmlab462/source.jpg`), for suffix matching.
-    private let byTail: [String: [Entry]]
+    private let byTail: KeyTable
     /// By DICOM SOP Instance UID: every frame imported from that instance.
-    private let bySOP: [String: [Entry]]
+    private let bySOP: KeyTable
     /// The project's de-identification UID mapping: a SOP Instance UID not in the project is
     /// looked up again as its de-identified replacement.
     private let deidentifiedUIDs: DeidentifiedUIDs?
     /// Resolutions already made: annotation files name the same image again and again.
     private let cache = ResolutionCache()
 
-    /// Loads the index of a project's images.
-    public convenience init(project: Project) throws {
-        let entries = try project.database.read { db in
-            try ImageRecord.matchingKeys(db).map {
-                Entry(
-                    id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
-                    height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])
+    /// Indexes a project's images. Only 64-bit fingerprints of their keys are held (about 80
+    /// bytes an image); the images themselves are read from the database as references resolve,
+    /// through a connection of the index's own (it sees what was committed before the import).
+    public init(project: Project) throws {
+        var keys = KeyTable.Builder()
+        try project.database.read { db in
+            try ImageRecord.forEachMatchingKey(db) { id, sha256, originalPath, sopUID in
+                keys.add(id: id, sha256: sha256, originalPath: originalPath, sopUID: sopUID)
             }
         }
-        self.init(entries: entries, deidentifiedUIDs: try DeidentifiedUIDs(project: project))
+        (bySha, byPath, byName, byTail, bySOP) = keys.tables()
+        entries = .database(try project.makeReader())
+        deidentifiedUIDs = try DeidentifiedUIDs(project: project)
     }
 
     /// An index over given entries (for tests and tools); `deidentifiedUIDs` also finds images by
     /// the de-identified replacement of a SOP Instance UID.
-    public init(entries: [Entry], deidentifiedUIDs: DeidentifiedUIDs? = nil) {
-        self.deidentifiedUIDs = deidentifiedUIDs
-        var bySha: [String: Entry] = [:]
-        var byPath: [String: Entry] = [:]
-        var byName: [String: [Entry]] = [:]
-        var byTail: [String: [Entry]] = [:]
-        var bySOP: [String: [Entry]] = [:]
-        for entry in entries {
-            if let uid = entry.sopUID { bySOP[uid, default: []].append(entry) }
-            byTail[Self.tail(entry.originalPath), default: []].append(entry)
-            bySha[entry.sha256] = entry
-            byPath[entry.originalPath] = entry
-            byName[(entry.originalPath as NSString).lastPathComponent, default: []].append(entry)
+    public init(entries list: [Entry], deidentifiedUIDs: DeidentifiedUIDs? = nil) {
+        var keys = KeyTable.Builder()
+        for (position, entry) in list.enumerated() {
+            keys.add(id: Int64(position), sha256: entry.sha256, originalPath: entry.originalPath, sopUID: entry.sopUID)
         }
-        self.bySha = bySha
-        self.byPath = byPath
-        self.byName = byName
-        self.byTail = byTail
-        self.bySOP = bySOP
+        (bySha, byPath, byName, byTail, bySOP) = keys.tables()
+        entries = .memory(list)
+        self.deidentifiedUIDs = deidentifiedUIDs
+    }
+
+    /// The entries a table names for `key` whose `field` is `key` (a fingerprint can collide),
+    /// in the order the images were imported.
+    private func lookup(_ table: KeyTable, _ key: String, _ field: (Entry) -> String?) -> [Entry] {
+        let handles = table.handles(for: key)
+        guard !handles.isEmpty else { return [] }
+        return entries.fetch(handles).filter { field($0) == key }
     }
 
     /// The last two components of a path, `a/b` of `/x/y/a/b` (or the name alone).
@@ -104,23 +107,25 @@ public final class ImageIndex: Sendable {
 
     private func resolveUncached(_ reference: ImageReference, annotationFile: String, imagesRoot: String?) -> Resolution {
         if let uid = reference.sopInstanceUID { return resolveSOP(uid, frame: reference.frameNumber) }
-        if let sha = reference.sha256?.lowercased(), let entry = bySha[sha] { return .found(entry) }
+        if let sha = reference.sha256?.lowercased(), let entry = lookup(bySha, sha, \.sha256).last { return .found(entry) }
         if let path = reference.path, !path.isEmpty {
             let base = imagesRoot ?? (FileIO.absolute(annotationFile) as NSString).deletingLastPathComponent
             let absolute = FileIO.absolute(path, relativeTo: base)
-            if let entry = byPath[absolute] { return .found(entry) }
+            if let entry = lookup(byPath, absolute, \.originalPath).last { return .found(entry) }
             // A relative path as a unique suffix of an imported path.
             if !path.hasPrefix("/") {
                 let suffix = "/" + (path as NSString).standardizingPath.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-                let candidates = (byTail[Self.tail(suffix)] ?? []).filter { $0.originalPath.hasSuffix(suffix) }
+                let candidates = lookup(byTail, Self.tail(suffix)) { Self.tail($0.originalPath) }
+                    .filter { $0.originalPath.hasSuffix(suffix) }
                 if candidates.count == 1 { return .found(candidates[0]) }
                 if candidates.count > 1 { return .ambiguous(candidates.map(\.originalPath)) }
             }
         }
         let name = reference.fileName ?? reference.path.map { ($0 as NSString).lastPathComponent }
-        if let name, let matches = byName[name] {
+        if let name {
+            let matches = lookup(byName, name) { ($0.originalPath as NSString).lastPathComponent }
             if matches.count == 1 { return .found(matches[0]) }
-            return .ambiguous(matches.map(\.originalPath))
+            if matches.count > 1 { return .ambiguous(matches.map(\.originalPath)) }
         }
         return .missing
     }
@@ -133,7 +138,10 @@ extension ImageIndex {
     /// twice (from two files) is ambiguous. A UID the project does not hold is looked up again as
     /// its de-identified replacement (images imported with `--deidentify`).
     fileprivate func resolveSOP(_ uid: String, frame: Int?) -> Resolution {
-        let all = bySOP[uid] ?? deidentifiedUIDs.flatMap { bySOP[$0.replacement(for: uid)] } ?? []
+        var all = lookup(bySOP, uid, \.sopUID)
+        if all.isEmpty, let replacement = deidentifiedUIDs?.replacement(for: uid) {
+            all = lookup(bySOP, replacement, \.sopUID)
+        }
         let matches: [Entry]
         if let frame {
             matches = all.filter { ($0.frameNumber ?? 1) == frame }
@@ -153,8 +161,11 @@ private struct CacheKey: Hashable {
     var imagesRoot: String?
 }
 
-/// A thread-safe memo of resolutions.
+/// A thread-safe memo of resolutions, bounded: past `capacity` it starts again (annotation files
+/// name an image in runs, so a recent memo is what pays; an import of millions of references
+/// keeps a flat memory).
 private final class ResolutionCache: @unchecked Sendable {
+    static let capacity = 16_384
     private let lock = NSLock()
     private var values: [CacheKey: ImageIndex.Resolution] = [:]
 
@@ -166,7 +177,87 @@ private final class ResolutionCache: @unchecked Sendable {
 
     func set(_ key: CacheKey, _ value: ImageIndex.Resolution) {
         lock.lock()
+        if values.count >= Self.capacity { values.removeAll(keepingCapacity: true) }
         values[key] = value
         lock.unlock()
+    }
+}
+
+/// Where an index's entries are.
+private enum EntrySource: Sendable {
+    /// Given in a list: a handle is a position.
+    case memory([ImageIndex.Entry])
+    /// In a project's database: a handle is an image id.
+    case database(DatabaseQueue)
+
+    /// The entries of `handles` (ascending), in that order; a handle with no entry is left out.
+    func fetch(_ handles: ArraySlice<Int64>) -> [ImageIndex.Entry] {
+        switch self {
+        case .memory(let list): return handles.map { list[Int($0)] }
+        case .database(let queue):
+            // A failed read (the database gone mid-import) finds nothing: the reference is then
+            // reported missing, and the import's own writes fail on the same database.
+            let rows = (try? queue.inDatabase { db in try ImageRecord.matchingKeys(db, ids: Array(handles)) }) ?? []
+            return rows.map {
+                ImageIndex.Entry(
+                    id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
+                    height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])
+            }
+        }
+    }
+}
+
+/// Keys (SHA-256, path, name, tail, SOP Instance UID) by 64-bit fingerprint: a sorted array of
+/// (fingerprint, handle) pairs, 16 bytes a key. A lookup gives every handle whose key has the
+/// fingerprint; the caller checks the key itself.
+private struct KeyTable: Sendable {
+    private let fingerprints: [UInt64]
+    private let handles: [Int64]
+
+    init(_ pairs: [(UInt64, Int64)]) {
+        let sorted = pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        fingerprints = sorted.map(\.0)
+        handles = sorted.map(\.1)
+    }
+
+    static func fingerprint(_ key: String) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    /// The handles whose key has `key`'s fingerprint, ascending.
+    func handles(for key: String) -> ArraySlice<Int64> {
+        let value = Self.fingerprint(key)
+        var low = 0
+        var high = fingerprints.count
+        while low < high {
+            let middle = (low + high) / 2
+            if fingerprints[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < fingerprints.count, fingerprints[end] == value { end += 1 }
+        return handles[low..<end]
+    }
+
+    /// Collects an index's keys, image by image.
+    struct Builder {
+        private var sha: [(UInt64, Int64)] = []
+        private var path: [(UInt64, Int64)] = []
+        private var name: [(UInt64, Int64)] = []
+        private var tail: [(UInt64, Int64)] = []
+        private var sop: [(UInt64, Int64)] = []
+
+        mutating func add(id: Int64, sha256: String, originalPath: String, sopUID: String?) {
+            sha.append((fingerprint(sha256), id))
+            path.append((fingerprint(originalPath), id))
+            name.append((fingerprint((originalPath as NSString).lastPathComponent), id))
+            tail.append((fingerprint(ImageIndex.tail(originalPath)), id))
+            if let sopUID { sop.append((fingerprint(sopUID), id)) }
+        }
+
+        func tables() -> (KeyTable, KeyTable, KeyTable, KeyTable, KeyTable) {
+            (KeyTable(sha), KeyTable(path), KeyTable(name), KeyTable(tail), KeyTable(sop))
+        }
     }
 }

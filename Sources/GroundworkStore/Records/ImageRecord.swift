@@ -118,10 +118,24 @@ extension Project {
 }
 
 extension ImageRecord {
-    /// What annotations are matched by, for every image by id: `id`, `sha256`, `original_path`,
-    /// `width`, `height`, `modality`, `sop_uid`, `frame_number`.
-    public static func matchingKeys(_ db: Database) throws -> [Row] {
-        try Row.fetchAll(
-            db, sql: "SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image ORDER BY id")
+    /// What annotations are matched by, image by image in id order: `id`, `sha256`,
+    /// `original_path`, `sop_uid` (read through a cursor: nothing is held).
+    public static func forEachMatchingKey(
+        _ db: Database, _ body: (_ id: Int64, _ sha256: String, _ originalPath: String, _ sopUID: String?) throws -> Void
+    ) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, sha256, original_path, sop_uid FROM image ORDER BY id")
+        while let row = try rows.next() { try body(row[0], row[1], row[2], row[3]) }
+    }
+
+    /// What an annotation's image is matched and checked by, for the images `ids`, in id order:
+    /// `id`, `sha256`, `original_path`, `width`, `height`, `modality`, `sop_uid`, `frame_number`.
+    public static func matchingKeys(_ db: Database, ids: [Int64]) throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        let sql = """
+            SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image
+            WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
+            """
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [list])
     }
 }
