@@ -102,7 +102,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Bytes dropped tensor by tensor between two drops of the whole mapping.
-    static let wholeFileDropInterval = 32 << 20
+    static let wholeFileDropInterval = 8 << 20
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     private let evictedLock = NSLock()
     private var evictedSinceWholeDrop = 0
