@@ -211,13 +211,14 @@ public enum ImageImporter {
             report.committed = true
             report.batchId = batch.id
             // Objects this run placed that no row refers to (a DICOM file whose every frame renders
-            // like an image already in the project) are not kept.
+            // like an image already in the project) are not kept. They are new to the store, so no
+            // release refers to them: only the image table is asked, object by object.
             if !createdObjects.isEmpty {
-                let referenced = try? project.database.read { db in
-                    Set(try String.fetchAll(db, sql: ProjectCheck.referencedObjectsSQL))
+                let unreferenced = try? project.database.read { db in
+                    try createdObjects.filter { try !ImageRecord.refersToObject(db, sha256: $0) }
                 }
-                if let referenced {
-                    for sha in Set(createdObjects) where !referenced.contains(sha) { project.objects.remove(sha) }
+                if let unreferenced {
+                    for sha in Set(unreferenced) { project.objects.remove(sha) }
                     project.objects.removeEmptyFolders(except: foldersBefore)
                 }
             }

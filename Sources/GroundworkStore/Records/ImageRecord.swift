@@ -131,11 +131,25 @@ extension ImageRecord {
     /// `id`, `sha256`, `original_path`, `width`, `height`, `modality`, `sop_uid`, `frame_number`.
     public static func matchingKeys(_ db: Database, ids: [Int64]) throws -> [Row] {
         guard !ids.isEmpty else { return [] }
+        if ids.count == 1 {
+            let sql = """
+                SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image WHERE id = ?
+                """
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [ids[0]])
+        }
         let sql = """
             SELECT id, sha256, original_path, width, height, modality, sop_uid, frame_number FROM image
             WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id
             """
         let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [list])
+    }
+
+    /// Whether an image's pixels or its DICOM file are the object `sha256` (both indexed).
+    public static func refersToObject(_ db: Database, sha256: String) throws -> Bool {
+        let sql = """
+            SELECT EXISTS (SELECT 1 FROM image WHERE sha256 = ?1) OR EXISTS (SELECT 1 FROM image WHERE dicom_sha256 = ?1)
+            """
+        return try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: [sha256]) ?? false
     }
 }
