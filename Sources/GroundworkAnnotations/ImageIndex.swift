@@ -165,7 +165,7 @@ private struct CacheKey: Hashable {
 /// name an image in runs, so a recent memo is what pays; an import of millions of references
 /// keeps a flat memory).
 private final class ResolutionCache: @unchecked Sendable {
-    static let capacity = 16_384
+    static let capacity = 65_536
     private let lock = NSLock()
     private var values: [CacheKey: ImageIndex.Resolution] = [:]
 
@@ -198,10 +198,11 @@ private enum EntrySource: Sendable {
             // A failed read (the database gone mid-import) finds nothing: the reference is then
             // reported missing, and the import's own writes fail on the same database.
             let rows = (try? queue.inDatabase { db in try ImageRecord.matchingKeys(db, ids: Array(handles)) }) ?? []
+            // Columns by position, in `ImageRecord.matchingKeys(_:ids:)`'s order.
             return rows.map {
                 ImageIndex.Entry(
-                    id: $0["id"], sha256: $0["sha256"], originalPath: $0["original_path"], width: $0["width"],
-                    height: $0["height"], modality: $0["modality"], sopUID: $0["sop_uid"], frameNumber: $0["frame_number"])
+                    id: $0[0], sha256: $0[1], originalPath: $0[2], width: $0[3], height: $0[4], modality: $0[5],
+                    sopUID: $0[6], frameNumber: $0[7])
             }
         }
     }
