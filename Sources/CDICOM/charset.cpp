@@ -70,7 +70,7 @@ Charset charsetOf(DcmItem *item, const Charset &parent, const std::string &path)
     std::string where = path + describeTag(DCM_SpecificCharacterSet);
     if (!DcmSpecificCharacterSet::isConversionAvailable()) {
         throw CharsetFailure{GW_DCM_UNSUPPORTED,
-                             "the text is in the character set '" + result.value +
+                             "the text is in the character set '" + printable(result.value) +
                                  "', and this build of DCMTK cannot convert character sets",
                              where};
     }
@@ -94,7 +94,7 @@ Charset charsetOf(DcmItem *item, const Charset &parent, const std::string &path)
         return result;
     }
     throw CharsetFailure{GW_DCM_UNSUPPORTED,
-                         "the character set '" + result.value + "' cannot be converted to UTF-8 (" + status.text() + ")",
+                         "the character set '" + printable(result.value) + "' cannot be converted to UTF-8 (" + status.text() + ")",
                          where};
 }
 
@@ -192,7 +192,7 @@ OFString utf8Value(DcmElement *element, const Charset &charset, const std::strin
     }
     if (status.bad()) {
         throw CharsetFailure{GW_DCM_CORRUPT,
-                             "the text is not valid in the character set '" + charset.value +
+                             "the text is not valid in the character set '" + printable(charset.value) +
                                  "' declared by (0008,0005) SpecificCharacterSet" +
                                  (charset.mode == Charset::converted ? std::string(" (") + status.text() + ")" : ""),
                              path + describeTag(element->getTag())};

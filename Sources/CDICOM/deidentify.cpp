@@ -104,7 +104,7 @@ int replaceUIDs(DcmElement *element, const DeidContext &context, OFCondition &st
         element->getOFString(value, v, OFTrue);
         auto found = context.uids.find(value.c_str());
         if (found == context.uids.end()) {
-            fail(error, GW_DCM_INVALID, "no replacement for UID " + std::string(value.c_str()),
+            fail(error, GW_DCM_INVALID, "no replacement for UID " + printable(value.c_str()),
                  describeTag(element->getTag()));
             return GW_DCM_INVALID;
         }
@@ -248,8 +248,18 @@ extern "C" int gw_dicom_deidentify(gw_dicom *dicom, const gw_deid_rule *rules, s
         if (status != GW_DCM_OK) return status;
         OFString sop;
         DcmMetaInfo *meta = dicom->file.getMetaInfo();
-        if (dicom->file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop).good()) {
+        if (dicom->file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop).good() && !sop.empty()) {
             meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sop.c_str());
+        } else if (meta->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, sop).good() && !sop.empty()) {
+            // Without a SOP Instance UID in the dataset the original's would stay in the meta
+            // information: replaced like the dataset's UIDs when it is one of them, else removed
+            // (the file is then written with a UID derived from its de-identified dataset).
+            auto found = context.uids.find(sop.c_str());
+            if (found != context.uids.end()) {
+                meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, found->second.c_str());
+            } else {
+                delete meta->remove(DCM_MediaStorageSOPInstanceUID);
+            }
         }
         // Where and by whom the original was written identifies its site: not carried over.
         delete meta->remove(DCM_SourceApplicationEntityTitle);

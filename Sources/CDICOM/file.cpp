@@ -53,13 +53,20 @@ std::string lastElement(DcmItem *item, int depth = 0) {
 /// Fails naming a transfer syntax DCMTK does not know; false when it knows it.
 bool refuseUnknownSyntax(const std::string &uid, gw_dicom_error *error) {
     if (DcmXfer(uid.c_str()).getXfer() != EXS_Unknown) return false;
-    fail(error, GW_DCM_UNSUPPORTED, "transfer syntax " + uid + " is not supported", uid);
+    std::string shown = printable(uid);
+    fail(error, GW_DCM_UNSUPPORTED, "transfer syntax " + shown + " is not supported", shown);
     return true;
 }
 
 /// Why parsing stopped: an unknown transfer syntax, a file cut short, or a corrupt element, placed
 /// at the deepest element read.
 void parseFailure(gw_dicom *dicom, OFCondition status, gw_dicom_error *error) {
+    if (dicom->transferSyntaxCut) {
+        fail(error, GW_DCM_TRUNCATED,
+             "the file ends early (truncated) inside the transfer syntax UID (at (0002,0010) TransferSyntaxUID)",
+             "(0002,0010) TransferSyntaxUID");
+        return;
+    }
     DcmFileFormat &file = dicom->file;
     std::string where = lastElement(file.getDataset());
     if (where.empty()) where = lastElement(file.getMetaInfo());
@@ -82,10 +89,20 @@ OFCondition parse(gw_dicom *dicom) {
     stream.setEos();
     dicom->file.transferInit();
     OFCondition status = dicom->file.read(stream, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
+    // A file cut short inside the UID leaves the element in the meta information with its value
+    // only partly read (the rest of its buffer is uninitialised): its value is taken only when the
+    // element was read to its end (asked before transferEnd resets the state).
+    DcmElement *element = nullptr;
+    if (dicom->file.getMetaInfo()->findAndGetElement(DCM_TransferSyntaxUID, element).good() && element) {
+        if (element->transferState() == ERW_ready) {
+            OFString uid;
+            element->getOFString(uid, 0);
+            dicom->transferSyntax = uid.c_str();
+        } else {
+            dicom->transferSyntaxCut = true;
+        }
+    }
     dicom->file.transferEnd();
-    OFString uid;
-    dicom->file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid);
-    dicom->transferSyntax = uid.c_str();
     return status;
 }
 
@@ -105,6 +122,80 @@ bool checkParsed(gw_dicom *dicom, gw_dicom_error *error) {
         return false;
     }
     return true;
+}
+
+/// Writes the file (or, with EWM_dataset, its dataset alone: DcmFileFormat would still write the
+/// meta information) in its original transfer syntax.
+/// DCMTK writes into a fixed buffer and returns EC_StreamNotifyClient whenever it is full: each
+/// time the buffer is drained into `bytes` and the write resumes where it stopped.
+OFCondition writeInto(gw_dicom *dicom, E_FileWriteMode mode, std::vector<uint8_t> &bytes) {
+    std::vector<char> chunk(1 << 20);
+    DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+    DcmWriteCache cache;
+    auto drain = [&] {
+        void *data = nullptr;
+        offile_off_t length = 0;
+        stream.flushBuffer(data, length);
+        if (data && length > 0) {
+            const auto *begin = static_cast<const uint8_t *>(data);
+            bytes.insert(bytes.end(), begin, begin + length);
+        }
+    };
+    dicom->file.transferInit();
+    OFCondition status = EC_StreamNotifyClient;
+    try {
+        while (status == EC_StreamNotifyClient) {
+            status = mode == EWM_dataset
+                         ? dicom->file.getDataset()->write(stream, dicom->xfer, EET_ExplicitLength, &cache, EGL_recalcGL)
+                         : dicom->file.write(stream, dicom->xfer, EET_ExplicitLength, &cache, EGL_recalcGL,
+                                             EPD_noChange, 0, 0, 0, mode);
+            drain();
+        }
+    } catch (...) {
+        dicom->file.transferEnd();
+        throw;
+    }
+    dicom->file.transferEnd();
+    // A deflated transfer syntax may hold compressed bytes back until flushed.
+    for (int round = 0; status.good() && !stream.isFlushed() && round < 1 << 16; round++) {
+        stream.flush();
+        drain();
+    }
+    return status;
+}
+
+/// "2.25." and the decimal of the 128-bit FNV-1a hash of `bytes` (PS3.5 B.2: at most 44 characters).
+std::string uidFromBytes(const std::vector<uint8_t> &bytes) {
+    __extension__ typedef unsigned __int128 u128;
+    const u128 prime = (static_cast<u128>(1) << 88) + 0x13B;
+    u128 hash = (static_cast<u128>(0x6C62272E07BB0142ull) << 64) | 0x62B821756295C58Dull;
+    for (uint8_t byte : bytes) {
+        hash ^= byte;
+        hash *= prime;
+    }
+    std::string digits;
+    do {
+        digits.push_back(static_cast<char>('0' + static_cast<int>(hash % 10)));
+        hash /= 10;
+    } while (hash != 0);
+    return "2.25." + std::string(digits.rbegin(), digits.rend());
+}
+
+/// When the dataset has no SOP Instance UID and the meta information no Media Storage SOP
+/// Instance UID, DCMTK writes one it makes from the clock, the process id and a counter: the same
+/// file would be written differently each time. Such a file gets a UID derived from its dataset
+/// as written instead (the same dataset, the same UID), set here before DCMTK looks.
+OFCondition settleInstanceUID(gw_dicom *dicom) {
+    OFString uid;
+    if (dicom->file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid).good() && !uid.empty()) {
+        return EC_Normal;
+    }
+    DcmMetaInfo *meta = dicom->file.getMetaInfo();
+    if (meta->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, uid).good() && !uid.empty()) return EC_Normal;
+    std::vector<uint8_t> dataset;
+    OFCondition status = writeInto(dicom, EWM_dataset, dataset);
+    if (status.bad()) return status;
+    return meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, uidFromBytes(dataset).c_str());
 }
 
 }  // namespace
@@ -160,34 +251,9 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
     *output = nullptr;
     *size = 0;
     try {
-        // DCMTK writes into a fixed buffer and returns EC_StreamNotifyClient whenever it is full:
-        // each time the buffer is drained into `bytes` and the write resumes where it stopped.
         std::vector<uint8_t> bytes;
-        std::vector<char> chunk(1 << 20);
-        DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
-        DcmWriteCache cache;
-        auto drain = [&] {
-            void *data = nullptr;
-            offile_off_t length = 0;
-            stream.flushBuffer(data, length);
-            if (data && length > 0) {
-                const auto *begin = static_cast<const uint8_t *>(data);
-                bytes.insert(bytes.end(), begin, begin + length);
-            }
-        };
-        dicom->file.transferInit();
-        OFCondition status = EC_StreamNotifyClient;
-        while (status == EC_StreamNotifyClient) {
-            status = dicom->file.write(stream, dicom->xfer, EET_ExplicitLength, &cache, EGL_recalcGL, EPD_noChange, 0,
-                                       0, 0, EWM_updateMeta);
-            drain();
-        }
-        dicom->file.transferEnd();
-        // A deflated transfer syntax may hold compressed bytes back until flushed.
-        for (int round = 0; status.good() && !stream.isFlushed() && round < 1 << 16; round++) {
-            stream.flush();
-            drain();
-        }
+        OFCondition status = settleInstanceUID(dicom);
+        if (status.good()) status = writeInto(dicom, EWM_updateMeta, bytes);
         if (status.bad() || bytes.empty()) {
             fail(error, GW_DCM_INVALID,
                  std::string("cannot write the DICOM file: ") + (status.bad() ? status.text() : "nothing was written"),
@@ -203,7 +269,6 @@ extern "C" int gw_dicom_write(gw_dicom *dicom, uint8_t **output, size_t *size, g
         *size = bytes.size();
         return GW_DCM_OK;
     } catch (...) {
-        dicom->file.transferEnd();
         fail(error, GW_DCM_NOMEM, "out of memory writing the DICOM file");
         return GW_DCM_NOMEM;
     }

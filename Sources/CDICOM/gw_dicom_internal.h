@@ -30,6 +30,9 @@ struct gw_dicom {
     std::vector<uint8_t> bytes;
     DcmFileFormat file;
     std::string transferSyntax;
+    /// True when the file ends inside the Transfer Syntax UID's value (`transferSyntax` stays empty:
+    /// the part read is not a value).
+    bool transferSyntaxCut = false;
     E_TransferSyntax xfer = EXS_Unknown;
     std::vector<uint8_t> decoded;
     size_t frameBytes = 0;
@@ -48,6 +51,10 @@ void clear(gw_dicom_error *error);
 
 /// Four upper-case hex digits.
 std::string hex4(unsigned value);
+
+/// A value read from the file as messages show it: printable ASCII as is, every other byte as
+/// \xHH, so that no control or invalid byte reaches a message.
+std::string printable(const std::string &text);
 
 /// "(GGGG,EEEE) Keyword" for messages.
 std::string describeTag(const DcmTagKey &key);

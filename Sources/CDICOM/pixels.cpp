@@ -156,7 +156,7 @@ int decodeNative(gw_dicom *dicom, DcmElement *pixelElement, PixelLayout &layout,
 /// (no codec for it) or corrupt compressed data.
 int refuseEncapsulated(const gw_dicom *dicom, OFCondition status, gw_dicom_error *error) {
     DcmXfer xfer(dicom->xfer);
-    const std::string &uid = dicom->transferSyntax;
+    const std::string uid = printable(dicom->transferSyntax);
     bool known = std::strcmp(xfer.getXferName(), "Unknown Transfer Syntax") != 0;
     std::string why = status.bad() ? status.text() : "no decoder for it";
     if (status == EC_CannotChangeRepresentation || status.bad() == false) {

@@ -31,6 +31,21 @@ std::string hex4(unsigned value) {
     return text;
 }
 
+std::string printable(const std::string &text) {
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c < 0x7F) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
 std::string describeTag(const DcmTagKey &key) {
     std::string text = "(" + hex4(key.getGroup()) + "," + hex4(key.getElement()) + ")";
     DcmTag tag(key);

@@ -112,6 +112,65 @@ struct DICOMCLITests {
         #expect(refused.stderr.contains("burned-in"))
     }
 
+    /// A de-identified import stores the same bytes every time: a file whose dataset has no SOP
+    /// Instance UID (and no patient or UID to replace with the project's secret) gives the same
+    /// objects in two fresh projects, where DCMTK used to make up a new instance UID each time.
+    @Test func deidentifiedImportIsByteIdenticalAcrossProjects() throws {
+        let folder = TemporaryFolder()
+        let file = folder.path + "/no-instance-uid.dcm"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"]!)
+        process.arguments = [
+            "-c",
+            """
+            import sys
+            from pydicom.dataset import Dataset, FileMetaDataset
+            from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
+            meta = FileMetaDataset()
+            meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+            meta.MediaStorageSOPInstanceUID = ""
+            meta.TransferSyntaxUID = ExplicitVRLittleEndian
+            ds = Dataset()
+            ds.file_meta = meta
+            ds.SOPClassUID = SecondaryCaptureImageStorage
+            ds.Modality = "OT"
+            ds.Rows, ds.Columns = 4, 6
+            ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+            ds.PixelData = bytes(range(24))
+            ds.preamble = bytes(128)
+            ds.save_as(sys.argv[1], implicit_vr=False, little_endian=True)
+            """,
+            file,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(errorText)")
+        var stored: [[[UInt8]]] = []
+        for name in ["first", "second"] {
+            let project = folder.path + "/" + name
+            #expect(try CLI.run(["init", project]).status == 0)
+            let imported = try CLI.run(["import", "images", file, "--deidentify", "--json", "--project", project])
+            #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+            let objects = project + "/objects"
+            var contents: [[UInt8]] = []
+            for path in try FileManager.default.subpathsOfDirectory(atPath: objects).sorted() {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: objects + "/" + path, isDirectory: &isFolder), !isFolder.boolValue
+                else { continue }
+                contents.append([UInt8](try Data(contentsOf: URL(fileURLWithPath: objects + "/" + path))))
+            }
+            // The DICOM copy and its render.
+            #expect(contents.count == 2, "\(name): \(contents.count) objects")
+            #expect(contents.contains { $0.count > 132 && Array($0[128..<132]) == Array("DICM".utf8) })
+            stored.append(contents)
+        }
+        #expect(stored[0] == stored[1], "the two projects store different bytes")
+    }
+
     /// The overlay plane of MR-SIEMENS-DICOM-WithOverlays becomes one mask region whose pixels are
     /// pydicom's `overlay_array(0x6000)`: the same tight box and area.
     @Test func overlayPlanesBecomeMaskRegions() throws {
