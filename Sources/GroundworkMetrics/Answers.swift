@@ -47,29 +47,7 @@ public struct ModelAnswers: Sendable {
         }
         var answers: [String: ModelAnswer] = [:]
         var firstLine: [String: Int] = [:]
-        var problems: [Diagnostic] = []
-        var number = 0
-        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            number += 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            func problem(_ pointer: String, _ message: String) {
-                problems.append(
-                    Diagnostic(
-                        .error, file: display, location: .line(number), code: "bad_answer",
-                        message: "at \(pointer): \(message)"))
-            }
-            let value: JSONValue
-            do { value = try JSONValue.parse(line, line: number) } catch {
-                problems.append(
-                    Diagnostic(
-                        .error, file: display, location: .line(error.line, column: error.column), code: "json_syntax",
-                        message: error.message))
-                continue
-            }
-            guard value.objectValue != nil else {
-                problem("/", "not a JSON object")
-                continue
-            }
+        let problems = JSONObjectLines.read(bytes, display: display, code: "bad_answer") { number, value, problem in
             let idValue = value[ModelAnswer.Field.id.rawValue]
             let id = idValue?.stringValue ?? idValue?.intValue.map(String.init)
             if id == nil { problem(ModelAnswer.Field.id.pointer, "missing or not a string") }
@@ -83,10 +61,10 @@ public struct ModelAnswers: Sendable {
                     problem(ModelAnswer.Field.normalized.pointer, "not a string or null")
                 }
             }
-            guard let id, let answer else { continue }
+            guard let id, let answer else { return }
             if let earlier = firstLine[id] {
                 problem(ModelAnswer.Field.id.pointer, "question \"\(id)\" is answered twice (also line \(earlier))")
-                continue
+                return
             }
             firstLine[id] = number
             answers[id] = ModelAnswer(answer: answer, normalized: normalized)
@@ -299,29 +277,9 @@ public struct JudgedAnswer: Codable, Sendable, Equatable {
         }
         var lines: [JudgedAnswer] = []
         var firstLine: [String: Int] = [:]
-        var problems: [Diagnostic] = []
-        var number = 0
-        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            number += 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            func problem(_ field: Field?, _ message: String) {
-                problems.append(
-                    Diagnostic(
-                        .error, file: display, location: .line(number), code: "bad_judged_answer",
-                        message: "at /\(field?.rawValue ?? ""): \(message)"))
-            }
-            let value: JSONValue
-            do { value = try JSONValue.parse(line, line: number) } catch {
-                problems.append(
-                    Diagnostic(
-                        .error, file: display, location: .line(error.line, column: error.column), code: "json_syntax",
-                        message: error.message))
-                continue
-            }
-            guard value.objectValue != nil else {
-                problem(nil, "not a JSON object")
-                continue
-            }
+        let problems = JSONObjectLines.read(bytes, display: display, code: "bad_judged_answer") {
+            number, value, report in
+            func problem(_ field: Field, _ message: String) { report("/" + field.rawValue, message) }
             func text(_ field: Field) -> String? {
                 guard let member = value[field.rawValue], let text = member.stringValue else {
                     problem(field, "missing or not a string")
@@ -362,10 +320,10 @@ public struct JudgedAnswer: Codable, Sendable, Equatable {
             }
             guard let id, let questionType, let answerType, let answer, let normalized, let given, let expected,
                 let correct
-            else { continue }
+            else { return }
             if let earlier = firstLine[id] {
                 problem(.id, "question \"\(id)\" appears twice (also line \(earlier))")
-                continue
+                return
             }
             firstLine[id] = number
             lines.append(
@@ -377,5 +335,42 @@ public struct JudgedAnswer: Codable, Sendable, Equatable {
             throw DiagnosticsError(summary: "\(display) has \(problems.count) problem(s)", diagnostics: problems)
         }
         return lines
+    }
+}
+
+/// The JSON object on each line of a JSON Lines file, for readers that check every field and
+/// report every problem: blank lines are skipped, a line that is not JSON is reported
+/// (`json_syntax`, at its line and column), one that is not an object is reported as `code` at
+/// `/`, and `body` reports into the same list (`problem(pointer, message)`, at the line).
+enum JSONObjectLines {
+    static func read(
+        _ bytes: [UInt8], display: String, code: String,
+        _ body: (_ number: Int, _ value: JSONValue, _ problem: (_ pointer: String, _ message: String) -> Void) -> Void
+    ) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        var number = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            number += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            let here = number
+            func problem(_ pointer: String, _ message: String) {
+                problems.append(
+                    Diagnostic(.error, file: display, location: .line(here), code: code, message: "at \(pointer): \(message)"))
+            }
+            let value: JSONValue
+            do { value = try JSONValue.parse(line, line: number) } catch {
+                problems.append(
+                    Diagnostic(
+                        .error, file: display, location: .line(error.line, column: error.column), code: "json_syntax",
+                        message: error.message))
+                continue
+            }
+            guard value.objectValue != nil else {
+                problem("/", "not a JSON object")
+                continue
+            }
+            body(here, value, problem)
+        }
+        return problems
     }
 }
