@@ -86,6 +86,9 @@ public enum AnnotationImporter {
             format = found
         }
         let images = try ImageIndex(project: project)
+        // The index's own connection closes before the project's: the project's, closing last,
+        // then removes SQLite's -wal and -shm files, so a refused import leaves none behind.
+        defer { images.close() }
         let context = ReaderContext(
             file: options.file, imagesRoot: options.imagesRoot.map { FileIO.absolute($0) }, images: images,
             options: options.reader)

@@ -81,6 +81,12 @@ public final class ImageIndex: Sendable {
         self.deidentifiedUIDs = deidentifiedUIDs
     }
 
+    /// Closes the index's connection to the project's database (an index over given entries has
+    /// none). Resolving afterwards finds only what the memo holds.
+    public func close() {
+        if case .database(let queue) = entries { try? queue.close() }
+    }
+
     /// The entries a table names for `key` whose `field` is `key` (a fingerprint can collide),
     /// in the order the images were imported.
     private func lookup(_ table: KeyTable, _ key: String, _ field: (Entry) -> String?) -> [Entry] {
