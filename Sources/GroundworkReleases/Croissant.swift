@@ -43,9 +43,7 @@ enum Croissant {
         // 1. The record sets' files.
         var deidentified: [String: Int] = [:]
         var notDeidentified = 0
-        let images = try folder.stream(imagesFile)
-        try images.write("[")
-        var first = true
+        var images = try JSONArrayStream(folder.stream(imagesFile))
         try release.forEachImage(split: nil) { image in
             let method = deidentification(image)
             if let method { deidentified[method, default: 0] += 1 } else { notDeidentified += 1 }
@@ -59,17 +57,13 @@ enum Croissant {
                 ("license", .optional(image.license)), ("restricted", .bool(image.restricted)),
                 ("deidentification", .optional(method)),
             ])
-            try images.write((first ? "\n" : ",\n") + row.canonicalText())
-            first = false
+            try images.append(row)
         }
-        try images.write("\n]\n")
         try images.close()
 
         var regionStatus: [String: Int] = [:]
         var annotators = Set<String>()
-        let regions = try folder.stream(regionsFile)
-        try regions.write("[")
-        first = true
+        var regions = try JSONArrayStream(folder.stream(regionsFile))
         try release.forEachRegion(split: nil) { region in
             regionStatus[region.status, default: 0] += 1
             if let annotator = region.annotator { annotators.insert(annotator) }
@@ -80,17 +74,13 @@ enum Croissant {
                 ("area", .number(region.area)), ("iscrowd", .bool(region.iscrowd)),
                 ("annotator", .optional(region.annotator)), ("status", .string(region.status)),
             ])
-            try regions.write((first ? "\n" : ",\n") + row.canonicalText())
-            first = false
+            try regions.append(row)
         }
-        try regions.write("\n]\n")
         try regions.close()
 
         var questionStatus: [String: Int] = [:]
         var languages = Set<String>()
-        let questions = try folder.stream(questionsFile)
-        try questions.write("[")
-        first = true
+        var questions = try JSONArrayStream(folder.stream(questionsFile))
         try release.forEachItem(split: nil) { item in
             let q = item.question
             questionStatus[q.status, default: 0] += 1
@@ -106,10 +96,8 @@ enum Croissant {
                 ("template_id", .optional(q.templateId)), ("status", .string(q.status)),
                 ("target_region_ids", .array(item.regions.map { .number(Double($0.id)) })),
             ])
-            try questions.write((first ? "\n" : ",\n") + row.canonicalText())
-            first = false
+            try questions.append(row)
         }
-        try questions.write("\n]\n")
         try questions.close()
 
         // 2. The metadata.
@@ -509,5 +497,27 @@ enum Croissant {
         default:
             return value.canonicalText()
         }
+    }
+}
+
+/// A JSON array written to an export file row by row: `[`, the rows in canonical text, one a line
+/// and comma-separated, then `]` (the record sets' files).
+private struct JSONArrayStream {
+    private let stream: ExportStream
+    private var first = true
+
+    init(_ stream: ExportStream) throws {
+        self.stream = stream
+        try stream.write("[")
+    }
+
+    mutating func append(_ row: JSONValue) throws {
+        try stream.write((first ? "\n" : ",\n") + row.canonicalText())
+        first = false
+    }
+
+    func close() throws {
+        try stream.write("\n]\n")
+        try stream.close()
     }
 }
