@@ -1,4 +1,5 @@
 import Foundation
+import GroundworkTestSupport
 import Testing
 
 /// `groundwork report` end to end, checked in a real browser (Debian's chromium driven by
@@ -16,17 +17,6 @@ struct ReportCLITests {
 
     /// Head 1's peak (lower than head 0's, so the mean over heads peaks at ``peak(_:_:)``).
     static func headPeak(_ q: Int, _ l: Int) -> (row: Int, col: Int) { ((5 + l + q) % 8, (2 + 2 * l) % 8) }
-
-    static func npy(shape: [Int], values: [Float]) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
-        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        out += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-        out += Array(header.utf8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
-        return out
-    }
 
     @Test func reportRendersInChromiumWithOverlaysWhereTheMapsPeak() throws {
         let folder = TemporaryFolder()
@@ -60,7 +50,7 @@ struct ReportCLITests {
                     }
                 }
             }
-            folder.write("planted/maps/\(item.id).npy", Self.npy(shape: [3, 2, 8, 8], values: values))
+            folder.write("planted/maps/\(item.id).npy", NumpyFile.float32(shape: [3, 2, 8, 8], values: values))
             answers += "{\"id\":\"\(item.id)\",\"answer\":\"\(q % 2 == 0 ? "yes" : "no")\"}\n"
         }
         folder.write("planted/answers.jsonl", answers)

@@ -2,6 +2,7 @@ import Foundation
 import GroundworkCore
 import GroundworkImaging
 import GroundworkMetrics
+import GroundworkTestSupport
 import Testing
 
 /// A small release: three groundable questions with boxes, one not groundable, one without regions.
@@ -252,12 +253,7 @@ func sampleRelease(in folder: TemporaryFolder) -> String {
         let folder = TemporaryFolder()
         let release = TestRelease.write([TestItem.box("a", [0, 0, 2, 1], width: 4, height: 2)], in: folder)
         // npy v1, float32, [2, 4].
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }"
-        while (10 + header.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
-        npy += Array(header.utf8)
-        for v: Float in [8, 6, 1, 1, 1, 1, 1, 1] { withUnsafeBytes(of: v.bitPattern.littleEndian) { npy += $0 } }
+        let npy = NumpyFile.float32(shape: [2, 4], values: [8, 6, 1, 1, 1, 1, 1, 1])
         folder.write("n/maps/a.npy", npy)
         folder.write(
             "n/submission.json",

@@ -56,7 +56,7 @@ struct ReportFixture {
                     }
                 }
             }
-            folder.write("attention/maps/\(q + 1).npy", Self.npy(shape: [2, heads, 8, 8], values: values))
+            folder.write("attention/maps/\(q + 1).npy", NumpyFile.float32(shape: [2, heads, 8, 8], values: values))
         }
         folder.write(
             "attention/submission.json",
@@ -67,17 +67,6 @@ struct ReportFixture {
         parameters.bootstrap = 20
         parameters.perHead = perHead
         _ = try Scorer.run(parameters)
-    }
-
-    static func npy(shape: [Int], values: [Float]) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
-        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        out += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-        out += Array(header.utf8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
-        return out
     }
 
     func report(_ out: String, force: Bool = false) throws -> ReportSummary {
