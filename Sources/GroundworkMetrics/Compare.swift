@@ -376,30 +376,38 @@ extension AnswerComparison {
         guard let p = pairing else { return ["", "Answers: \(note ?? "not paired")"] }
         func count(_ value: Int) -> String { String(value).leftPadded(to: 9) }
         func rate(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
+        let difference = p.difference.map { String(format: "%+.4f", $0) } ?? "-"
         var lines = [
             "",
-            "Answers (\(p.rule)), paired by question: \(p.questionsBoth) answered in both, \(p.questionsOnlyA) only in A, \(p.questionsOnlyB) only in B (left out), \(p.notJudgeable) not judgeable; \(p.pairs) pair(s)",
+            "Answers (\(p.rule)), paired by question: \(p.pairs) pair(s).",
+            "Answered in both \(p.questionsBoth); left out: \(p.questionsOnlyA) only in A, \(p.questionsOnlyB) only in B, \(p.notJudgeable) not judgeable.",
             "             B right  B wrong",
             "  A right  " + count(p.bothRight) + count(p.onlyARight),
             "  A wrong  " + count(p.onlyBRight) + count(p.bothWrong),
-            "accuracy A \(rate(p.accuracyA)), B \(rate(p.accuracyB)), B - A \(p.difference.map { String(format: "%+.4f", $0) } ?? "-"); McNemar exact p = \(String(format: "%.4f", p.mcnemarP)) (\(p.onlyARight + p.onlyBRight) discordant pair(s))",
+            "Accuracy A \(rate(p.accuracyA)), B \(rate(p.accuracyB)), B - A \(difference).",
+            "McNemar exact p = \(String(format: "%.4f", p.mcnemarP)) (\(p.onlyARight + p.onlyBRight) discordant pair(s)).",
         ]
         guard !p.metrics.isEmpty else { return lines }
-        lines.append("grounding by answer: mean A, mean B and n per cell, over questions with a value in both runs")
+        // One table a cell of the 2x2, each within 80 columns.
         let names = ["both right", "only A right", "only B right", "both wrong"]
-        let blank = String(repeating: " ", count: 34)
-        lines.append(blank + names.map { $0.leftPadded(to: 26) }.joined())
-        lines.append(blank + String(repeating: "     mean A    mean B    n", count: names.count))
-        for metric in p.metrics {
-            for row in metric.layers where row.cells.contains(where: { $0.n > 0 }) {
-                let cells = row.cells.map { cell -> String in
-                    guard let a = cell.meanA, let b = cell.meanB else { return "-".leftPadded(to: 26) }
-                    return String(format: "  %9.4f %9.4f %4d", a, b, cell.n)
+        for (index, name) in names.enumerated() {
+            lines.append("")
+            let rows = p.metrics.flatMap { metric in
+                metric.layers.compactMap { row -> String? in
+                    let cell = row.cells[index]
+                    guard let a = cell.meanA, let b = cell.meanB else { return nil }
+                    return metric.id.padding(toLength: 28, withPad: " ", startingAt: 0)
+                        + String(format: " %5d %5d %10.4f %10.4f %+10.4f", row.layer, cell.n, a, b, b - a)
                 }
-                lines.append(
-                    metric.id.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %5d", row.layer)
-                        + cells.joined())
             }
+            guard !rows.isEmpty else {
+                lines.append("Grounding, questions \(name): none with a value in both runs.")
+                continue
+            }
+            lines.append("Grounding, questions \(name) (those with a value in both runs):")
+            lines.append(
+                "metric".padding(toLength: 28, withPad: " ", startingAt: 0) + "  layer     n     mean A     mean B      B - A")
+            lines += rows
         }
         return lines
     }

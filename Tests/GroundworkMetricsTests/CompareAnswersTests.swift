@@ -162,6 +162,11 @@ import Testing
         // The text names the table and the test.
         let text = answers.textLines.joined(separator: "\n")
         #expect(text.contains("McNemar exact p = 0.1460") && text.contains("12 discordant pair(s)"))
+        // One table a cell, each line within a terminal's 80 columns.
+        for name in ["both right", "only A right", "only B right", "both wrong"] {
+            #expect(text.contains("Grounding, questions \(name) ("), "\(name)")
+        }
+        #expect(answers.textLines.allSatisfy { $0.count <= 80 }, "\(answers.textLines.filter { $0.count > 80 })")
     }
 
     @Test("one run without answers: said plainly; neither: no answers in the report")
