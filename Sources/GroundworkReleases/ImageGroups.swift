@@ -2,102 +2,26 @@ import Crypto
 import GRDB
 import GroundworkCore
 
-/// The images of a project gathered into split groups, with what stratification needs to know.
+/// How images gather into split groups, as SQL: the group key of an image is computed by the
+/// database (``keySQL(_:image:)``), so that grouping, placing and checking a split of any size
+/// reads rows as they come instead of holding every image in memory.
 ///
-/// Read in one pass over `image`, `region` and `vqa_item`; memory is a few small values an image.
-struct ImageGroups {
-    /// One image's facts.
-    struct Image {
-        var id: Int64
-        var sha256: String
-        var patientId: String?
-        var groupKey: String
+/// A group key is `patient:<id>`, `study:<id>`, `source:<name>`, or `image:<sha256>` (also for an
+/// image that lacks the grouping field, or has it empty: such an image is a group of its own).
+enum ImageGroups {
+    /// The SQL expression of the group key of the image row named `image` under `grouping`.
+    static func keySQL(_ grouping: SplitGrouping, image: String = "image") -> String {
+        guard let column = grouping.column else { return "'image:' || \(image).sha256" }
+        return """
+            (CASE WHEN \(image).\(column) IS NULL OR \(image).\(column) = '' THEN 'image:' || \(image).sha256 \
+            ELSE '\(grouping.rawValue):' || \(image).\(column) END)
+            """
     }
 
-    /// One group: its images and its stratum.
-    struct Group {
-        var key: String
-        var imageIds: [Int64] = []
-        var regions = 0
-        var questions = 0
-        /// Per stratify field, how often each value occurs among the group's items.
-        var valueCounts: [StratifyField: [String: Int]] = [:]
-
-        /// The group's stratum: for each field the most frequent value (ties: the smallest
-        /// value; no value: `none`), joined as `field=value|field=value`.
-        func stratum(_ fields: [StratifyField]) -> String {
-            guard !fields.isEmpty else { return "all" }
-            return fields.map { field in
-                let counts = valueCounts[field] ?? [:]
-                let best = counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }
-                return "\(field.rawValue)=\(best?.key ?? "none")"
-            }.joined(separator: "|")
-        }
-    }
-
-    var images: [Image] = []
-    /// Groups by key.
-    var groups: [String: Group] = [:]
-    /// Images that lack the grouping field and so form a group of their own.
-    var ungroupedImages = 0
-
-    /// The group key of an image: `patient:<id>`, `study:<id>`, `source:<name>`, or
-    /// `image:<sha256>` (also for an image that lacks the grouping field).
-    static func key(grouping: SplitGrouping, value: String?, sha256: String) -> (key: String, ungrouped: Bool) {
-        guard grouping != .image else { return ("image:\(sha256)", false) }
-        guard let value, !value.isEmpty else { return ("image:\(sha256)", true) }
-        return ("\(grouping.rawValue):\(value)", false)
-    }
-
-    /// Reads every image (optionally only those with `imageFilter`, an SQL condition on `image`).
-    static func load(_ db: Database, grouping: SplitGrouping, imageFilter: ImageFilter = .all) throws -> ImageGroups {
-        var result = ImageGroups()
-        let column = grouping.column.map { "\($0)" } ?? "NULL"
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT id, sha256, patient_id, modality, \(column) AS group_value FROM image
-                WHERE \(imageFilter.sql) ORDER BY id
-                """,
-            arguments: imageFilter.arguments)
-        var groupOfImage: [Int64: String] = [:]
-        while let row = try rows.next() {
-            let id: Int64 = row["id"]
-            let sha: String = row["sha256"]
-            let (key, ungrouped) = Self.key(grouping: grouping, value: row["group_value"], sha256: sha)
-            if ungrouped { result.ungroupedImages += 1 }
-            result.images.append(Image(id: id, sha256: sha, patientId: row["patient_id"], groupKey: key))
-            groupOfImage[id] = key
-            var group = result.groups[key] ?? Group(key: key)
-            group.imageIds.append(id)
-            let modality: String? = row["modality"]
-            group.valueCounts[.modality, default: [:]][modality ?? "none", default: 0] += 1
-            result.groups[key] = group
-        }
-        let regionRows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT r.image_id, l.name FROM region r JOIN label l ON l.id = r.label_id
-                WHERE r.status != 'rejected'
-                """)
-        while let row = try regionRows.next() {
-            guard let key = groupOfImage[row[0]] else { continue }
-            result.groups[key]!.regions += 1
-            result.groups[key]!.valueCounts[.label, default: [:]][row[1], default: 0] += 1
-        }
-        let questionRows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT v.image_id, v.question_type, l.name FROM vqa_item v LEFT JOIN label l ON l.id = v.target_label_id
-                WHERE v.status != 'rejected'
-                """)
-        while let row = try questionRows.next() {
-            guard let key = groupOfImage[row[0]] else { continue }
-            result.groups[key]!.questions += 1
-            result.groups[key]!.valueCounts[.questionType, default: [:]][row[1], default: 0] += 1
-            if let label: String = row[2] { result.groups[key]!.valueCounts[.label, default: [:]][label, default: 0] += 1 }
-        }
-        return result
+    /// The SQL condition of an image row named `image` that lacks the grouping field.
+    static func ungroupedSQL(_ grouping: SplitGrouping, image: String = "image") -> String {
+        guard let column = grouping.column else { return "0" }
+        return "(\(image).\(column) IS NULL OR \(image).\(column) = '')"
     }
 
     /// The seeded hash that orders groups: the first 8 bytes of SHA-256("seed:key"), big-endian.
@@ -105,8 +29,73 @@ struct ImageGroups {
         let digest = SHA256.hash(data: Array("\(seed):\(key)".utf8))
         return digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
     }
+
+    /// A group's stratum from how often each value of each field occurs among its items: for each
+    /// field the most frequent value (ties: the smallest value; no value: `none`), joined as
+    /// `field=value|field=value`; `all` without fields.
+    static func stratum(_ fields: [StratifyField], counts: [StratifyField: [String: Int]]) -> String {
+        guard !fields.isEmpty else { return "all" }
+        return fields.map { field in
+            let values = counts[field] ?? [:]
+            let best = values.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }
+            return "\(field.rawValue)=\(best?.key ?? "none")"
+        }.joined(separator: "|")
+    }
 }
 
+/// The images of a stored split and the part each is in, as SQL: a derived table of
+/// `(image_id, part)` with one row for every image whose group is placed (images of groups not yet
+/// placed have no row). Each image finds its group's part through the assignment's primary key.
+public struct SplitScope: Sendable {
+    /// The split's parameters.
+    public var parameters: SplitParameters
+    /// The split's row id.
+    var splitId: Int64
+    /// The images considered (every image by default).
+    var filter: ImageFilter
+
+    /// The stored split named `name`; an unknown name is an error that says how to make it.
+    public static func named(_ db: Database, _ name: String, filter: ImageFilter = .all) throws -> SplitScope {
+        guard let split = try SplitRecord.named(db, name), let splitId = split.id else {
+            throw DiagnosticsError(
+                summary: "no split named '\(name)'",
+                diagnostics: [
+                    Diagnostic(
+                        .error, file: "split \(name)", location: .file, code: "unknown_split",
+                        message: "create it with groundwork split \(name) --ratios …")
+                ])
+        }
+        return SplitScope(parameters: try split.parameters(), splitId: splitId, filter: filter)
+    }
+
+    /// The derived table `(image_id, part)`, to use as `(sql) AS alias` with ``arguments``.
+    public var sql: String {
+        """
+        SELECT image.id AS image_id, a.part AS part FROM image
+        JOIN split_assignment a ON a.split_id = \(splitId) AND a.group_key = \(ImageGroups.keySQL(parameters.groupBy))
+        WHERE \(filter.sql)
+        """
+    }
+
+    /// The values bound to ``sql``'s parameters.
+    public var arguments: StatementArguments { filter.arguments }
+
+    /// How many of the considered images are in no part (their groups are not placed).
+    public func unplacedCount(_ db: Database) throws -> Int {
+        let placed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(sql))", arguments: arguments) ?? 0
+        let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE \(filter.sql)", arguments: arguments) ?? 0
+        return all - placed
+    }
+
+    /// The part of every placed image, by image id (for callers that want it in memory: tests and
+    /// small listings).
+    public func partOfImage(_ db: Database) throws -> [Int64: String] {
+        var parts: [Int64: String] = [:]
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() { parts[row[0]] = row[1] }
+        return parts
+    }
+}
 /// A filter on images: `--where modality=CT,source=NIH` (equality on named columns, ANDed).
 public struct ImageFilter: Sendable, Equatable, Codable {
     /// The columns a filter may name.

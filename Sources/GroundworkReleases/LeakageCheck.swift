@@ -88,8 +88,8 @@ public enum LeakageCheck {
                 }
                 name = names[0]
             }
-            let parts = try Splitter.parts(db, split: name!)
-            return (name!, try run(db, partOfImage: parts.partOfImage, threshold: threshold, computed: computed))
+            let scope = try SplitScope.named(db, name!)
+            return (name!, try run(db, scope: scope.sql, arguments: scope.arguments, threshold: threshold, computed: computed))
         }
     }
 
@@ -135,81 +135,170 @@ public enum LeakageCheck {
         for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
     }
 
-    /// Checks the images in `partOfImage` (image id → part); `computed` holds hashes of images
-    /// whose row has none (image id → hash).
+    /// Checks the images of `scope`, the SQL of a derived table `(image_id, part)` with one row an
+    /// image (bound to `arguments`); `computed` holds hashes of images whose row has none (image id
+    /// → hash).
+    ///
+    /// Patients and identical bytes are grouped by the database; the near-duplicate search holds
+    /// 20 bytes an image (hash, part, id) and looks images up by id only for the pairs it finds,
+    /// so a check of millions of images stays within tens of megabytes.
     public static func run(
-        _ db: Database, partOfImage: [Int64: String], threshold: Int = defaultThreshold, computed: [Int64: Int64] = [:]
+        _ db: Database, scope: String, arguments: StatementArguments = [], threshold: Int = defaultThreshold,
+        computed: [Int64: Int64] = [:]
     ) throws -> LeakageReport {
-        var patients: [String: [String: Int]] = [:]
-        var bySha: [String: [(String, String)]] = [:]
-        var hashed: [(hash: UInt64, sha: String, part: String)] = []
-        var unhashed: [LeakageReport.Unhashed] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, sha256, patient_id, phash FROM image ORDER BY id")
+        let scoped = "(\(scope)) AS scope JOIN image ON image.id = scope.image_id"
+        var patientLeaks: [LeakageReport.PatientLeak] = []
+        let patientRows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT image.patient_id, scope.part, COUNT(*) FROM \(scoped)
+                WHERE image.patient_id IS NOT NULL GROUP BY image.patient_id, scope.part
+                ORDER BY image.patient_id, scope.part
+                """, arguments: arguments)
+        var current: LeakageReport.PatientLeak?
+        func flush() {
+            if let leak = current, leak.parts.count > 1 { patientLeaks.append(leak) }
+        }
+        while let row = try patientRows.next() {
+            let patient: String = row[0]
+            if current?.patientId != patient {
+                flush()
+                current = LeakageReport.PatientLeak(patientId: patient, parts: [:])
+            }
+            current!.parts[row[1]] = row[2]
+        }
+        flush()
+        patientLeaks.sort { $0.patientId < $1.patientId }
+        // One image a SHA-256 is what the store keeps, so this finds nothing in a sound project;
+        // it is kept as the check a damaged or hand-edited database still gets.
+        let duplicateBytes = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT image.sha256, MIN(scope.part), MAX(scope.part) FROM \(scoped)
+                GROUP BY image.sha256 HAVING COUNT(DISTINCT scope.part) > 1 ORDER BY image.sha256
+                """, arguments: arguments
+        ).map { LeakageReport.ImagePair(imageA: $0[0], partA: $0[1], imageB: $0[0], partB: $0[2], distance: 0) }
+        var hashed = HashedImages()
+        var unhashedIds: [Int64] = []
+        var checked = 0
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT image.id, image.phash, scope.part FROM \(scoped) ORDER BY image.id", arguments: arguments)
         while let row = try rows.next() {
-            guard let part = partOfImage[row["id"]] else { continue }
-            let sha: String = row["sha256"]
-            if let patient: String = row["patient_id"] { patients[patient, default: [:]][part, default: 0] += 1 }
-            bySha[sha, default: []].append((sha, part))
-            if let hash: Int64 = row["phash"] ?? computed[row["id"]] {
-                hashed.append((UInt64(bitPattern: hash), sha, part))
+            checked += 1
+            let id: Int64 = row[0]
+            if let hash: Int64 = row[1] ?? computed[id] {
+                hashed.append(id: id, hash: UInt64(bitPattern: hash), part: row[2])
             } else {
-                unhashed.append(.init(image: sha, reason: "its pixels could not be decoded (run groundwork check)"))
+                unhashedIds.append(id)
             }
         }
-        let patientLeaks = patients.filter { $0.value.count > 1 }.map {
-            LeakageReport.PatientLeak(patientId: $0.key, parts: $0.value)
-        }.sorted { $0.patientId < $1.patientId }
-        var duplicateBytes: [LeakageReport.ImagePair] = []
-        for (sha, entries) in bySha where Set(entries.map(\.1)).count > 1 {
-            let parts = entries.map(\.1).sorted()
-            duplicateBytes.append(.init(imageA: sha, partA: parts[0], imageB: sha, partB: parts[parts.count - 1], distance: 0))
+        var names = try ImageNames(db)
+        let unhashed = try unhashedIds.map {
+            LeakageReport.Unhashed(
+                image: try names.sha256($0), reason: "its pixels could not be decoded (run groundwork check)")
         }
-        duplicateBytes.sort { $0.imageA < $1.imageA }
-        let near = nearDuplicates(hashed, threshold: threshold)
+        let near = try nearDuplicates(hashed, threshold: threshold) { try names.sha256($0) }
         return LeakageReport(
-            hash: "dhash64@\(PerceptualHash.version)", threshold: threshold, imagesChecked: partOfImage.count,
+            hash: "dhash64@\(PerceptualHash.version)", threshold: threshold, imagesChecked: checked,
             patientLeaks: patientLeaks, duplicateBytes: duplicateBytes,
             nearDuplicates: Array(near.prefix(listedPairsLimit)), nearDuplicateCount: near.count, unhashed: unhashed)
     }
 
-    /// Every pair of hashes in different parts within `threshold` bits, closest first, then by image.
-    static func nearDuplicates(_ items: [(hash: UInt64, sha: String, part: String)], threshold: Int)
-        -> [LeakageReport.ImagePair]
+    /// The images a near-duplicate search looks at, in compact columns: 64-bit hash, part (an
+    /// index into `parts`) and image id.
+    struct HashedImages {
+        var hashes: [UInt64] = []
+        var partIndex: [UInt32] = []
+        var ids: [Int64] = []
+        var parts: [String] = []
+        private var indexOfPart: [String: UInt32] = [:]
+
+        var count: Int { hashes.count }
+
+        mutating func append(id: Int64, hash: UInt64, part: String) {
+            let index: UInt32
+            if let known = indexOfPart[part] {
+                index = known
+            } else {
+                index = UInt32(parts.count)
+                parts.append(part)
+                indexOfPart[part] = index
+            }
+            hashes.append(hash)
+            partIndex.append(index)
+            ids.append(id)
+        }
+    }
+
+    /// Images' SHA-256 by id, read from the database as asked (a prepared statement, a memo).
+    struct ImageNames {
+        private let statement: Statement
+        private var memo: [Int64: String] = [:]
+
+        init(_ db: Database) throws {
+            statement = try db.makeStatement(sql: "SELECT sha256 FROM image WHERE id = ?")
+        }
+
+        mutating func sha256(_ id: Int64) throws -> String {
+            if let known = memo[id] { return known }
+            let sha = try String.fetchOne(statement, arguments: [id]) ?? id.description
+            memo[id] = sha
+            return sha
+        }
+    }
+
+    /// Every pair of hashes in different parts within `threshold` bits, closest first, then by image
+    /// (SHA-256). Exact: the 64 bits are cut into `threshold + 1` bands and two hashes within the
+    /// threshold agree on at least one band (pigeonhole), so for each band the images are sorted by
+    /// the band's bits and only runs of equal bits are compared.
+    static func nearDuplicates(
+        _ items: HashedImages, threshold: Int, sha256: (_ imageId: Int64) throws -> String
+    ) throws -> [LeakageReport.ImagePair]
     {
         guard threshold >= 0, items.count > 1 else { return [] }
         let bands = min(threshold + 1, 64)
-        var bandRanges: [(shift: UInt64, mask: UInt64)] = []
+        var seen = Set<UInt64>()
+        var found: [(distance: Int, a: Int, b: Int)] = []
+        var keyed: [(band: UInt64, index: UInt32)] = []
+        keyed.reserveCapacity(items.count)
         var start = 0
         for band in 0..<bands {
             let width = 64 / bands + (band < 64 % bands ? 1 : 0)
             let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
-            bandRanges.append((UInt64(start), mask))
+            let shift = UInt64(start)
             start += width
-        }
-        var seen = Set<Int64>()
-        var pairs: [LeakageReport.ImagePair] = []
-        for range in bandRanges {
-            var buckets: [UInt64: [Int]] = [:]
-            for (index, item) in items.enumerated() {
-                buckets[(item.hash >> range.shift) & range.mask, default: []].append(index)
-            }
-            for members in buckets.values where members.count > 1 {
-                for i in 0..<members.count {
-                    for j in (i + 1)..<members.count {
-                        let a = items[members[i]]
-                        let b = items[members[j]]
-                        guard a.part != b.part else { continue }
-                        let distance = PerceptualHash.distance(a.hash, b.hash)
+            keyed.removeAll(keepingCapacity: true)
+            for index in 0..<items.count { keyed.append(((items.hashes[index] >> shift) & mask, UInt32(index))) }
+            keyed.sort { $0.band != $1.band ? $0.band < $1.band : $0.index < $1.index }
+            var runStart = 0
+            while runStart < keyed.count {
+                var runEnd = runStart + 1
+                while runEnd < keyed.count && keyed[runEnd].band == keyed[runStart].band { runEnd += 1 }
+                for i in runStart..<runEnd {
+                    for j in (i + 1)..<runEnd {
+                        let a = Int(keyed[i].index)
+                        let b = Int(keyed[j].index)
+                        guard items.partIndex[a] != items.partIndex[b] else { continue }
+                        let distance = PerceptualHash.distance(items.hashes[a], items.hashes[b])
                         guard distance <= threshold else { continue }
-                        let key = Int64(members[i]) << 32 | Int64(members[j])
-                        guard seen.insert(key).inserted else { continue }
-                        let (first, second) = a.sha < b.sha ? (a, b) : (b, a)
-                        pairs.append(
-                            .init(
-                                imageA: first.sha, partA: first.part, imageB: second.sha, partB: second.part, distance: distance))
+                        guard seen.insert(UInt64(a) << 32 | UInt64(b)).inserted else { continue }
+                        found.append((distance, a, b))
                     }
                 }
+                runStart = runEnd
             }
+        }
+        var pairs: [LeakageReport.ImagePair] = []
+        pairs.reserveCapacity(found.count)
+        for pair in found {
+            let shaA = try sha256(items.ids[pair.a])
+            let shaB = try sha256(items.ids[pair.b])
+            let partA = items.parts[Int(items.partIndex[pair.a])]
+            let partB = items.parts[Int(items.partIndex[pair.b])]
+            pairs.append(
+                shaA < shaB
+                    ? .init(imageA: shaA, partA: partA, imageB: shaB, partB: partB, distance: pair.distance)
+                    : .init(imageA: shaB, partA: partB, imageB: shaA, partB: partA, distance: pair.distance))
         }
         return pairs.sorted { ($0.distance, $0.imageA, $0.imageB) < ($1.distance, $1.imageA, $1.imageB) }
     }

@@ -92,7 +92,6 @@ public enum ReleaseBuilder {
             var problems = Problems()
             let chosen = try chooseVersion(db, request: request)
             let placement = try placeImages(db, request: request, problems: &problems)
-            try ReleaseScope.create(db, partOfImage: placement.partOfImage, images: placement.images)
             try checkSources(db, problems: &problems)
             let leakage = try checkLeakage(db, placement: placement, request: request, problems: &problems)
             let releaseId = try insertRelease(db, version: chosen, placement: placement, leakage: leakage, request: request)
@@ -119,11 +118,8 @@ public enum ReleaseBuilder {
         }
     }
 
-    /// The images of the release and the part each is in.
+    /// The split the release's images are placed by (their parts are in `release_scope`).
     struct Placement {
-        /// The selected images, in the order `ImageGroups` lists them.
-        var images: [Int64]
-        var partOfImage: [Int64: String]
         var splitName: String?
         var groupBy: SplitGrouping?
         var definition: SplitDefinition?
@@ -147,12 +143,13 @@ public enum ReleaseBuilder {
         return chosen
     }
 
-    /// The images the filter selects and their parts in the split (every image in `test` without one).
+    /// The images the filter selects and their parts in the split (every image in `test` without
+    /// one), into the temporary table `release_scope` (``ReleaseScope``).
     static func placeImages(_ db: Database, request: ReleaseRequest, problems: inout Problems) throws -> Placement {
-        let groups = try ImageGroups.load(db, grouping: .image, imageFilter: request.filter)
-        let selected = Set(groups.images.map(\.id))
-        if selected.isEmpty { problems.add("empty_release", "no image matches --where \(request.filter.description)") }
-        var placement = Placement(images: groups.images.map(\.id), partOfImage: [:], splitName: request.split)
+        let filter = request.filter
+        let selected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE \(filter.sql)", arguments: filter.arguments)
+        if selected == 0 { problems.add("empty_release", "no image matches --where \(filter.description)") }
+        var placement = Placement(splitName: request.split)
         if placement.splitName == nil {
             let names = try SplitRecord.names(db)
             if names.count == 1 { placement.splitName = names[0] }
@@ -163,20 +160,21 @@ public enum ReleaseBuilder {
             }
         }
         guard let splitName = placement.splitName else {
-            for image in selected { placement.partOfImage[image] = "test" }
+            try ReleaseScope.create(
+                db, selecting: "SELECT image.id, 'test' FROM image WHERE \(filter.sql)", arguments: filter.arguments)
             return placement
         }
-        let stored = try Splitter.parts(db, split: splitName)
-        placement.groupBy = stored.parameters.groupBy
+        let scope = try SplitScope.named(db, splitName, filter: filter)
+        let parameters = scope.parameters
+        placement.groupBy = parameters.groupBy
         placement.definition = SplitDefinition(
-            parts: stored.parameters.parts, stratify: stored.parameters.stratify, seed: stored.parameters.seed,
-            algorithm: Splitter.algorithm)
-        for (image, part) in stored.partOfImage where selected.contains(image) { placement.partOfImage[image] = part }
-        let unplaced = stored.unplaced.filter(selected.contains)
-        if !unplaced.isEmpty {
+            parts: parameters.parts, stratify: parameters.stratify, seed: parameters.seed, algorithm: Splitter.algorithm)
+        try ReleaseScope.create(db, selecting: scope.sql, arguments: scope.arguments)
+        let unplaced = try scope.unplacedCount(db)
+        if unplaced > 0 {
             problems.add(
                 "unplaced_images",
-                "\(unplaced.count) image(s) are not placed in split '\(splitName)' (imported after it was made): run groundwork split \(splitName) again"
+                "\(unplaced) image(s) are not placed in split '\(splitName)' (imported after it was made): run groundwork split \(splitName) again"
             )
         }
         return placement
@@ -209,7 +207,7 @@ public enum ReleaseBuilder {
     static func checkLeakage(
         _ db: Database, placement: Placement, request: ReleaseRequest, problems: inout Problems
     ) throws -> LeakageReport {
-        let leakage = try LeakageCheck.run(db, partOfImage: placement.partOfImage, threshold: request.nearDuplicateThreshold)
+        let leakage = try LeakageCheck.run(db, scope: ReleaseScope.scopeSQL, threshold: request.nearDuplicateThreshold)
         if !leakage.isClean && request.leakageWaiver == nil {
             problems.add("leakage", leakage.summary + " (see groundwork check leakage; --waive-leakage REASON to release anyway)")
         }

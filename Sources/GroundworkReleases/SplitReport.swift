@@ -47,45 +47,28 @@ public struct SplitReport: Codable, Sendable, Equatable {
     public var leakage: LeakageReport
 
     static func make(
-        parameters: SplitParameters, groups: ImageGroups, assignment: [String: String], kept: Int, placed: Int,
-        leakage: LeakageReport
+        parameters: SplitParameters, totals: SplitWorkspace.Totals, kept: Int, placed: Int, leakage: LeakageReport
     ) -> SplitReport {
-        var totals: [String: (groups: Int, images: Int, regions: Int, questions: Int)] = [:]
-        var strata: [String: (groups: Int, images: [String: Int])] = [:]
-        for group in groups.groups.values {
-            guard let part = assignment[group.key] else { continue }
-            var total = totals[part] ?? (0, 0, 0, 0)
-            total.groups += 1
-            total.images += group.imageIds.count
-            total.regions += group.regions
-            total.questions += group.questions
-            totals[part] = total
-            let stratum = group.stratum(parameters.stratify)
-            var entry = strata[stratum] ?? (0, [:])
-            entry.groups += 1
-            entry.images[part, default: 0] += group.imageIds.count
-            strata[stratum] = entry
-        }
-        let imageCount = max(1, groups.images.count)
+        let imageCount = max(1, totals.images)
         let parts = parameters.parts.map { part in
-            let total = totals[part.name] ?? (0, 0, 0, 0)
+            let total = totals.parts[part.name] ?? (0, 0, 0, 0)
             return Part(
                 name: part.name, target: part.ratio, achieved: Double(total.images) / Double(imageCount),
                 groups: total.groups, images: total.images, regions: total.regions, questions: total.questions)
         }
-        let strataReport = strata.keys.sorted().map { key in
-            let entry = strata[key]!
-            let images = entry.images.values.reduce(0, +)
+        let strataReport = totals.strata.keys.sorted().map { key in
+            let entry = totals.strata[key]!
+            let images = entry.values.reduce(0) { $0 + $1.images }
             return Stratum(
-                stratum: key, groups: entry.groups, images: images,
+                stratum: key, groups: entry.values.reduce(0) { $0 + $1.groups }, images: images,
                 parts: parameters.parts.map {
-                    let count = entry.images[$0.name, default: 0]
+                    let count = entry[$0.name]?.images ?? 0
                     return .init(part: $0.name, target: $0.ratio, achieved: Double(count) / Double(max(images, 1)), images: count)
                 })
         }
         return SplitReport(
             name: parameters.name, algorithm: Splitter.algorithm, groupBy: parameters.groupBy, stratify: parameters.stratify,
-            seed: parameters.seed, groups: groups.groups.count, kept: kept, placed: placed,
-            ungroupedImages: groups.ungroupedImages, parts: parts, strata: strataReport, leakage: leakage)
+            seed: parameters.seed, groups: totals.groups, kept: kept, placed: placed,
+            ungroupedImages: totals.ungroupedImages, parts: parts, strata: strataReport, leakage: leakage)
     }
 }

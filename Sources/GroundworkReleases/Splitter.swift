@@ -14,10 +14,14 @@ import GroundworkStore
 /// 3. New groups are ordered by stratum, then by the seeded hash `SHA-256("seed:group key")`.
 ///    Each in turn goes to the part with the largest deficit in its stratum, where the deficit of
 ///    part *p* is `ratio(p) · (images placed in the stratum + the group's images) − images of p`,
-///    ties broken by the part's deficit over all strata, then by the order the parts were given. The result is deterministic for the seed, the
-///    parts' proportions in every stratum are met to within one group, and a group's part never
-///    depends on groups placed after it.
+///    ties broken by the part's deficit over all strata, then by the order the parts were given.
+///    The result is deterministic for the seed, the parts' proportions in every stratum are met to
+///    within one group, and a group's part never depends on groups placed after it.
 /// 4. A group's stratum is, for each stratify field, its most frequent value (ties: the smallest).
+///
+/// Texts (strata, group keys) are ordered as UTF-8 bytes. The grouping, the strata and the order
+/// are computed by the database in temporary tables (`SplitWorkspace`): memory does not grow with
+/// the number of images.
 public enum Splitter {
     /// The placement algorithm's version, recorded in every report.
     public static let algorithm = "hash-ordered-deficit@1"
@@ -37,18 +41,16 @@ public enum Splitter {
         return try project.database.write { db in
             try LeakageCheck.store(hashes, in: db)
             let splitId = try record(db, parameters: parameters, reshuffle: reshuffle, now: now)
-            let groups = try ImageGroups.load(db, grouping: parameters.groupBy)
-            var assignment = try SplitRecord.assignment(db, splitId: splitId)
-            let kept = groups.groups.keys.filter { assignment[$0] != nil }.count
-            let placed = place(groups: groups, parameters: parameters, existing: &assignment)
-            try SplitRecord.assign(db, splitId: splitId, keys: placed.sorted(), parts: assignment)
-            var partOfImage: [Int64: String] = [:]
-            for image in groups.images { partOfImage[image.id] = assignment[image.groupKey] }
-            let leakage = try LeakageCheck.run(
-                db, partOfImage: partOfImage, threshold: nearDuplicateThreshold)
-            return SplitReport.make(
-                parameters: parameters, groups: groups, assignment: assignment, kept: kept, placed: placed.count,
-                leakage: leakage)
+            try SplitWorkspace.create(db, splitId: splitId, parameters: parameters)
+            let kept = try SplitWorkspace.keptCount(db)
+            let placed = try place(db, splitId: splitId, parameters: parameters)
+            try SplitWorkspace.refreshParts(db, splitId: splitId)
+            let leakage = try LeakageCheck.run(db, scope: SplitWorkspace.scopeSQL, threshold: nearDuplicateThreshold)
+            let report = SplitReport.make(
+                parameters: parameters, totals: try SplitWorkspace.totals(db, grouping: parameters.groupBy), kept: kept,
+                placed: placed, leakage: leakage)
+            try SplitWorkspace.drop(db)
+            return report
         }
     }
 
@@ -76,31 +78,21 @@ public enum Splitter {
         return splitId
     }
 
-    /// Places every group of `groups` that `existing` lacks; returns the keys placed.
-    static func place(groups: ImageGroups, parameters: SplitParameters, existing: inout [String: String]) -> [String] {
-        let fields = parameters.stratify
-        // Images already placed, per stratum and part.
-        var placedImages: [String: [String: Int]] = [:]
-        var pending: [(stratum: String, order: UInt64, key: String, size: Int)] = []
-        for group in groups.groups.values {
-            let stratum = group.stratum(fields)
-            if let part = existing[group.key] {
-                placedImages[stratum, default: [:]][part, default: 0] += group.imageIds.count
-            } else {
-                pending.append(
-                    (stratum, ImageGroups.order(seed: parameters.seed, key: group.key), group.key, group.imageIds.count))
-            }
-        }
-        pending.sort { ($0.stratum, $0.order, $0.key) < ($1.stratum, $1.order, $1.key) }
+    /// Places every group of the workspace that has no part yet, recording each part in the
+    /// assignment of `splitId` as it goes; returns how many were placed.
+    static func place(_ db: Database, splitId: Int64, parameters: SplitParameters) throws -> Int {
+        // Images already placed, per stratum and part, and over all strata.
+        var placedImages = try SplitWorkspace.placedImages(db)
         var overall: [String: Int] = [:]
         for counts in placedImages.values {
             for (part, images) in counts { overall[part, default: 0] += images }
         }
-        var placed: [String] = []
-        for item in pending {
-            var counts = placedImages[item.stratum, default: [:]]
-            let total = counts.values.reduce(0, +) + item.size
-            let overallTotal = overall.values.reduce(0, +) + item.size
+        let assign = try SplitRecord.assigner(db, splitId: splitId)
+        var placed = 0
+        try SplitWorkspace.forEachPending(db) { key, stratum, size in
+            var counts = placedImages[stratum, default: [:]]
+            let total = counts.values.reduce(0, +) + size
+            let overallTotal = overall.values.reduce(0, +) + size
             var best = parameters.parts[0].name
             var bestDeficit = (-Double.infinity, -Double.infinity)
             for part in parameters.parts {
@@ -118,39 +110,13 @@ public enum Splitter {
                     bestDeficit = deficit
                 }
             }
-            counts[best, default: 0] += item.size
-            overall[best, default: 0] += item.size
-            placedImages[item.stratum] = counts
-            existing[item.key] = best
-            placed.append(item.key)
+            counts[best, default: 0] += size
+            overall[best, default: 0] += size
+            placedImages[stratum] = counts
+            try assign(key: key, part: best)
+            placed += 1
         }
         return placed
-    }
-
-    /// The part of every image under a stored split (nil for images of groups not yet placed).
-    public static func parts(_ db: Database, split name: String) throws -> (
-        parameters: SplitParameters, partOfImage: [Int64: String], unplaced: [Int64]
-    ) {
-        guard let split = try SplitRecord.named(db, name), let splitId = split.id else {
-            throw DiagnosticsError(
-                summary: "no split named '\(name)'",
-                diagnostics: [
-                    Diagnostic(
-                        .error, file: "split \(name)", location: .file, code: "unknown_split",
-                        message: "create it with groundwork split \(name) --ratios …")
-                ])
-        }
-        let parameters = try split.parameters()
-        let assignment = try SplitRecord.assignment(db, splitId: splitId)
-        var partOfImage: [Int64: String] = [:]
-        var unplaced: [Int64] = []
-        let column = parameters.groupBy.column ?? "NULL"
-        let images = try Row.fetchCursor(db, sql: "SELECT id, sha256, \(column) AS value FROM image ORDER BY id")
-        while let image = try images.next() {
-            let key = ImageGroups.key(grouping: parameters.groupBy, value: image["value"], sha256: image["sha256"]).key
-            if let part = assignment[key] { partOfImage[image["id"]] = part } else { unplaced.append(image["id"]) }
-        }
-        return (parameters, partOfImage, unplaced)
     }
 
     /// Every stored split's parameters, by name.

@@ -261,10 +261,15 @@ public enum ReviewCatalog {
         if let split = filter.split {
             // The split's parts are computed as the release builder does; images of groups not
             // yet placed belong to no part.
-            let parts = try Splitter.parts(db, split: split).partOfImage
-            let ids = parts.filter { filter.part == nil || $0.value == filter.part }.keys.sorted()
-            clauses.append("i.id IN (SELECT value FROM json_each(?))")
-            _ = arguments.append(contentsOf: [String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)])
+            let scope = try SplitScope.named(db, split)
+            if let part = filter.part {
+                clauses.append("i.id IN (SELECT image_id FROM (\(scope.sql)) WHERE part = ?)")
+                _ = arguments.append(contentsOf: scope.arguments)
+                _ = arguments.append(contentsOf: [part])
+            } else {
+                clauses.append("i.id IN (SELECT image_id FROM (\(scope.sql)))")
+                _ = arguments.append(contentsOf: scope.arguments)
+            }
         }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let counted = """

@@ -49,7 +49,7 @@ import Testing
         #expect(leak.nearDuplicateCount > 0)
         #expect(leak.nearDuplicates.allSatisfy { $0.partA != $0.partB && $0.distance <= leak.threshold })
         // Exactly the pairs (content i, its copy) that were split apart, nothing else.
-        let parts = try project.database.read { db in try Splitter.parts(db, split: "default").partOfImage }
+        let parts = try project.database.read { db in try SplitScope.named(db, "default").partOfImage(db) }
         let shas = try project.database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, sha256 FROM image ORDER BY id").map {
                 ($0["id"] as Int64, $0["sha256"] as String)

@@ -16,12 +16,12 @@ import Testing
     /// Image id → part, and patient → parts, read back from the database.
     private func placements(_ project: Project) throws -> (images: [Int64: String], patients: [String: Set<String>]) {
         try project.database.read { db in
-            let stored = try Splitter.parts(db, split: "default")
+            let parts = try SplitScope.named(db, "default").partOfImage(db)
             var patients: [String: Set<String>] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, patient_id FROM image WHERE patient_id IS NOT NULL") {
-                if let part = stored.partOfImage[row["id"]] { patients[row["patient_id"], default: []].insert(part) }
+                if let part = parts[row["id"]] { patients[row["patient_id"], default: []].insert(part) }
             }
-            return (stored.partOfImage, patients)
+            return (parts, patients)
         }
     }
 

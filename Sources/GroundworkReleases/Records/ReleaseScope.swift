@@ -7,16 +7,15 @@ import GroundworkStore
 /// `release_scope` that lives for the transaction of `release create`, and the gates' queries over
 /// the images in it (the snapshot of the release tables reads it too).
 enum ReleaseScope {
-    /// Creates the table and fills it with `images` (in their order) that have a part, through one
-    /// prepared statement.
-    static func create(_ db: Database, partOfImage: [Int64: String], images: [Int64]) throws {
+    /// Creates the table and fills it with the rows `(image_id, part)` of `sql`, a query bound to
+    /// `arguments`.
+    static func create(_ db: Database, selecting sql: String, arguments: StatementArguments) throws {
         try db.execute(sql: "CREATE TEMP TABLE release_scope (image_id INTEGER PRIMARY KEY, part TEXT NOT NULL)")
-        let insert = try db.makeStatement(sql: "INSERT INTO release_scope (image_id, part) VALUES (?, ?)")
-        for image in images {
-            guard let part = partOfImage[image] else { continue }
-            try insert.execute(arguments: [image, part])
-        }
+        try db.execute(sql: "INSERT INTO temp.release_scope (image_id, part) \(sql)", arguments: arguments)
     }
+
+    /// The derived table `(image_id, part)` of the images in scope, for ``LeakageCheck``.
+    static let scopeSQL = "SELECT image_id, part FROM temp.release_scope"
 
     /// Drops the table.
     static func drop(_ db: Database) throws {

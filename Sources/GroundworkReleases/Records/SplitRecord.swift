@@ -74,17 +74,6 @@ extension SplitRecord {
     static func names(_ db: Database) throws -> [String] {
         try String.fetchAll(db, select(Columns.name).order(Columns.name))
     }
-
-    /// The part of each placed group of split `splitId`, by group key.
-    static func assignment(_ db: Database, splitId: Int64) throws -> [String: String] {
-        var assignment: [String: String] = [:]
-        for row in try Row.fetchAll(
-            db, sql: "SELECT group_key, part FROM split_assignment WHERE split_id = ?", arguments: [splitId])
-        {
-            assignment[row["group_key"]] = row["part"]
-        }
-        return assignment
-    }
 }
 
 // MARK: - Writing
@@ -102,9 +91,22 @@ extension SplitRecord {
         try db.execute(sql: "DELETE FROM split_assignment WHERE split_id = ?", arguments: [splitId])
     }
 
-    /// Records the part of each of `keys` (a statement prepared once, run key after key).
-    static func assign(_ db: Database, splitId: Int64, keys: [String], parts: [String: String]) throws {
-        let insert = try db.makeStatement(sql: "INSERT INTO split_assignment (split_id, group_key, part) VALUES (?, ?, ?)")
-        for key in keys { try insert.execute(arguments: [splitId, key, parts[key]!]) }
+    /// Records the parts of groups of split `splitId`, one group at a time, through one prepared
+    /// statement.
+    struct Assigner {
+        let statement: Statement
+        let splitId: Int64
+
+        func callAsFunction(key: String, part: String) throws {
+            try statement.execute(arguments: [splitId, key, part])
+        }
+    }
+
+    /// An ``Assigner`` for split `splitId`.
+    static func assigner(_ db: Database, splitId: Int64) throws -> Assigner {
+        Assigner(
+            statement: try db.makeStatement(
+                sql: "INSERT INTO split_assignment (split_id, group_key, part) VALUES (?, ?, ?)"),
+            splitId: splitId)
     }
 }
