@@ -253,8 +253,7 @@ public enum LeakageCheck {
     /// the band's bits and only runs of equal bits are compared.
     static func nearDuplicates(
         _ items: HashedImages, threshold: Int, sha256: (_ imageId: Int64) throws -> String
-    ) throws -> [LeakageReport.ImagePair]
-    {
+    ) throws -> [LeakageReport.ImagePair] {
         guard threshold >= 0, items.count > 1 else { return [] }
         let bands = min(threshold + 1, 64)
         var seen = Set<UInt64>()
