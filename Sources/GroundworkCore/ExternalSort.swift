@@ -55,6 +55,16 @@ public struct ExternalSorter: ~Copyable {
         if arena.count + spans.count * 16 >= budget { try spill() }
     }
 
+    /// Adds a line that `build` appends to the given bytes (nothing else may be changed in them):
+    /// the line is written in place, without a copy of its own.
+    public mutating func add(building build: (inout [UInt8]) throws -> Void) throws {
+        let start = arena.count
+        try build(&arena)
+        spans.append((start, arena.count - start))
+        count += 1
+        if arena.count + spans.count * 16 >= budget { try spill() }
+    }
+
     /// Every line in order, then the runs are closed.
     public consuming func forEachSorted(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         if runs.isEmpty {

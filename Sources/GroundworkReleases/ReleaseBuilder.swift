@@ -281,48 +281,58 @@ public enum ReleaseBuilder {
         var hasher = SHA256()
         hasher.update(data: Array("groundwork release content v2\n".utf8))
         /// Hashes one table: its name and line count, then its lines in byte order. The lines are
-        /// sorted in bounded memory (``ExternalSorter``), so a release of any size hashes in the
-        /// same few tens of megabytes.
-        func table(_ name: String, _ sql: String, _ transform: (Row) throws -> [UInt8]) throws {
+        /// built in place in the sorter's memory (`build` appends one row's line, reading the
+        /// row's columns straight from SQLite) and sorted in bounded memory (``ExternalSorter``),
+        /// so a release of any size hashes in the same few tens of megabytes.
+        func table(_ name: String, _ sql: String, _ build: (QueryStatement, inout [UInt8]) throws -> Void) throws {
             var sorter = ExternalSorter(budget: sortBudget)
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: [releaseId])
-            while let row = try rows.next() { try sorter.add(try transform(row)) }
+            let query = try QueryStatement(db, sql: sql)
+            try query.bind(1, releaseId)
+            while try query.step() { try sorter.add { try build(query, &$0) } }
             hasher.update(data: Array("\(name) \(sorter.count)\n".utf8))
             try sorter.forEachSorted { line in
                 hasher.update(bufferPointer: line)
                 hasher.update(data: [0x0A])
             }
         }
-        /// Columns `first...` of a row, as canonical text joined by tabs.
-        func line(_ row: Row, from first: Int = 0) -> [UInt8] {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(128)
-            for index in first..<row.count {
-                if index > first { bytes.append(0x09) }
-                appendCanonicalText(row[index] as DatabaseValue, to: &bytes)
-            }
-            return bytes
-        }
-        try table("images", ReleasedImage.hashedRowsSQL) { line($0) }
-        try table("labels", ReleasedLabel.hashedRowsSQL) { line($0) }
-        // Each region's line, and its key (the line's hash) by region id for the questions'
+        try table("images", ReleasedImage.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
+        try table("labels", ReleasedLabel.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
+        // Each region's line, and its key (the line's SHA-256) by region id for the questions'
         // targets, kept in a temporary table (on disk past SQLite's cache, like the lines).
         let keys = try ReleasedRegion.HashKeys(db)
         defer { keys.drop() }
-        try table("regions", ReleasedRegion.hashedRowsSQL) { row in
-            let bytes = line(row, from: 1)
-            try keys.insert(regionID: row[0], key: Array(SHA256.hash(data: bytes)))
-            return bytes
+        try table("regions", ReleasedRegion.hashedRowsSQL) { row, bytes in
+            let start = bytes.count
+            appendLine(row, from: 1, to: &bytes)
+            let digest = bytes.withUnsafeBytes { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            try digest.withUnsafeBytes { try keys.insert(regionID: row.int64(0), key: $0) }
         }
-        try table("questions", ReleasedQuestion.hashedRowsSQL) { row in
-            let targets = try regionIDs(row[0] as String).map { id in try keys.key(regionID: id).map(hexDigest) ?? "?" }
-                .sorted().joined(separator: ",")
-            var bytes = line(row, from: 1)
+        // Each question's targets: its regions' keys in hex ("?" for a region not released),
+        // sorted, joined by commas.
+        var targets: [[UInt8]] = []
+        try table("questions", ReleasedQuestion.hashedRowsSQL) { row, bytes in
+            targets.removeAll(keepingCapacity: true)
+            for id in regionIDs(row.bytes(0, text: true)) {
+                var key: [UInt8] = []
+                targets.append(try keys.appendKey(regionID: id, to: &key) ? key : [UInt8(ascii: "?")])
+            }
+            if targets.count > 1 { targets.sort { $0.lexicographicallyPrecedes($1) } }
+            appendLine(row, from: 1, to: &bytes)
             bytes.append(0x09)
-            bytes.append(contentsOf: targets.utf8)
-            return bytes
+            for (index, target) in targets.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: target)
+            }
         }
         return hexDigest(Array(hasher.finalize()))
+    }
+
+    /// Appends columns `first...` of the current row, as canonical text joined by tabs.
+    static func appendLine(_ row: QueryStatement, from first: Int32, to bytes: inout [UInt8]) {
+        for column in first..<row.columnCount {
+            if column > first { bytes.append(0x09) }
+            appendCanonicalText(row, column, to: &bytes)
+        }
     }
 
     /// Bytes of lines `contentHash` sorts in memory before it sorts on disk.
@@ -331,32 +341,39 @@ public enum ReleaseBuilder {
     /// The region ids of `release_vqa.region_ids` (`json_group_array` text: `[1,2,3]`), read
     /// directly; anything else through JSONDecoder ([] when it is not an array of integers).
     static func regionIDs(_ text: String) -> [Int64] {
+        var text = text
+        return text.withUTF8 { regionIDs(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``regionIDs(_:)`` of UTF-8 bytes.
+    static func regionIDs(_ utf8: UnsafeRawBufferPointer) -> [Int64] {
         var ids: [Int64] = []
-        var utf8 = text.utf8.makeIterator()
-        guard utf8.next() == UInt8(ascii: "[") else { return decodedRegionIDs(text) }
+        var bytes = utf8.makeIterator()
+        let fallback = { decodedRegionIDs(String(decoding: utf8, as: UTF8.self)) }
+        guard bytes.next() == UInt8(ascii: "[") else { return fallback() }
         var current: Int64?
-        while let byte = utf8.next() {
+        while let byte = bytes.next() {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let (product, overflow) = (current ?? 0).multipliedReportingOverflow(by: 10)
                 let (sum, carry) = product.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-                if overflow || carry { return decodedRegionIDs(text) }
+                if overflow || carry { return fallback() }
                 current = sum
             case UInt8(ascii: ","):
-                guard let value = current else { return decodedRegionIDs(text) }
+                guard let value = current else { return fallback() }
                 ids.append(value)
                 current = nil
             case UInt8(ascii: "]"):
                 if let value = current {
                     ids.append(value)
                 } else if !ids.isEmpty {
-                    return decodedRegionIDs(text)
+                    return fallback()
                 }
-                return utf8.next() == nil ? ids : decodedRegionIDs(text)
-            default: return decodedRegionIDs(text)
+                return bytes.next() == nil ? ids : fallback()
+            default: return fallback()
             }
         }
-        return decodedRegionIDs(text)
+        return fallback()
     }
 
     private static func decodedRegionIDs(_ text: String) -> [Int64] {
@@ -365,14 +382,19 @@ public enum ReleaseBuilder {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Appends the lowercase hex of `data`.
+    static func appendHex(_ data: some Sequence<UInt8>, to bytes: inout [UInt8]) {
+        for byte in data {
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0F)])
+        }
+    }
+
     /// Lowercase hex of bytes.
     static func hexDigest(_ bytes: [UInt8]) -> String {
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
-        }
+        appendHex(bytes, to: &text)
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -380,8 +402,8 @@ public enum ReleaseBuilder {
     static func appendCanonicalText(_ value: DatabaseValue, to bytes: inout [UInt8]) {
         switch value.storage {
         case .null: bytes.append(contentsOf: "\\N".utf8)
-        case .int64(let v): bytes.append(contentsOf: String(v).utf8)
-        case .double(let v): bytes.append(contentsOf: printfG17(v))
+        case .int64(let v): DecimalText.append(v, to: &bytes)
+        case .double(let v): DecimalText.appendG17(v, to: &bytes)
         case .string(let s):
             // Only a backslash, a tab or a newline is escaped: text without them is its own form.
             if s.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A }) {
@@ -389,15 +411,27 @@ public enum ReleaseBuilder {
             } else {
                 bytes.append(contentsOf: s.utf8)
             }
-        case .blob(let data): bytes.append(contentsOf: hexDigest(Array(data)).utf8)
+        case .blob(let data): appendHex(data, to: &bytes)
         }
     }
 
-    /// printf's `%.17g` of a double (what `String(format: "%.17g")` gives), by `snprintf`.
-    static func printfG17(_ v: Double) -> [UInt8] {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
-            let count = withVaList([v]) { vsnprintf(buffer.baseAddress, 48, "%.17g", $0) }
-            return buffer.withMemoryRebound(to: UInt8.self) { Array($0.prefix(Int(max(0, min(count, 47))))) }
+    /// Appends the UTF-8 bytes of `canonicalText` of column `column` of the current row, read
+    /// straight from SQLite. Text that is plain ASCII (no NUL, backslash, tab or newline) is its
+    /// own form and is copied as stored; any other text takes the `DatabaseValue` path, so the
+    /// bytes are exactly those ``canonicalText(_:)`` gives.
+    static func appendCanonicalText(_ row: QueryStatement, _ column: Int32, to bytes: inout [UInt8]) {
+        switch row.type(column) {
+        case .null: bytes.append(contentsOf: "\\N".utf8)
+        case .integer: DecimalText.append(row.int64(column), to: &bytes)
+        case .real: DecimalText.appendG17(row.double(column), to: &bytes)
+        case .text:
+            let text = row.bytes(column, text: true)
+            if text.allSatisfy({ $0 != 0 && $0 < 0x80 && $0 != 0x5C && $0 != 0x09 && $0 != 0x0A }) {
+                bytes.append(contentsOf: text)
+            } else {
+                appendCanonicalText(row.value(column), to: &bytes)
+            }
+        case .blob: appendHex(row.bytes(column, text: false), to: &bytes)
         }
     }
 

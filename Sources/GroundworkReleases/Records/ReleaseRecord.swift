@@ -83,22 +83,22 @@ extension ReleaseRecord {
         }
     }
 
-    /// Per-part counts of release `releaseId`, parts by name.
+    /// Per-part counts of release `releaseId`, parts by name (regions and questions counted a
+    /// image first, in one pass each over the release's index by image).
     static func partCounts(_ db: Database, releaseId: Int64) throws -> [PartCounts] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT i.split, COUNT(*) AS images, COUNT(DISTINCT i.patient_id) AS patients,
-                    (SELECT COUNT(*) FROM release_region r JOIN release_image ri
-                       ON ri.release_id = r.release_id AND ri.image_id = r.image_id
-                     WHERE r.release_id = ?1 AND ri.split = i.split) AS regions,
-                    (SELECT COUNT(*) FROM release_vqa v JOIN release_image vi
-                       ON vi.release_id = v.release_id AND vi.image_id = v.image_id
-                     WHERE v.release_id = ?1 AND vi.split = i.split) AS questions,
-                    (SELECT COUNT(*) FROM release_vqa v JOIN release_image vi
-                       ON vi.release_id = v.release_id AND vi.image_id = v.image_id
-                     WHERE v.release_id = ?1 AND vi.split = i.split AND v.groundable) AS groundable
-                FROM release_image i WHERE i.release_id = ?1 GROUP BY i.split ORDER BY i.split
+                    COALESCE(SUM(r.n), 0) AS regions, COALESCE(SUM(q.n), 0) AS questions,
+                    COALESCE(SUM(q.groundable), 0) AS groundable
+                FROM release_image i
+                LEFT JOIN (SELECT image_id, COUNT(*) AS n FROM release_region WHERE release_id = ?1 GROUP BY image_id) r
+                    ON r.image_id = i.image_id
+                LEFT JOIN (SELECT image_id, COUNT(*) AS n, SUM(groundable != 0) AS groundable FROM release_vqa
+                           WHERE release_id = ?1 GROUP BY image_id) q
+                    ON q.image_id = i.image_id
+                WHERE i.release_id = ?1 GROUP BY i.split ORDER BY i.split
                 """, arguments: [releaseId]
         ).map {
             PartCounts(

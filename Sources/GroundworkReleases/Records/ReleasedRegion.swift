@@ -116,23 +116,30 @@ extension ReleasedRegion: ReleasedItemRow {
     /// release of millions of regions holds none of them in memory.
     struct HashKeys {
         private let db: Database
-        private let insert: Statement
-        private let select: Statement
+        private let insert: InsertStatement
+        private let select: QueryStatement
 
         init(_ db: Database) throws {
             self.db = db
             try db.execute(sql: "CREATE TEMP TABLE release_region_key (region_id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
-            insert = try db.makeStatement(sql: "INSERT INTO temp.release_region_key (region_id, key) VALUES (?, ?)")
-            select = try db.makeStatement(sql: "SELECT key FROM temp.release_region_key WHERE region_id = ?")
+            insert = try InsertStatement(db, sql: "INSERT INTO temp.release_region_key (region_id, key) VALUES (?, ?)")
+            select = try QueryStatement(db, sql: "SELECT key FROM temp.release_region_key WHERE region_id = ?")
         }
 
-        func insert(regionID: Int64, key: [UInt8]) throws {
-            try insert.execute(arguments: [regionID, Data(key)])
+        /// Records the key (its bytes) of a region.
+        func insert(regionID: Int64, key: UnsafeRawBufferPointer) throws {
+            insert.bind(1, regionID)
+            insert.bind(2, blob: key)
+            try insert.run()
         }
 
-        /// The key of a region; nil for a region not hashed.
-        func key(regionID: Int64) throws -> [UInt8]? {
-            try Data.fetchOne(select, arguments: [regionID]).map(Array.init)
+        /// Appends the key of a region to `bytes`, in lowercase hex; false for a region not hashed.
+        func appendKey(regionID: Int64, to bytes: inout [UInt8]) throws -> Bool {
+            try select.bind(1, regionID)
+            guard try select.step() else { return false }
+            ReleaseBuilder.appendHex(select.bytes(0, text: false), to: &bytes)
+            _ = try select.step()
+            return true
         }
 
         func drop() {
