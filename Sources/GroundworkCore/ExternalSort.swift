@@ -52,7 +52,7 @@ public struct ExternalSorter: ~Copyable {
         spans.append((arena.count, line.count))
         arena.append(contentsOf: line)
         count += 1
-        if arena.count + spans.count * 16 >= budget { try spill() }
+        if arena.count + spans.count * 32 >= budget { try spill() }
     }
 
     /// Adds a line that `build` appends to the given bytes (nothing else may be changed in them):
@@ -62,7 +62,7 @@ public struct ExternalSorter: ~Copyable {
         try build(&arena)
         spans.append((start, arena.count - start))
         count += 1
-        if arena.count + spans.count * 16 >= budget { try spill() }
+        if arena.count + spans.count * 32 >= budget { try spill() }
     }
 
     /// Every line in order, then the runs are closed.
@@ -106,21 +106,32 @@ public struct ExternalSorter: ~Copyable {
         }
     }
 
-    /// The lines' indices in sorted order (a stable sort: equal lines keep their order).
+    /// The lines' indices in sorted order (a stable sort: equal lines keep their order). Lines are
+    /// compared by their first 8 bytes as one integer first, and in full only when those agree.
     private func sortedOrder() -> [Int] {
-        var order = Array(spans.indices)
         arena.withUnsafeBytes { bytes in
             let base = bytes.baseAddress
-            order.sort { a, b in
-                let x = spans[a]
-                let y = spans[b]
+            var keyed: [(prefix: UInt64, index: Int)] = []
+            keyed.reserveCapacity(spans.count)
+            for (index, span) in spans.enumerated() {
+                var prefix: UInt64 = 0
+                for offset in 0..<8 {
+                    prefix <<= 8
+                    if offset < span.count { prefix |= UInt64(bytes[span.start + offset]) }
+                }
+                keyed.append((prefix, index))
+            }
+            keyed.sort { a, b in
+                if a.prefix != b.prefix { return a.prefix < b.prefix }
+                let x = spans[a.index]
+                let y = spans[b.index]
                 let common = min(x.count, y.count)
                 let c = common == 0 ? 0 : memcmp(base! + x.start, base! + y.start, common)
                 if c != 0 { return c < 0 }
-                return x.count != y.count ? x.count < y.count : a < b
+                return x.count != y.count ? x.count < y.count : a.index < b.index
             }
+            return keyed.map(\.index)
         }
-        return order
     }
 
     /// Writes the lines in memory, sorted, as a run: each line as its length (4 bytes, little

@@ -87,7 +87,7 @@ public enum ReleaseBuilder {
     public static func create(_ project: Project, request: ReleaseRequest) throws -> ReleaseSummary {
         // Hashes are computed outside the transaction and stored in it: a refused release writes nothing.
         let hashes = try LeakageCheck.missingHashes(project)
-        let version = try project.database.write { db -> String in
+        return try project.database.write { db -> ReleaseSummary in
             try LeakageCheck.store(hashes, in: db)
             var problems = Problems()
             let chosen = try chooseVersion(db, request: request)
@@ -102,11 +102,10 @@ public enum ReleaseBuilder {
                     summary: "release \(chosen) cannot be created: \(problems.list.count) problem(s)",
                     diagnostics: problems.list)
             }
-            try seal(db, releaseId: releaseId)
+            let parts = try seal(db, releaseId: releaseId)
             try ReleaseScope.drop(db)
-            return chosen.description
+            return try ReleaseCatalog.show(db, version: chosen.description, parts: parts)
         }
-        return try ReleaseCatalog.show(project, version: version)
     }
 
     /// The gates' problems, collected.
@@ -243,12 +242,15 @@ public enum ReleaseBuilder {
         }
     }
 
-    /// Records the part counts and the content hash.
-    static func seal(_ db: Database, releaseId: Int64) throws {
-        let counts = try ReleaseRecord.partCounts(db, releaseId: releaseId)
+    /// Records the part counts and the content hash, read in one pass over the release's rows;
+    /// returns the part counts.
+    @discardableResult
+    static func seal(_ db: Database, releaseId: Int64) throws -> [PartCounts] {
+        let digest = try digest(db, releaseId: releaseId)
         try ReleaseRecord.seal(
-            db, id: releaseId, splitReport: try CanonicalJSON.string(counts, pretty: false),
-            contentHash: try contentHash(db, releaseId: releaseId))
+            db, id: releaseId, splitReport: try CanonicalJSON.string(digest.parts, pretty: false),
+            contentHash: digest.hash)
+        return digest.parts
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
@@ -278,6 +280,24 @@ public enum ReleaseBuilder {
     /// Lines are built as bytes (no intermediate strings), sorted as bytes (UTF-8 order), and fed
     /// to the hasher as they are: the same text as `canonicalText` joined by tabs.
     static func contentHash(_ db: Database, releaseId: Int64, sortBudget: Int = contentHashSortBudget) throws -> String {
+        try digest(db, releaseId: releaseId, sortBudget: sortBudget).hash
+    }
+
+    /// The content hash (``contentHash(_:releaseId:sortBudget:)``) and the part counts, counted
+    /// as the regions and questions are read for the hash (images and patients by SQL).
+    static func digest(_ db: Database, releaseId: Int64, sortBudget: Int = contentHashSortBudget) throws -> (
+        hash: String, parts: [PartCounts]
+    ) {
+        var parts = try ReleaseRecord.imageCounts(db, releaseId: releaseId)
+        var lastPart: (bytes: [UInt8], index: Int)?
+        /// The index in `parts` of the part named by column `column` of the row.
+        func part(_ row: QueryStatement, _ column: Int32) -> Int? {
+            let name = row.bytes(column, text: true)
+            if let last = lastPart, last.bytes.elementsEqual(name) { return last.index }
+            guard let index = parts.firstIndex(where: { $0.split.utf8.elementsEqual(name) }) else { return nil }
+            lastPart = (Array(name), index)
+            return index
+        }
         var hasher = SHA256()
         hasher.update(data: Array("groundwork release content v2\n".utf8))
         /// Hashes one table: its name and line count, then its lines in byte order. The lines are
@@ -290,10 +310,18 @@ public enum ReleaseBuilder {
             try query.bind(1, releaseId)
             while try query.step() { try sorter.add { try build(query, &$0) } }
             hasher.update(data: Array("\(name) \(sorter.count)\n".utf8))
+            // Lines and their newlines go to the hasher in chunks of 64 KiB.
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(1 << 16)
             try sorter.forEachSorted { line in
-                hasher.update(bufferPointer: line)
-                hasher.update(data: [0x0A])
+                if chunk.count + line.count >= 1 << 16 {
+                    hasher.update(data: chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+                chunk.append(contentsOf: line.assumingMemoryBound(to: UInt8.self))
+                chunk.append(0x0A)
             }
+            hasher.update(data: chunk)
         }
         try table("images", ReleasedImage.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
         try table("labels", ReleasedLabel.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
@@ -302,8 +330,9 @@ public enum ReleaseBuilder {
         let keys = try ReleasedRegion.HashKeys(db)
         defer { keys.drop() }
         try table("regions", ReleasedRegion.hashedRowsSQL) { row, bytes in
+            if let index = part(row, 1) { parts[index].regions += 1 }
             let start = bytes.count
-            appendLine(row, from: 1, to: &bytes)
+            appendLine(row, from: 2, to: &bytes)
             let digest = bytes.withUnsafeBytes { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[start...])) }
             try digest.withUnsafeBytes { try keys.insert(regionID: row.int64(0), key: $0) }
         }
@@ -312,19 +341,23 @@ public enum ReleaseBuilder {
         var targets: [[UInt8]] = []
         try table("questions", ReleasedQuestion.hashedRowsSQL) { row, bytes in
             targets.removeAll(keepingCapacity: true)
-            for id in regionIDs(row.bytes(0, text: true)) {
+            for id in regionIDs(UnsafeRawBufferPointer(row.bytes(0, text: true))) {
                 var key: [UInt8] = []
                 targets.append(try keys.appendKey(regionID: id, to: &key) ? key : [UInt8(ascii: "?")])
             }
             if targets.count > 1 { targets.sort { $0.lexicographicallyPrecedes($1) } }
-            appendLine(row, from: 1, to: &bytes)
+            if let index = part(row, 1) {
+                parts[index].questions += 1
+                parts[index].groundableQuestions += Int(row.int64(2))
+            }
+            appendLine(row, from: 3, to: &bytes)
             bytes.append(0x09)
             for (index, target) in targets.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 bytes.append(contentsOf: target)
             }
         }
-        return hexDigest(Array(hasher.finalize()))
+        return (hexDigest(Array(hasher.finalize())), parts)
     }
 
     /// Appends columns `first...` of the current row, as canonical text joined by tabs.

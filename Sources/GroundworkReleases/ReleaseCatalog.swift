@@ -97,7 +97,9 @@ public enum ReleaseCatalog {
         try project.database.read { db in try show(db, version: version) }
     }
 
-    static func show(_ db: Database, version: String) throws -> ReleaseSummary {
+    /// The summary of release `version`; `parts`: its part counts when the caller has them (the
+    /// release being created), read from the release's rows otherwise.
+    static func show(_ db: Database, version: String, parts: [PartCounts]? = nil) throws -> ReleaseSummary {
         let id = try releaseId(db, version: version)
         let release = try ReleaseRecord.find(db, id: id)!
         let decoder = JSONDecoder()
@@ -106,7 +108,7 @@ public enum ReleaseCatalog {
         let leakage = try decoder.decode(LeakageReport.self, from: Data(release.leakageReport.utf8))
         return ReleaseSummary(
             version: release.version, created: release.createdAt, notes: release.notes, parameters: parameters,
-            contentHash: release.contentHash, splits: try ReleaseRecord.partCounts(db, releaseId: id),
+            contentHash: release.contentHash, splits: try parts ?? ReleaseRecord.partCounts(db, releaseId: id),
             labels: try ReleasedLabel.count(db, releaseId: id), sources: try ReleasedImage.sources(db, releaseId: id),
             leakage: leakage, rai: RAIStatus(try ReleaseRAIRecord.decode(release.rai)?.statement))
     }

@@ -67,11 +67,11 @@ package struct QueryStatement {
 
     /// The column's text (UTF-8 as stored, not validated) or blob bytes, valid until the next
     /// step; empty for NULL.
-    package func bytes(_ column: Int32, text: Bool) -> UnsafeRawBufferPointer {
+    package func bytes(_ column: Int32, text: Bool) -> UnsafeBufferPointer<UInt8> {
         let base = text ? sqlite3_column_text(handle, column).map(UnsafeRawPointer.init) : sqlite3_column_blob(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
-        guard let base, count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(start: base, count: count)
+        guard let base, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
     }
 
     /// The column as GRDB reads it (the slow path, for values the fast one does not take).

@@ -83,27 +83,49 @@ extension ReleaseRecord {
         }
     }
 
-    /// Per-part counts of release `releaseId`, parts by name (regions and questions counted a
-    /// image first, in one pass each over the release's index by image).
+    /// Per-part counts of release `releaseId`, parts by name.
     static func partCounts(_ db: Database, releaseId: Int64) throws -> [PartCounts] {
+        var parts = try imageCounts(db, releaseId: releaseId)
+        let index = Dictionary(uniqueKeysWithValues: parts.enumerated().map { ($1.split, $0) })
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.split, COUNT(*) FROM release_region r
+                JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
+                WHERE r.release_id = ? GROUP BY i.split
+                """, arguments: [releaseId])
+        {
+            if let at = index[row[0]] { parts[at].regions = row[1] }
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.split, COUNT(*), COALESCE(SUM(v.groundable != 0), 0) FROM release_vqa v
+                JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
+                WHERE v.release_id = ? GROUP BY i.split
+                """, arguments: [releaseId])
+        {
+            if let at = index[row[0]] {
+                parts[at].questions = row[1]
+                parts[at].groundableQuestions = row[2]
+            }
+        }
+        return parts
+    }
+
+    /// Per-part image and patient counts of release `releaseId`, parts by name, with no regions
+    /// or questions counted yet.
+    static func imageCounts(_ db: Database, releaseId: Int64) throws -> [PartCounts] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT i.split, COUNT(*) AS images, COUNT(DISTINCT i.patient_id) AS patients,
-                    COALESCE(SUM(r.n), 0) AS regions, COALESCE(SUM(q.n), 0) AS questions,
-                    COALESCE(SUM(q.groundable), 0) AS groundable
-                FROM release_image i
-                LEFT JOIN (SELECT image_id, COUNT(*) AS n FROM release_region WHERE release_id = ?1 GROUP BY image_id) r
-                    ON r.image_id = i.image_id
-                LEFT JOIN (SELECT image_id, COUNT(*) AS n, SUM(groundable != 0) AS groundable FROM release_vqa
-                           WHERE release_id = ?1 GROUP BY image_id) q
-                    ON q.image_id = i.image_id
-                WHERE i.release_id = ?1 GROUP BY i.split ORDER BY i.split
+                SELECT split, COUNT(*) AS images, COUNT(DISTINCT patient_id) AS patients FROM release_image
+                WHERE release_id = ? GROUP BY split ORDER BY split
                 """, arguments: [releaseId]
         ).map {
             PartCounts(
-                split: $0["split"], images: $0["images"], regions: $0["regions"], questions: $0["questions"],
-                groundableQuestions: $0["groundable"], patients: $0["patients"])
+                split: $0["split"], images: $0["images"], regions: 0, questions: 0, groundableQuestions: 0,
+                patients: $0["patients"])
         }
     }
 }

@@ -148,10 +148,11 @@ extension ReleasedQuestion: ReleasedItemRow {
     }
 
     /// The content hash's columns of a question (`ReleaseBuilder.contentHash`): its target region
-    /// ids (hashed as their regions' keys), then its image by SHA-256 and its label by name, and
-    /// everything else but ids.
+    /// ids (hashed as their regions' keys), its part and whether it is groundable (0 or 1, for the
+    /// part counts; not hashed), then its image by SHA-256 and its label by name, and everything
+    /// else but ids.
     static let hashedRowsSQL = """
-        SELECT v.region_ids, i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
+        SELECT v.region_ids, i.split, COALESCE(v.groundable != 0, 0), i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
                v.question_type, l.name, v.groundable, v.language, v.template_id, v.annotator, v.status
         FROM release_vqa v
         JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id

@@ -100,10 +100,10 @@ extension ReleasedRegion: ReleasedItemRow {
     }
 
     /// The content hash's columns of a region (`ReleaseBuilder.contentHash`): its id (for the
-    /// questions' targets, not hashed), then its image by SHA-256 and its label by name, and
-    /// everything else but ids.
+    /// questions' targets) and its part (for the part counts), neither hashed; then its image by
+    /// SHA-256 and its label by name, and everything else but ids.
     static let hashedRowsSQL = """
-        SELECT r.region_id, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
+        SELECT r.region_id, i.split, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
                r.status, r.consensus_method, r.iscrowd
         FROM release_region r
         JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
