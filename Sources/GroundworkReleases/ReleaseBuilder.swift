@@ -300,15 +300,8 @@ public enum ReleaseBuilder {
         }
         var hasher = SHA256()
         hasher.update(data: Array("groundwork release content v2\n".utf8))
-        /// Hashes one table: its name and line count, then its lines in byte order. The lines are
-        /// built in place in the sorter's memory (`build` appends one row's line, reading the
-        /// row's columns straight from SQLite) and sorted in bounded memory (``ExternalSorter``),
-        /// so a release of any size hashes in the same few tens of megabytes.
-        func table(_ name: String, _ sql: String, _ build: (QueryStatement, inout [UInt8]) throws -> Void) throws {
-            var sorter = ExternalSorter(budget: sortBudget)
-            let query = try QueryStatement(db, sql: sql)
-            try query.bind(1, releaseId)
-            while try query.step() { try sorter.add { try build(query, &$0) } }
+        /// Adds a table's name and line count, then its lines in byte order, to the hash.
+        func hash(_ name: String, _ sorter: consuming ExternalSorter) throws {
             hasher.update(data: Array("\(name) \(sorter.count)\n".utf8))
             // Lines and their newlines go to the hasher in chunks of 64 KiB.
             var chunk: [UInt8] = []
@@ -323,41 +316,110 @@ public enum ReleaseBuilder {
             }
             hasher.update(data: chunk)
         }
-        try table("images", ReleasedImage.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
-        try table("labels", ReleasedLabel.hashedRowsSQL) { row, bytes in appendLine(row, from: 0, to: &bytes) }
-        // Each region's line, and its key (the line's SHA-256) by region id for the questions'
-        // targets, kept in a temporary table (on disk past SQLite's cache, like the lines).
-        let keys = try ReleasedRegion.HashKeys(db)
-        defer { keys.drop() }
-        try table("regions", ReleasedRegion.hashedRowsSQL) { row, bytes in
-            if let index = part(row, 1) { parts[index].regions += 1 }
-            let start = bytes.count
-            appendLine(row, from: 2, to: &bytes)
-            let digest = bytes.withUnsafeBytes { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            try digest.withUnsafeBytes { try keys.insert(regionID: row.int64(0), key: $0) }
+        /// A query of release `releaseId`'s rows, ready to step.
+        func query(_ sql: String) throws -> QueryStatement {
+            let query = try QueryStatement(db, sql: sql)
+            try query.bind(1, releaseId)
+            return query
         }
-        // Each question's targets: its regions' keys in hex ("?" for a region not released),
-        // sorted, joined by commas.
+        // Images and labels: one line a row, built in place in the sorter's memory from columns
+        // read straight from SQLite, sorted in bounded memory (`ExternalSorter`): a release of
+        // any size hashes in the same few tens of megabytes.
+        for (name, sql) in [("images", ReleasedImage.hashedRowsSQL), ("labels", ReleasedLabel.hashedRowsSQL)] {
+            var sorter = ExternalSorter(budget: sortBudget)
+            let rows = try query(sql)
+            while try rows.step() { try sorter.add { appendLine(rows, from: 0, to: &$0) } }
+            try hash(name, sorter)
+        }
+        // Regions and questions are read side by side, image by image: a question's targets are
+        // its regions' keys (the SHA-256 of their lines, in hex), found among the keys of its
+        // image's regions, kept only while that image is read. A target on another image is
+        // hashed on its own (`RegionKeys`); one not released is `?`.
+        var regionLines = ExternalSorter(budget: max(1, sortBudget / 2))
+        var questionLines = ExternalSorter(budget: max(1, sortBudget / 2))
+        let regions = try query(ReleasedRegion.hashedRowsSQL())
+        let questions = try query(ReleasedQuestion.hashedRowsSQL)
+        var otherKeys = try RegionKeys(db, releaseId: releaseId)
+        var imageKeys: [Int64: [UInt8]] = [:]
+        var keysImage: Int64?
+        var regionPending = try regions.step()
+        /// Adds the current region's line; keeps its key when it is on image `keep`.
+        func takeRegion(into lines: inout ExternalSorter, keep image: Int64?) throws {
+            if let index = part(regions, 2) { parts[index].regions += 1 }
+            let onImage = regions.int64(0) == image
+            let id = regions.int64(1)
+            try lines.add { bytes in
+                let start = bytes.count
+                appendLine(regions, from: ReleasedRegion.firstHashedColumn, to: &bytes)
+                if onImage { imageKeys[id] = RegionKeys.key(of: bytes[start...]) }
+            }
+        }
         var targets: [[UInt8]] = []
-        try table("questions", ReleasedQuestion.hashedRowsSQL) { row, bytes in
+        while try questions.step() {
+            let image = questions.int64(0)
+            if image != keysImage {
+                imageKeys.removeAll(keepingCapacity: true)
+                keysImage = image
+            }
+            while regionPending, regions.int64(0) <= image {
+                try takeRegion(into: &regionLines, keep: image)
+                regionPending = try regions.step()
+            }
             targets.removeAll(keepingCapacity: true)
-            for id in regionIDs(UnsafeRawBufferPointer(row.bytes(0, text: true))) {
-                var key: [UInt8] = []
-                targets.append(try keys.appendKey(regionID: id, to: &key) ? key : [UInt8(ascii: "?")])
+            for id in regionIDs(UnsafeRawBufferPointer(questions.bytes(1, text: true))) {
+                targets.append(try imageKeys[id] ?? otherKeys.key(regionID: id) ?? [UInt8(ascii: "?")])
             }
             if targets.count > 1 { targets.sort { $0.lexicographicallyPrecedes($1) } }
-            if let index = part(row, 1) {
+            if let index = part(questions, 2) {
                 parts[index].questions += 1
-                parts[index].groundableQuestions += Int(row.int64(2))
+                parts[index].groundableQuestions += Int(questions.int64(3))
             }
-            appendLine(row, from: 3, to: &bytes)
-            bytes.append(0x09)
-            for (index, target) in targets.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(contentsOf: target)
+            try questionLines.add { bytes in
+                appendLine(questions, from: ReleasedQuestion.firstHashedColumn, to: &bytes)
+                bytes.append(0x09)
+                for (index, target) in targets.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    bytes.append(contentsOf: target)
+                }
             }
         }
+        while regionPending {
+            try takeRegion(into: &regionLines, keep: nil)
+            regionPending = try regions.step()
+        }
+        try hash("regions", regionLines)
+        try hash("questions", questionLines)
         return (hexDigest(Array(hasher.finalize())), parts)
+    }
+
+    /// The content-hash key of a region: the SHA-256 of its line, in lowercase hex. A region is
+    /// looked up on its own, through one prepared query, when a question targets it from another
+    /// image (rare: targets are their question's image's regions).
+    struct RegionKeys {
+        private let single: QueryStatement
+
+        init(_ db: Database, releaseId: Int64) throws {
+            single = try QueryStatement(db, sql: ReleasedRegion.hashedRowsSQL(filter: "r.region_id = ?2"))
+            try single.bind(1, releaseId)
+        }
+
+        /// The key of region `regionID` of the release; nil when the release holds no such region.
+        mutating func key(regionID: Int64) throws -> [UInt8]? {
+            try single.bind(2, regionID)
+            guard try single.step() else { return nil }
+            var line: [UInt8] = []
+            appendLine(single, from: ReleasedRegion.firstHashedColumn, to: &line)
+            _ = try single.step()
+            return Self.key(of: line[...])
+        }
+
+        /// The key of a line.
+        static func key(of line: ArraySlice<UInt8>) -> [UInt8] {
+            var key: [UInt8] = []
+            key.reserveCapacity(64)
+            line.withUnsafeBytes { appendHex(SHA256.hash(data: $0), to: &key) }
+            return key
+        }
     }
 
     /// Appends columns `first...` of the current row, as canonical text joined by tabs.

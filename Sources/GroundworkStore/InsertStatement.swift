@@ -78,17 +78,6 @@ package struct InsertStatement {
         check(code, index)
     }
 
-    /// Binds bytes as a blob (an empty blob for no bytes).
-    package func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
-        guard blob.count <= Int(Int32.max) else {
-            check(SQLITE_TOOBIG, index)
-            return
-        }
-        check(
-            sqlite3_bind_blob(
-                handle, index, blob.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(blob.count), Self.transient), index)
-    }
-
     /// Runs the statement with the values bound, then resets it and clears its bindings (so a
     /// parameter the next row forgets to bind is NULL, never this row's value).
     /// - Returns: the number of rows it inserted (0 when `ON CONFLICT DO NOTHING` skipped the row).

@@ -170,7 +170,7 @@ import Testing
     /// The content hash is the "v2" text the doc comment of `ReleaseBuilder.contentHash` states,
     /// recomputed here by an independent reader of the database (Python's sqlite3 and hashlib):
     /// escaped text (tab, newline, backslash, non-ASCII), doubles at 17 significant digits, NULLs,
-    /// a question with two target regions.
+    /// a question with two target regions, a question with a target on another image.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["GROUNDWORK_PYTHON"] != nil, "set GROUNDWORK_PYTHON"))
     func contentHashIsTheStatedText() throws {
         let folder = TemporaryFolder()
@@ -188,6 +188,14 @@ import Testing
                     FROM region WHERE id = 1
                     """)
             try db.execute(sql: "INSERT INTO vqa_target (vqa_id, region_id) VALUES (1, ?)", arguments: [db.lastInsertedRowID])
+            // A damaged project: a target on another image than its question's (the schema's
+            // trigger forbids it), hashed by the region's own key all the same.
+            try db.execute(sql: "DROP TRIGGER vqa_target_same_image")
+            try db.execute(
+                sql: """
+                    INSERT INTO vqa_target (vqa_id, region_id)
+                    SELECT 2, MIN(r.id) FROM region r WHERE r.image_id != (SELECT image_id FROM vqa_item WHERE id = 2)
+                    """)
         }
         let release = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0")))
         let script = #"""
@@ -225,6 +233,9 @@ import Testing
                 LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
                 WHERE v.release_id = ?""", question)
             assert any(len(json.loads(r[0])) == 2 for r in db.execute("SELECT region_ids FROM release_vqa")), "two targets"
+            assert db.execute("""SELECT COUNT(*) FROM release_vqa v JOIN json_each(v.region_ids) t
+                JOIN release_region r ON r.release_id = v.release_id AND r.region_id = t.value
+                WHERE r.image_id != v.image_id""").fetchone()[0] == 1, "a target on another image"
             assert any("\t" in r[0] for r in db.execute("SELECT question FROM release_vqa")), "a tab"
             h = hashlib.sha256(b"groundwork release content v2\n")
             for name, table in (("images", images), ("labels", labels), ("regions", regions), ("questions", questions)):

@@ -147,16 +147,21 @@ extension ReleasedQuestion: ReleasedItemRow {
         ).map { ($0["vqa_id"], $0["original_path"]) }
     }
 
-    /// The content hash's columns of a question (`ReleaseBuilder.contentHash`): its target region
-    /// ids (hashed as their regions' keys), its part and whether it is groundable (0 or 1, for the
-    /// part counts; not hashed), then its image by SHA-256 and its label by name, and everything
-    /// else but ids.
+    /// The content hash's columns of the questions of release `?1` (`ReleaseBuilder.digest`), ordered
+    /// by image: its image id (for reading questions beside their image's regions), its target
+    /// region ids (hashed as their regions' keys), its part and whether it is groundable (0 or 1,
+    /// for the part counts), none hashed as such; then its image by SHA-256 and its label by name,
+    /// and everything else but ids.
     static let hashedRowsSQL = """
-        SELECT v.region_ids, i.split, COALESCE(v.groundable != 0, 0), i.sha256, v.question, v.answer, v.answer_type, v.options, v.correct_option,
-               v.question_type, l.name, v.groundable, v.language, v.template_id, v.annotator, v.status
+        SELECT v.image_id, v.region_ids, i.split, COALESCE(v.groundable != 0, 0), i.sha256, v.question, v.answer,
+               v.answer_type, v.options, v.correct_option, v.question_type, l.name, v.groundable, v.language,
+               v.template_id, v.annotator, v.status
         FROM release_vqa v
         JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
         LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
-        WHERE v.release_id = ?
+        WHERE v.release_id = ?1 ORDER BY v.image_id
         """
+
+    /// The first hashed column of ``hashedRowsSQL``.
+    static let firstHashedColumn: Int32 = 4
 }

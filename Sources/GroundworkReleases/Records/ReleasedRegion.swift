@@ -99,51 +99,21 @@ extension ReleasedRegion: ReleasedItemRow {
             arguments: [releaseId, split])
     }
 
-    /// The content hash's columns of a region (`ReleaseBuilder.contentHash`): its id (for the
-    /// questions' targets) and its part (for the part counts), neither hashed; then its image by
-    /// SHA-256 and its label by name, and everything else but ids.
-    static let hashedRowsSQL = """
-        SELECT r.region_id, i.split, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator,
-               r.status, r.consensus_method, r.iscrowd
+    /// The content hash's columns of the regions of release `?1` that pass `filter` (`ReleaseBuilder.digest`),
+    /// ordered by image: its image id (for reading regions beside their image's questions), its id
+    /// (for the questions' targets) and its part (for the part counts), none hashed; then its
+    /// image by SHA-256 and its label by name, and everything else but ids.
+    static func hashedRowsSQL(filter: String = "1") -> String {
+        """
+        SELECT r.image_id, r.region_id, i.split, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area,
+               r.annotator, r.status, r.consensus_method, r.iscrowd
         FROM release_region r
         JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
         JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id
-        WHERE r.release_id = ?
+        WHERE r.release_id = ?1 AND \(filter) ORDER BY r.image_id
         """
-
-    /// The content hash's key of each region (the SHA-256 of its hashed line), by region id, in a
-    /// temporary table while `release create` hashes: on disk past SQLite's cache, so hashing a
-    /// release of millions of regions holds none of them in memory.
-    struct HashKeys {
-        private let db: Database
-        private let insert: InsertStatement
-        private let select: QueryStatement
-
-        init(_ db: Database) throws {
-            self.db = db
-            try db.execute(sql: "CREATE TEMP TABLE release_region_key (region_id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
-            insert = try InsertStatement(db, sql: "INSERT INTO temp.release_region_key (region_id, key) VALUES (?, ?)")
-            select = try QueryStatement(db, sql: "SELECT key FROM temp.release_region_key WHERE region_id = ?")
-        }
-
-        /// Records the key (its bytes) of a region.
-        func insert(regionID: Int64, key: UnsafeRawBufferPointer) throws {
-            insert.bind(1, regionID)
-            insert.bind(2, blob: key)
-            try insert.run()
-        }
-
-        /// Appends the key of a region to `bytes`, in lowercase hex; false for a region not hashed.
-        func appendKey(regionID: Int64, to bytes: inout [UInt8]) throws -> Bool {
-            try select.bind(1, regionID)
-            guard try select.step() else { return false }
-            ReleaseBuilder.appendHex(select.bytes(0, text: false), to: &bytes)
-            _ = try select.step()
-            return true
-        }
-
-        func drop() {
-            try? db.execute(sql: "DROP TABLE temp.release_region_key")
-        }
     }
+
+    /// The first hashed column of ``hashedRowsSQL(filter:)``.
+    static let firstHashedColumn: Int32 = 3
 }
