@@ -290,9 +290,8 @@ public enum ReleaseBuilder {
     ) {
         var parts = try ReleaseRecord.imageCounts(db, releaseId: releaseId)
         var lastPart: (bytes: [UInt8], index: Int)?
-        /// The index in `parts` of the part named by column `column` of the row.
-        func part(_ row: QueryStatement, _ column: Int32) -> Int? {
-            let name = row.bytes(column, text: true)
+        /// The index in `parts` of the part named `name`.
+        func part(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
             if let last = lastPart, last.bytes.elementsEqual(name) { return last.index }
             guard let index = parts.firstIndex(where: { $0.split.utf8.elementsEqual(name) }) else { return nil }
             lastPart = (Array(name), index)
@@ -328,54 +327,90 @@ public enum ReleaseBuilder {
         for (name, sql) in [("images", ReleasedImage.hashedRowsSQL), ("labels", ReleasedLabel.hashedRowsSQL)] {
             var sorter = ExternalSorter(budget: sortBudget)
             let rows = try query(sql)
-            while try rows.step() { try sorter.add { appendLine(rows, from: 0, to: &$0) } }
+            while try rows.step() { try sorter.add { appendLine(rows, 0..<rows.columnCount, to: &$0) } }
             try hash(name, sorter)
+        }
+        // Regions and questions name their image by SHA-256 and their label by name: the labels'
+        // names are kept by id (a taxonomy's worth), the images read beside them in id order.
+        var labelNames: [Int64: [UInt8]] = [:]
+        let labels = try query(ReleasedLabel.namesSQL)
+        while try labels.step() {
+            var name: [UInt8] = []
+            appendCanonicalText(labels, 1, to: &name)
+            labelNames[labels.int64(0)] = name
+        }
+        let images = try query(ReleasedImage.keyRowsSQL)
+        var imagePending = try images.step()
+        var image: (id: Int64, part: Int?, sha256: [UInt8])?
+        /// Moves to image `id` (ids come in increasing order); false when the release lacks it.
+        func seek(_ id: Int64) throws -> Bool {
+            if let image, image.id == id { return true }
+            while imagePending, images.int64(0) < id { imagePending = try images.step() }
+            guard imagePending, images.int64(0) == id else { return false }
+            var sha256: [UInt8] = []
+            appendCanonicalText(images, 2, to: &sha256)
+            image = (id, part(images.bytes(1, text: true)), sha256)
+            return true
         }
         // Regions and questions are read side by side, image by image: a question's targets are
         // its regions' keys (the SHA-256 of their lines, in hex), found among the keys of its
-        // image's regions, kept only while that image is read. A target on another image is
-        // hashed on its own (`RegionKeys`); one not released is `?`.
+        // image's regions, kept only while that image is read. A target on another image (which
+        // the schema forbids) is hashed on its own (`RegionKeys`); one not released is `?`.
         var regionLines = ExternalSorter(budget: max(1, sortBudget / 2))
         var questionLines = ExternalSorter(budget: max(1, sortBudget / 2))
-        let regions = try query(ReleasedRegion.hashedRowsSQL())
+        let regions = try query(ReleasedRegion.hashedRowsSQL)
         let questions = try query(ReleasedQuestion.hashedRowsSQL)
         var otherKeys = try RegionKeys(db, releaseId: releaseId)
         var imageKeys: [Int64: [UInt8]] = [:]
         var keysImage: Int64?
         var regionPending = try regions.step()
         /// Adds the current region's line; keeps its key when it is on image `keep`.
-        func takeRegion(into lines: inout ExternalSorter, keep image: Int64?) throws {
-            if let index = part(regions, 2) { parts[index].regions += 1 }
-            let onImage = regions.int64(0) == image
+        func takeRegion(into lines: inout ExternalSorter, keep: Int64?) throws {
+            let imageId = regions.int64(0)
+            guard try seek(imageId), let image, let label = labelNames[regions.int64(2)] else { return }
+            if let index = image.part { parts[index].regions += 1 }
             let id = regions.int64(1)
             try lines.add { bytes in
                 let start = bytes.count
-                appendLine(regions, from: ReleasedRegion.firstHashedColumn, to: &bytes)
-                if onImage { imageKeys[id] = RegionKeys.key(of: bytes[start...]) }
+                bytes.append(contentsOf: image.sha256)
+                bytes.append(0x09)
+                bytes.append(contentsOf: label)
+                bytes.append(0x09)
+                appendLine(regions, 3..<regions.columnCount, to: &bytes)
+                if imageId == keep { imageKeys[id] = RegionKeys.key(of: bytes[start...]) }
             }
         }
         var targets: [[UInt8]] = []
         while try questions.step() {
-            let image = questions.int64(0)
-            if image != keysImage {
+            let imageId = questions.int64(0)
+            if imageId != keysImage {
                 imageKeys.removeAll(keepingCapacity: true)
-                keysImage = image
+                keysImage = imageId
             }
-            while regionPending, regions.int64(0) <= image {
-                try takeRegion(into: &regionLines, keep: image)
+            while regionPending, regions.int64(0) <= imageId {
+                try takeRegion(into: &regionLines, keep: imageId)
                 regionPending = try regions.step()
             }
+            guard try seek(imageId), let image else { continue }
             targets.removeAll(keepingCapacity: true)
             for id in regionIDs(UnsafeRawBufferPointer(questions.bytes(1, text: true))) {
                 targets.append(try imageKeys[id] ?? otherKeys.key(regionID: id) ?? [UInt8(ascii: "?")])
             }
             if targets.count > 1 { targets.sort { $0.lexicographicallyPrecedes($1) } }
-            if let index = part(questions, 2) {
+            if let index = image.part {
                 parts[index].questions += 1
                 parts[index].groundableQuestions += Int(questions.int64(3))
             }
+            let label = questions.type(2) == .null ? nil : labelNames[questions.int64(2)]
             try questionLines.add { bytes in
-                appendLine(questions, from: ReleasedQuestion.firstHashedColumn, to: &bytes)
+                bytes.append(contentsOf: image.sha256)
+                bytes.append(0x09)
+                let columns = ReleasedQuestion.beforeLabel
+                appendLine(questions, columns, to: &bytes)
+                bytes.append(0x09)
+                bytes.append(contentsOf: label ?? Array("\\N".utf8))
+                bytes.append(0x09)
+                appendLine(questions, columns.upperBound..<questions.columnCount, to: &bytes)
                 bytes.append(0x09)
                 for (index, target) in targets.enumerated() {
                     if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -399,7 +434,7 @@ public enum ReleaseBuilder {
         private let single: QueryStatement
 
         init(_ db: Database, releaseId: Int64) throws {
-            single = try QueryStatement(db, sql: ReleasedRegion.hashedRowsSQL(filter: "r.region_id = ?2"))
+            single = try QueryStatement(db, sql: ReleasedRegion.hashedRowSQL)
             try single.bind(1, releaseId)
         }
 
@@ -408,7 +443,7 @@ public enum ReleaseBuilder {
             try single.bind(2, regionID)
             guard try single.step() else { return nil }
             var line: [UInt8] = []
-            appendLine(single, from: ReleasedRegion.firstHashedColumn, to: &line)
+            appendLine(single, 0..<single.columnCount, to: &line)
             _ = try single.step()
             return Self.key(of: line[...])
         }
@@ -422,10 +457,10 @@ public enum ReleaseBuilder {
         }
     }
 
-    /// Appends columns `first...` of the current row, as canonical text joined by tabs.
-    static func appendLine(_ row: QueryStatement, from first: Int32, to bytes: inout [UInt8]) {
-        for column in first..<row.columnCount {
-            if column > first { bytes.append(0x09) }
+    /// Appends `columns` of the current row, as canonical text joined by tabs.
+    static func appendLine(_ row: QueryStatement, _ columns: Range<Int32>, to bytes: inout [UInt8]) {
+        for column in columns {
+            if column > columns.lowerBound { bytes.append(0x09) }
             appendCanonicalText(row, column, to: &bytes)
         }
     }

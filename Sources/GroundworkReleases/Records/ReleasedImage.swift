@@ -131,4 +131,8 @@ extension ReleasedImage: ReleasedItemRow {
                license, restricted, attributes, render
         FROM release_image WHERE release_id = ?
         """
+
+    /// The images of release `?1` by id, for the content hash's regions and questions: id, part
+    /// and SHA-256.
+    static let keyRowsSQL = "SELECT image_id, split, sha256 FROM release_image WHERE release_id = ?1 ORDER BY image_id"
 }

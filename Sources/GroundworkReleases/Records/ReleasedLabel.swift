@@ -60,4 +60,7 @@ extension ReleasedLabel {
         SELECT name, display_name, synonyms, parent, category, radlex, snomed
         FROM release_label WHERE release_id = ?
         """
+
+    /// The labels of release `?1`, for the content hash's regions and questions: id and name.
+    static let namesSQL = "SELECT label_id, name FROM release_label WHERE release_id = ?1"
 }

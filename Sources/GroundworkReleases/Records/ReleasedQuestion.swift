@@ -147,21 +147,18 @@ extension ReleasedQuestion: ReleasedItemRow {
         ).map { ($0["vqa_id"], $0["original_path"]) }
     }
 
-    /// The content hash's columns of the questions of release `?1` (`ReleaseBuilder.digest`), ordered
-    /// by image: its image id (for reading questions beside their image's regions), its target
-    /// region ids (hashed as their regions' keys), its part and whether it is groundable (0 or 1,
-    /// for the part counts), none hashed as such; then its image by SHA-256 and its label by name,
-    /// and everything else but ids.
+    /// The questions of release `?1` for the content hash (`ReleaseBuilder.digest`), ordered by
+    /// image: image id, target region ids, label id and whether it is groundable (0 or 1, for the
+    /// part counts), none hashed as such (the image is hashed by SHA-256, the label by name, the
+    /// targets by their regions' keys); then the hashed columns that come before the label
+    /// (``beforeLabel``) and after it.
     static let hashedRowsSQL = """
-        SELECT v.image_id, v.region_ids, i.split, COALESCE(v.groundable != 0, 0), i.sha256, v.question, v.answer,
-               v.answer_type, v.options, v.correct_option, v.question_type, l.name, v.groundable, v.language,
-               v.template_id, v.annotator, v.status
-        FROM release_vqa v
-        JOIN release_image i ON i.release_id = v.release_id AND i.image_id = v.image_id
-        LEFT JOIN release_label l ON l.release_id = v.release_id AND l.label_id = v.label_id
-        WHERE v.release_id = ?1 ORDER BY v.image_id
+        SELECT v.image_id, v.region_ids, v.label_id, COALESCE(v.groundable != 0, 0),
+               v.question, v.answer, v.answer_type, v.options, v.correct_option, v.question_type,
+               v.groundable, v.language, v.template_id, v.annotator, v.status
+        FROM release_vqa v WHERE v.release_id = ?1 ORDER BY v.image_id
         """
 
-    /// The first hashed column of ``hashedRowsSQL``.
-    static let firstHashedColumn: Int32 = 4
+    /// The columns of ``hashedRowsSQL`` hashed before the label's name, and the first after it.
+    static let beforeLabel: Range<Int32> = 4..<10
 }

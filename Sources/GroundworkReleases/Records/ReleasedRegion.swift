@@ -99,21 +99,24 @@ extension ReleasedRegion: ReleasedItemRow {
             arguments: [releaseId, split])
     }
 
-    /// The content hash's columns of the regions of release `?1` that pass `filter` (`ReleaseBuilder.digest`),
-    /// ordered by image: its image id (for reading regions beside their image's questions), its id
-    /// (for the questions' targets) and its part (for the part counts), none hashed; then its
-    /// image by SHA-256 and its label by name, and everything else but ids.
-    static func hashedRowsSQL(filter: String = "1") -> String {
+    /// The content hash's columns of a region after its image (by SHA-256) and its label (by name).
+    static let hashedColumns =
+        "r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area, r.annotator, r.status, r.consensus_method, r.iscrowd"
+
+    /// The regions of release `?1` for the content hash (`ReleaseBuilder.digest`), ordered by
+    /// image: image id, region id and label id (none hashed as such: the image and label are
+    /// hashed by SHA-256 and name), then ``hashedColumns``.
+    static let hashedRowsSQL = """
+        SELECT r.image_id, r.region_id, r.label_id, \(hashedColumns) FROM release_region r
+        WHERE r.release_id = ?1 ORDER BY r.image_id
         """
-        SELECT r.image_id, r.region_id, i.split, i.sha256, l.name, r.kind, r.geometry, r.x0, r.y0, r.x1, r.y1, r.area,
-               r.annotator, r.status, r.consensus_method, r.iscrowd
-        FROM release_region r
+
+    /// One region of release `?1`, region id `?2`, for the content hash: its image's SHA-256,
+    /// its label's name, then ``hashedColumns`` (no row when the release has no such region).
+    static let hashedRowSQL = """
+        SELECT i.sha256, l.name, \(hashedColumns) FROM release_region r
         JOIN release_image i ON i.release_id = r.release_id AND i.image_id = r.image_id
         JOIN release_label l ON l.release_id = r.release_id AND l.label_id = r.label_id
-        WHERE r.release_id = ?1 AND \(filter) ORDER BY r.image_id
+        WHERE r.release_id = ?1 AND r.region_id = ?2
         """
-    }
-
-    /// The first hashed column of ``hashedRowsSQL(filter:)``.
-    static let firstHashedColumn: Int32 = 3
 }
