@@ -167,6 +167,26 @@ import Testing
         #expect(hashes == Array(repeating: release.contentHash, count: 3))
     }
 
+    /// A sort run that cannot be written (its folder is gone) fails the hash with the folder
+    /// named, on the thread that formats regions and questions as on the one that reads images.
+    @Test func contentHashFailsCleanlyWhenItsSortRunsCannotBeWritten() throws {
+        let folder = TemporaryFolder()
+        let project = try makeProject(folder)
+        let release = try ReleaseBuilder.create(project, request: ReleaseRequest(version: SemanticVersion("1.0.0")))
+        try project.database.read { db in
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE version = '1.0.0'")!
+            #expect(try ReleaseBuilder.digest(db, releaseId: id, sortBudget: 1).hash == release.contentHash)
+            for budget in [1, 4096] {
+                do {
+                    _ = try ReleaseBuilder.digest(db, releaseId: id, sortBudget: budget, sortFolder: folder.path + "/gone")
+                    Issue.record("a hash whose runs cannot be written succeeded (budget \(budget))")
+                } catch let error as FileIOError {
+                    #expect(error.path.hasSuffix("/gone"))
+                }
+            }
+        }
+    }
+
     /// The content hash is the "v2" text the doc comment of `ReleaseBuilder.contentHash` states,
     /// recomputed here by an independent reader of the database (Python's sqlite3 and hashlib):
     /// escaped text (tab, newline, backslash, non-ASCII), doubles at 17 significant digits, NULLs,
