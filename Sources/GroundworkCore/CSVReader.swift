@@ -143,8 +143,22 @@ public struct CSVTable: Sendable {
     /// - Parameter file: the name used in diagnostics.
     /// - Returns: nil (with the problem) when there is no usable header.
     public static func read(bytes: [UInt8], file: String, delimiter: Character = ",") -> Result<CSVTable, DiagnosticsError> {
-        var header: [String]?
         var rows: [CSVReader.Record] = []
+        return scan(bytes: bytes, file: file, delimiter: delimiter) { _, record in rows.append(record) }.map {
+            CSVTable(header: $0.header, rows: rows, problems: $0.problems)
+        }
+    }
+
+    /// Reads a table record by record, as ``read(bytes:file:delimiter:)`` does, handing each
+    /// well-formed record after the header to `row` (with the header) instead of keeping them:
+    /// memory does not grow with the table.
+    /// - Returns: the header and the problems (malformed records), or the failure of a table
+    ///   without a header.
+    public static func scan(
+        bytes: [UInt8], file: String, delimiter: Character = ",",
+        row: (_ header: [String], _ record: CSVReader.Record) -> Void
+    ) -> Result<(header: [String], problems: [Diagnostic]), DiagnosticsError> {
+        var header: [String]?
         var problems: [Diagnostic] = []
         for result in CSVReader(bytes: bytes, delimiter: delimiter) {
             switch result {
@@ -161,7 +175,7 @@ public struct CSVTable: Sendable {
                                 .error, file: file, location: .line(record.line), code: "field_count",
                                 message: "expected \(header.count) fields as in the header, found \(record.fields.count)"))
                     } else {
-                        rows.append(record)
+                        row(header, record)
                     }
                 } else {
                     let names = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -180,7 +194,7 @@ public struct CSVTable: Sendable {
             problems.append(Diagnostic(.error, file: file, location: .file, code: "empty", message: "the file has no header row"))
             return .failure(DiagnosticsError(summary: "\(file): not a usable CSV table", diagnostics: problems))
         }
-        return .success(CSVTable(header: header, rows: rows, problems: problems))
+        return .success((header, problems))
     }
 
     /// The index of a column, or nil.

@@ -104,7 +104,7 @@ public enum ImageImporter {
         if !problems.isEmpty {
             throw .invalidInput(DiagnosticsError(summary: "\(problems.count) path(s) cannot be imported", diagnostics: problems))
         }
-        var metadata: [String: ImageMetadata] = [:]
+        var metadata = MetadataTable.empty(files)
         var metadataSha: String?
         var metadataPath: String?
         if let csv = options.metadataCSV {
@@ -144,7 +144,7 @@ public enum ImageImporter {
         // like any other: listed, and nothing is imported unless `skipInvalid`.
         report.rejected = refused.map { .init(path: $0.path, kind: $0.kind, reason: $0.reason) }
         report.filesSeen += refused.count
-        var createdObjects: [String] = []
+        var createdObjects = ObjectList()
         let identity = Provenance.current()
         var batch = ImportBatch(
             id: nil, kind: "images", startedAt: Provenance.timestamp(started), finishedAt: Provenance.timestamp(started),
@@ -170,7 +170,7 @@ public enum ImageImporter {
                             case .known(let path, let sha, let id):
                                 report.duplicates.append(.init(path: path, sha256: sha, existingImageId: id, sameAs: nil))
                             case .ready(let records, let created):
-                                createdObjects.append(contentsOf: created)
+                                for sha in created { createdObjects.append(sha) }
                                 if worker.abandoned { return }
                                 for var record in records {
                                     if let earlier = try Row.fetchOne(
@@ -223,13 +223,13 @@ public enum ImageImporter {
                 }
             }
         } catch is Rollback {
-            for sha in createdObjects { project.objects.remove(sha) }
+            createdObjects.forEach { project.objects.remove($0) }
             project.objects.removeEmptyFolders(except: foldersBefore)
             report.imported = 0
             report.bytes = 0
             report.pixels = 0
         } catch {
-            for sha in createdObjects { project.objects.remove(sha) }
+            createdObjects.forEach { project.objects.remove($0) }
             project.objects.removeEmptyFolders(except: foldersBefore)
             throw .storage("the import could not be written, nothing was imported: \(error)")
         }
@@ -237,6 +237,47 @@ public enum ImageImporter {
     }
 
     private struct Rollback: Error {}
+
+    /// The objects an import created, as 32 bytes each (not a 64-character string each): an
+    /// import of millions of files keeps the list in tens of megabytes.
+    struct ObjectList {
+        private var digests: [UInt8] = []
+
+        var isEmpty: Bool { digests.isEmpty }
+
+        /// Adds an object by its SHA-256 in hex.
+        mutating func append(_ sha256: String) {
+            let hex = Array(sha256.utf8)
+            precondition(hex.count == 64, "an object name is 64 hex digits")
+            for index in stride(from: 0, to: 64, by: 2) {
+                digests.append(Self.nibble(hex[index]) << 4 | Self.nibble(hex[index + 1]))
+            }
+        }
+
+        private static func nibble(_ digit: UInt8) -> UInt8 {
+            digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10
+        }
+
+        /// Each object's SHA-256 in hex, in the order added.
+        func forEach(_ body: (String) throws -> Void) rethrows {
+            let digits = Array("0123456789abcdef".utf8)
+            var hex = [UInt8](repeating: 0, count: 64)
+            for start in stride(from: 0, to: digests.count, by: 32) {
+                for offset in 0..<32 {
+                    hex[2 * offset] = digits[Int(digests[start + offset] >> 4)]
+                    hex[2 * offset + 1] = digits[Int(digests[start + offset] & 0x0F)]
+                }
+                try body(String(decoding: hex, as: UTF8.self))
+            }
+        }
+
+        /// The objects for which `isIncluded` is true, in hex.
+        func filter(_ isIncluded: (String) throws -> Bool) rethrows -> [String] {
+            var kept: [String] = []
+            try forEach { if try isIncluded($0) { kept.append($0) } }
+            return kept
+        }
+    }
 
     /// A folder entry that cannot be imported, found while listing.
     struct RefusedEntry: Equatable {
@@ -256,9 +297,9 @@ public enum ImageImporter {
     /// folder are problems (the import does not start).
     static func expand(
         _ paths: [String], recursive: Bool, excluding project: Project
-    ) -> (files: [String], problems: [Diagnostic], refused: [RefusedEntry]) {
-        var files: [String] = []
-        var seen: Set<String> = []
+    ) -> (files: PathList, problems: [Diagnostic], refused: [RefusedEntry]) {
+        var files = PathList()
+        var refusedPaths: Set<String> = []
         var problems: [Diagnostic] = []
         var refused: [RefusedEntry] = []
         let objectsRoot = project.objects.root
@@ -266,9 +307,7 @@ public enum ImageImporter {
         func isProjectInternal(_ path: String) -> Bool {
             path == objectsRoot || path.hasPrefix(objectsRoot + "/") || databaseFiles.contains(path)
         }
-        func add(_ path: String) {
-            if seen.insert(path).inserted { files.append(path) }
-        }
+        func add(_ path: String) { files.append(path) }
         func walk(_ folder: String) {
             let entries: [FileIO.FolderEntry]
             do { entries = try FileIO.listFolder(folder) } catch {
@@ -293,7 +332,7 @@ public enum ImageImporter {
                     add(path)
                 } else if kind.isDirectory {
                     if recursive && !isSymlink(path) { walk(path) }
-                } else if seen.insert(path).inserted {
+                } else if refusedPaths.insert(path).inserted {
                     refused.append(
                         RefusedEntry(
                             path: path, kind: "not_a_file",
@@ -317,6 +356,7 @@ public enum ImageImporter {
                 problems.append(Diagnostic(.error, file: given, code: "not_a_file", message: "not a regular file or folder"))
             }
         }
+        files.removeDuplicates()
         return (files, problems, refused)
     }
 
@@ -341,15 +381,15 @@ final class FileWorker: @unchecked Sendable {
     private let project: Project
     /// A connection of its own: the project's is busy writing while workers run.
     private let reader: DatabaseQueue
-    private let files: [String]
-    private let metadata: [String: ImageMetadata]
+    private let files: PathList
+    private let metadata: MetadataTable
     private let options: ImageImportOptions
     private let lock = NSLock()
     private var isAbandoned = false
     private let deidentificationKey: [UInt8]?
 
     init(
-        project: Project, reader: DatabaseQueue, files: [String], metadata: [String: ImageMetadata],
+        project: Project, reader: DatabaseQueue, files: PathList, metadata: MetadataTable,
         options: ImageImportOptions
     ) {
         self.project = project
@@ -392,7 +432,7 @@ final class FileWorker: @unchecked Sendable {
             return .known(path: path, sha256: sha, imageId: existing)
         }
         if FormatSniffer.detect(bytes) == .dicom {
-            return processDICOM(path: path, bytes: bytes)
+            return processDICOM(path: path, bytes: bytes, metadata: metadata.metadata(at: index) ?? ImageMetadata())
         }
         let info: ImageInfo
         do throws(ImageDecodeError) {
@@ -415,7 +455,7 @@ final class FileWorker: @unchecked Sendable {
                 return .rejected(path: path, kind: "store_failed", reason: "cannot store: \(error.description)")
             }
         }
-        let meta = metadata[path] ?? ImageMetadata()
+        let meta = metadata.metadata(at: index) ?? ImageMetadata()
         let attributes: String
         if meta.attributes.isEmpty {
             attributes = "{}"
@@ -434,13 +474,13 @@ final class FileWorker: @unchecked Sendable {
 
     /// A DICOM file: (de-identified,) decoded, each frame rendered to a PNG; the DICOM file and
     /// the PNGs are placed in the store.
-    private func processDICOM(path: String, bytes: [UInt8]) -> FileOutcome {
+    private func processDICOM(path: String, bytes: [UInt8], metadata: ImageMetadata) -> FileOutcome {
         let frame = options.dicom.frame
         let prepared: (result: DICOMImportResult?, known: (sha256: String, imageId: Int64)?)
         do throws(DICOMError) {
             prepared = try DICOMImport.prepare(
                 path: path, bytes: bytes, options: options.dicom, maxPixels: options.maxPixels, key: deidentificationKey,
-                metadata: metadata[path] ?? ImageMetadata(), base: options
+                metadata: metadata, base: options
             ) { sha in
                 try? self.reader.read { db in
                     try Int64.fetchOne(

@@ -9,8 +9,8 @@ import Testing
 struct MetadataCSVTests {
     private let files = ["/data/a.png", "/data/b.png", "/data/sub/b.png", "/data/c.jpg"]
 
-    private func parse(_ text: String, file: String = "/data/meta.csv") -> Result<[String: ImageMetadata], DiagnosticsError> {
-        MetadataCSV.parse(bytes: Array(text.utf8), file: file, importing: files)
+    private func parse(_ text: String, file: String = "/data/meta.csv") -> Result<MetadataTable, DiagnosticsError> {
+        MetadataCSV.parse(bytes: Array(text.utf8), file: file, importing: PathList(files))
     }
 
     @Test("fills known fields, keeps other columns as attributes, resolves paths relative to the CSV")
@@ -126,5 +126,18 @@ struct CSVReaderTests {
             return
         }
         #expect(error.line == 2 && error.column == 4)
+    }
+}
+
+@Suite struct ImportObjectListTests {
+    @Test func objectNamesRoundTripThroughTheirBytes() throws {
+        var list = ImageImporter.ObjectList()
+        #expect(list.isEmpty)
+        let names = (0..<300).map { index in Array("object \(index)".utf8).withUnsafeBytes { ObjectStore.sha256($0) } }
+        for name in names { list.append(name) }
+        var back: [String] = []
+        list.forEach { back.append($0) }
+        #expect(back == names)
+        #expect(list.filter { $0.hasPrefix("0") } == names.filter { $0.hasPrefix("0") })
     }
 }
