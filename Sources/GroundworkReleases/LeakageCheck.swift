@@ -93,6 +93,36 @@ public enum LeakageCheck {
         }
     }
 
+    /// Perceptual hashes computed for images whose row has none, by image id in increasing order:
+    /// 16 bytes an image.
+    public struct ComputedHashes: Sendable {
+        fileprivate(set) var ids: [Int64] = []
+        fileprivate(set) var hashes: [Int64] = []
+
+        public init() {}
+
+        public var isEmpty: Bool { ids.isEmpty }
+        public var count: Int { ids.count }
+
+        /// Adds the hash of an image with a greater id than any before.
+        mutating func append(id: Int64, hash: Int64) {
+            precondition(ids.last.map { $0 < id } ?? true, "hashes are added in increasing order of image id")
+            ids.append(id)
+            hashes.append(hash)
+        }
+
+        /// The hash computed for image `id`, nil when none was.
+        public func hash(of id: Int64) -> Int64? {
+            var low = 0
+            var high = ids.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ids[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            return low < ids.count && ids[low] == id ? hashes[low] : nil
+        }
+    }
+
     /// Computes and stores the perceptual hash of every image that lacks one (decoding on all
     /// cores, writing in one short transaction at the end). Images that cannot be decoded keep
     /// no hash and are reported by `run`.
@@ -102,37 +132,53 @@ public enum LeakageCheck {
         try project.database.write { db in try store(hashes, in: db) }
     }
 
-    /// The perceptual hashes of the images that lack one (image id → hash), computed on all cores.
-    /// A command that may be refused computes them first and stores them (``store(_:in:)``) in
-    /// its own write transaction, so that a refusal leaves the project as it was.
-    public static func missingHashes(_ project: Project, showProgress: Bool = false) throws -> [Int64: Int64] {
-        let pending = try project.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, sha256 FROM image WHERE phash IS NULL ORDER BY id").map {
-                (id: $0["id"] as Int64, sha: $0["sha256"] as String)
-            }
+    /// The perceptual hashes of the images that lack one, computed on all cores, a few thousand
+    /// images at a time (the images are read from the database chunk by chunk, the hashes kept in
+    /// 16 bytes an image). A command that may be refused computes them first and stores them
+    /// (``store(_:in:)``) in its own write transaction, so that a refusal leaves the project as it
+    /// was.
+    public static func missingHashes(
+        _ project: Project, showProgress: Bool = false, chunk: Int = hashChunk
+    ) throws -> ComputedHashes {
+        let total = try project.database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE phash IS NULL") ?? 0
         }
-        guard !pending.isEmpty else { return [:] }
+        var hashes = ComputedHashes()
+        guard total > 0 else { return hashes }
         let objects = project.objects
-        let progress = ProgressBar(total: pending.count, label: "hashing pixels", enabled: showProgress)
-        var hashes: [Int64: Int64] = [:]
-        orderedParallelMap(count: pending.count) { index -> Int64? in
-            guard let bytes = try? FileIO.readAll(objects.path(for: pending[index].sha)),
-                let image = try? ImageDecoder.decode(bytes)
-            else { return nil }
-            return Int64(bitPattern: PerceptualHash.dHash(image.pixels))
-        } consume: { index, hash in
-            progress.advance()
-            if let hash { hashes[pending[index].id] = hash }
+        let progress = ProgressBar(total: total, label: "hashing pixels", enabled: showProgress)
+        defer { progress.finish() }
+        var after = Int64.min
+        while true {
+            let pending = try project.database.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT id, sha256 FROM image WHERE phash IS NULL AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [after, max(1, chunk)]
+                ).map { (id: $0["id"] as Int64, sha: $0["sha256"] as String) }
+            }
+            guard let last = pending.last else { break }
+            orderedParallelMap(count: pending.count) { index -> Int64? in
+                guard let bytes = try? FileIO.readAll(objects.path(for: pending[index].sha)),
+                    let image = try? ImageDecoder.decode(bytes)
+                else { return nil }
+                return Int64(bitPattern: PerceptualHash.dHash(image.pixels))
+            } consume: { index, hash in
+                progress.advance()
+                if let hash { hashes.append(id: pending[index].id, hash: hash) }
+            }
+            after = last.id
         }
-        progress.finish()
         return hashes
     }
 
-    /// Stores computed hashes (image id → hash), inside the caller's write transaction.
-    public static func store(_ hashes: [Int64: Int64], in db: Database) throws {
+    /// Images read from the database at a time to hash their pixels.
+    public static let hashChunk = 4096
+
+    /// Stores computed hashes, inside the caller's write transaction.
+    public static func store(_ hashes: ComputedHashes, in db: Database) throws {
         guard !hashes.isEmpty else { return }
         let update = try db.makeStatement(sql: "UPDATE image SET phash = ? WHERE id = ?")
-        for (id, hash) in hashes.sorted(by: { $0.key < $1.key }) { try update.execute(arguments: [hash, id]) }
+        for index in 0..<hashes.count { try update.execute(arguments: [hashes.hashes[index], hashes.ids[index]]) }
     }
 
     /// Checks the images of `scope`, the SQL of a derived table `(image_id, part)` with one row an
@@ -144,7 +190,7 @@ public enum LeakageCheck {
     /// so a check of millions of images stays within tens of megabytes.
     public static func run(
         _ db: Database, scope: String, arguments: StatementArguments = [], threshold: Int = defaultThreshold,
-        computed: [Int64: Int64] = [:]
+        computed: ComputedHashes = ComputedHashes()
     ) throws -> LeakageReport {
         let scoped = "(\(scope)) AS scope JOIN image ON image.id = scope.image_id"
         var patientLeaks: [LeakageReport.PatientLeak] = []
@@ -186,7 +232,7 @@ public enum LeakageCheck {
         while let row = try rows.next() {
             checked += 1
             let id: Int64 = row[0]
-            if let hash: Int64 = row[1] ?? computed[id] {
+            if let hash: Int64 = row[1] ?? computed.hash(of: id) {
                 hashed.append(id: id, hash: UInt64(bitPattern: hash), part: row[2])
             } else {
                 unhashedIds.append(id)

@@ -10,19 +10,16 @@ import GRDBSQLite
 /// (without stepping) when one failed, since SQLite leaves a refused parameter at its old value.
 /// Use it from the connection's own queue only, inside the import's transaction.
 package struct InsertStatement {
-    private let statement: Statement
-    private let connection: OpaquePointer
+    private let prepared: PreparedStatement
 
     /// Prepares `sql` on `db` (once; the statement lives as long as this value).
     package init(_ db: Database, sql: String) throws {
-        guard let connection = db.sqliteConnection else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database connection is closed")
-        }
-        self.connection = connection
-        statement = try db.makeStatement(sql: sql)
+        prepared = try PreparedStatement(db, sql: sql)
     }
 
-    private var handle: OpaquePointer { statement.sqliteStatement }
+    private var statement: Statement { prepared.statement }
+    private var connection: OpaquePointer { prepared.connection }
+    private var handle: OpaquePointer { prepared.statement.sqliteStatement }
 
     /// The first bind of the current row that SQLite refused, kept until ``run()`` throws it.
     private let failure = BindFailure()
@@ -109,4 +106,19 @@ package struct InsertStatement {
 
     /// The row id of the last row inserted on the connection.
     package var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
+}
+
+/// A statement prepared on a connection, with the connection's raw handle: what
+/// ``InsertStatement`` and ``QueryStatement`` drive through SQLite's C interface.
+struct PreparedStatement {
+    let statement: Statement
+    let connection: OpaquePointer
+
+    init(_ db: Database, sql: String) throws {
+        guard let connection = db.sqliteConnection else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database connection is closed")
+        }
+        self.connection = connection
+        statement = try db.makeStatement(sql: sql)
+    }
 }

@@ -5,8 +5,7 @@ import GRDBSQLite
 /// path of hashing a release (no `Row`, no `DatabaseValue` per column, no copy of text). Use it
 /// from the connection's own queue only, and let no other statement step it meanwhile.
 package struct QueryStatement {
-    private let statement: Statement
-    private let connection: OpaquePointer
+    private let prepared: PreparedStatement
 
     /// SQLite's storage class of a column of the current row.
     package enum ColumnType {
@@ -15,14 +14,12 @@ package struct QueryStatement {
 
     /// Prepares `sql` on `db` (once; the statement lives as long as this value).
     package init(_ db: Database, sql: String) throws {
-        guard let connection = db.sqliteConnection else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database connection is closed")
-        }
-        self.connection = connection
-        statement = try db.makeStatement(sql: sql)
+        prepared = try PreparedStatement(db, sql: sql)
     }
 
-    private var handle: OpaquePointer { statement.sqliteStatement }
+    private var statement: Statement { prepared.statement }
+    private var connection: OpaquePointer { prepared.connection }
+    private var handle: OpaquePointer { prepared.statement.sqliteStatement }
 
     /// Binds an integer to parameter `index` (1-based), resetting the statement first.
     package func bind(_ index: Int32, _ value: Int64) throws {

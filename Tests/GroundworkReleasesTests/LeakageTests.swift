@@ -37,6 +37,23 @@ import Testing
         #expect(PerceptualHash.distance(PerceptualHash.dHash(eight), PerceptualHash.dHash(sixteen)) <= 1)
     }
 
+    @Test func hashesComputedInChunksAreTheHashesOfEveryImage() throws {
+        let folder = TemporaryFolder()
+        let project = try Project.create(at: folder.path + "/p")
+        try TestProjects.importImages((0..<11).map { SampleImage(patient: nil, content: $0) }, into: project, folder: folder.path)
+        let whole = try LeakageCheck.missingHashes(project)
+        #expect(whole.count == 11)
+        for chunk in [1, 3, 4, 11, 50] {
+            let chunked = try LeakageCheck.missingHashes(project, chunk: chunk)
+            let ids = try project.database.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM image ORDER BY id") }
+            #expect(ids.map { chunked.hash(of: $0) } == ids.map { whole.hash(of: $0) })
+            #expect(ids.allSatisfy { chunked.hash(of: $0) != nil })
+        }
+        #expect(whole.hash(of: 999) == nil)
+        try project.database.write { db in try LeakageCheck.store(whole, in: db) }
+        #expect(try LeakageCheck.missingHashes(project, chunk: 2).isEmpty)
+    }
+
     @Test func nearDuplicatesAcrossPartsAreFoundWithinThePartsTheyLeakInto() throws {
         let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
