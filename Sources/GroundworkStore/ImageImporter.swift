@@ -144,7 +144,7 @@ public enum ImageImporter {
         // like any other: listed, and nothing is imported unless `skipInvalid`.
         report.rejected = refused.map { .init(path: $0.path, kind: $0.kind, reason: $0.reason) }
         report.filesSeen += refused.count
-        var createdObjects = ObjectList()
+        var createdObjects = ObjectList(expected: files.count)
         let identity = Provenance.current()
         var batch = ImportBatch(
             id: nil, kind: "images", startedAt: Provenance.timestamp(started), finishedAt: Provenance.timestamp(started),
@@ -242,6 +242,10 @@ public enum ImageImporter {
     /// import of millions of files keeps the list in tens of megabytes.
     struct ObjectList {
         private var digests: [UInt8] = []
+
+        /// A list with room for `expected` objects (about one a file), so that it does not grow
+        /// by copies as an import of many files goes.
+        init(expected: Int = 0) { digests.reserveCapacity(32 * max(0, expected)) }
 
         var isEmpty: Bool { digests.isEmpty }
 
