@@ -20,6 +20,18 @@ import Testing
         #expect(list.positions(of: "png", in: byName).isEmpty)
     }
 
+    @Test func pathsAtTheRootOrWithoutAFolderRoundTrip() {
+        var list = PathList(["/x.png", "rel.png", "/d/x.png", "rel.png", "/x.png", "/d/e/x.png"])
+        list.removeDuplicates()
+        #expect(Array(list) == ["/x.png", "rel.png", "/d/x.png", "/d/e/x.png"])
+        let byPath = list.indexByPath()
+        #expect(list.positions(of: "/x.png", in: byPath) == [0])
+        #expect(list.positions(of: "rel.png", in: byPath) == [1])
+        #expect(list.positions(of: "/d/e/x.png", in: byPath) == [3])
+        #expect(list.positions(of: "/nowhere/x.png", in: byPath).isEmpty)
+        #expect(list.positions(of: "x.png", in: list.indexByBaseName()) == [0, 2, 3])
+    }
+
     @Test func manyPathsRoundTrip() {
         let paths = (0..<5000).map { "/data/\($0 % 7)/img\($0 * 7919 % 5000).png" }
         var list = PathList(paths)
