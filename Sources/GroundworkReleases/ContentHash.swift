@@ -22,8 +22,6 @@ extension ReleaseBuilder {
 
     /// The content hash (``contentHash(_:releaseId:sortBudget:)``) and the part counts, counted
     /// as the regions and questions are read for the hash (images and patients by SQL).
-    /// The content hash (``contentHash(_:releaseId:sortBudget:)``) and the part counts, counted
-    /// as the regions and questions are read for the hash (images and patients by SQL).
     ///
     /// Images and labels are hashed first. Regions and questions are then read side by side,
     /// image by image, on the database's thread, which copies each row's columns as SQLite gives
@@ -38,12 +36,7 @@ extension ReleaseBuilder {
     ) throws -> (hash: String, parts: [PartCounts]) {
         var hasher = SHA256()
         hasher.update(data: Array("groundwork release content v2\n".utf8))
-        /// A query of release `releaseId`'s rows, ready to step.
-        func query(_ sql: String) throws -> QueryStatement {
-            let query = try QueryStatement(db, sql: sql)
-            try query.bind(1, releaseId)
-            return query
-        }
+        func query(_ sql: String) throws -> QueryStatement { try releaseQuery(db, sql, releaseId: releaseId) }
         // Images and labels: one line a row, built in place in the sorter's memory from columns
         // read straight from SQLite, sorted in bounded memory (`ExternalSorter`): a release of
         // any size hashes in the same few tens of megabytes.
@@ -86,6 +79,13 @@ extension ReleaseBuilder {
         return (hexDigest(Array(builder.hasher.finalize())), builder.parts)
     }
 
+    /// A query of release `releaseId`'s rows (its parameter `?1`), ready to step.
+    private static func releaseQuery(_ db: Database, _ sql: String, releaseId: Int64) throws -> QueryStatement {
+        let query = try QueryStatement(db, sql: sql)
+        try query.bind(1, releaseId)
+        return query
+    }
+
     /// Adds a table's name and line count, then its lines in byte order, to `hasher`.
     static func feed(_ hasher: inout SHA256, _ name: String, _ sorter: consuming ExternalSorter) throws {
         hasher.update(data: Array("\(name) \(sorter.count)\n".utf8))
@@ -110,11 +110,7 @@ extension ReleaseBuilder {
     private static func readRegionsAndQuestions(
         _ db: Database, releaseId: Int64, labels: Set<Int64>, parts: [String], into batches: BoundedQueue<[UInt8]>
     ) throws {
-        func query(_ sql: String) throws -> QueryStatement {
-            let query = try QueryStatement(db, sql: sql)
-            try query.bind(1, releaseId)
-            return query
-        }
+        func query(_ sql: String) throws -> QueryStatement { try releaseQuery(db, sql, releaseId: releaseId) }
         let images = try query(ReleasedImage.keyRowsSQL)
         let regions = try query(ReleasedRegion.hashedRowsSQL)
         let questions = try query(ReleasedQuestion.hashedRowsSQL)
@@ -217,14 +213,9 @@ extension ReleaseBuilder {
     /// Bytes of lines `contentHash` sorts in memory before it sorts on disk.
     static let contentHashSortBudget = 32 << 20
 
-    /// The region ids of `release_vqa.region_ids` (`json_group_array` text: `[1,2,3]`), read
-    /// directly; anything else through JSONDecoder ([] when it is not an array of integers).
-    static func regionIDs(_ text: String) -> [Int64] {
-        var text = text
-        return text.withUTF8 { regionIDs(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// ``regionIDs(_:)`` of UTF-8 bytes.
+    /// The region ids of `release_vqa.region_ids` (`json_group_array` text: `[1,2,3]`, as UTF-8
+    /// bytes), read directly; anything else through JSONDecoder ([] when it is not an array of
+    /// integers).
     static func regionIDs(_ utf8: UnsafeRawBufferPointer) -> [Int64] {
         var ids: [Int64] = []
         var bytes = utf8.makeIterator()
@@ -295,22 +286,27 @@ extension ReleaseBuilder {
     }
 
     /// Appends the UTF-8 bytes of `canonicalText` of column `column` of the current row, read
-    /// straight from SQLite. Text that is plain ASCII (no NUL, backslash, tab or newline) is its
-    /// own form and is copied as stored; any other text takes the `DatabaseValue` path, so the
-    /// bytes are exactly those ``canonicalText(_:)`` gives.
+    /// straight from SQLite.
     static func appendCanonicalText(_ row: QueryStatement, _ column: Int32, to bytes: inout [UInt8]) {
         switch row.type(column) {
         case .null: bytes.append(contentsOf: "\\N".utf8)
         case .integer: DecimalText.append(row.int64(column), to: &bytes)
         case .real: DecimalText.appendG17(row.double(column), to: &bytes)
-        case .text:
-            let text = row.bytes(column, text: true)
-            if text.allSatisfy({ $0 != 0 && $0 < 0x80 && $0 != 0x5C && $0 != 0x09 && $0 != 0x0A }) {
-                bytes.append(contentsOf: text)
-            } else {
-                appendCanonicalText(row.value(column), to: &bytes)
-            }
+        case .text: appendCanonicalText(text: row.bytes(column, text: true), to: &bytes)
         case .blob: appendHex(row.bytes(column, text: false), to: &bytes)
+        }
+    }
+
+    /// Appends `canonicalText` of a text value given as the bytes SQLite stores. Plain ASCII (no
+    /// NUL, backslash, tab or newline) is its own form and is copied; any other text is read as
+    /// GRDB reads text (up to the first NUL, invalid UTF-8 repaired) and escaped, so the bytes are
+    /// exactly those ``canonicalText(_:)`` gives for the value GRDB would return.
+    static func appendCanonicalText(text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+        if text.allSatisfy({ $0 != 0 && $0 < 0x80 && $0 != 0x5C && $0 != 0x09 && $0 != 0x0A }) {
+            bytes.append(contentsOf: text)
+        } else {
+            let string = String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
+            appendCanonicalText(string.databaseValue, to: &bytes)
         }
     }
 

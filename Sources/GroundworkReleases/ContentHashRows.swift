@@ -137,17 +137,10 @@ struct RowReader {
         switch RowBatch.Tag(rawValue: byte()) {
         case .integer: DecimalText.append(int64(), to: &line)
         case .real: DecimalText.appendG17(Double(bitPattern: UInt64(bitPattern: int64())), to: &line)
-        case .text:
-            let text = slice(Int(int64()))
-            if text.allSatisfy({ $0 != 0 && $0 < 0x80 && $0 != 0x5C && $0 != 0x09 && $0 != 0x0A }) {
-                line.append(contentsOf: text)
-            } else {
-                // As GRDB reads text: up to the first NUL, invalid UTF-8 repaired.
-                let string = String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
-                ReleaseBuilder.appendCanonicalText(string.databaseValue, to: &line)
-            }
+        case .text: ReleaseBuilder.appendCanonicalText(text: slice(Int(int64())), to: &line)
         case .blob: ReleaseBuilder.appendHex(slice(Int(int64())), to: &line)
-        case .null, nil: line.append(contentsOf: "\\N".utf8)
+        case .null: line.append(contentsOf: "\\N".utf8)
+        case nil: preconditionFailure("a row batch holds an unknown column tag")
         }
     }
 

@@ -70,7 +70,4 @@ package struct QueryStatement {
         guard let base, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
     }
-
-    /// The column as GRDB reads it (the slow path, for values the fast one does not take).
-    package func value(_ column: Int32) -> DatabaseValue { DatabaseValue(sqliteStatement: handle, index: column) }
 }

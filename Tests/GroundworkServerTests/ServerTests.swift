@@ -276,6 +276,17 @@ struct ServerTests {
             #expect(bad.status == 400)
             let split = jsonObject(try await send(port: port, path: "/api/images?split=default", headers: auth))
             #expect(split["total"] as? Int == images)
+            // The demo's split puts images in train and in test, and every image in one of them.
+            var inParts: [Int] = []
+            for part in ["train", "test"] {
+                let page = jsonObject(
+                    try await send(port: port, path: "/api/images?split=default&part=\(part)", headers: auth))
+                inParts.append(page["total"] as? Int ?? -1)
+            }
+            #expect(inParts.allSatisfy { $0 > 0 })
+            #expect(inParts.reduce(0, +) == images)
+            let noPart = jsonObject(try await send(port: port, path: "/api/images?split=default&part=nope", headers: auth))
+            #expect(noPart["total"] as? Int == 0)
             let facets = jsonObject(try await send(port: port, path: "/api/facets", headers: auth))
             #expect((facets["annotators"] as? [String])?.contains("radiologist-1") == true)
             let detail = jsonObject(try await send(port: port, path: "/api/images/1", headers: auth))
