@@ -13,12 +13,13 @@ enum ImageGroups {
     static func keySQL(_ grouping: SplitGrouping, image: String = "image") -> String {
         guard let column = grouping.column else { return "'image:' || \(image).sha256" }
         return """
-            (CASE WHEN \(image).\(column) IS NULL OR \(image).\(column) = '' THEN 'image:' || \(image).sha256 \
+            (CASE WHEN \(ungroupedSQL(grouping, image: image)) THEN 'image:' || \(image).sha256 \
             ELSE '\(grouping.rawValue):' || \(image).\(column) END)
             """
     }
 
-    /// The SQL condition of an image row named `image` that lacks the grouping field.
+    /// The SQL condition of an image row named `image` that lacks the grouping field (or has it
+    /// empty).
     static func ungroupedSQL(_ grouping: SplitGrouping, image: String = "image") -> String {
         guard let column = grouping.column else { return "0" }
         return "(\(image).\(column) IS NULL OR \(image).\(column) = '')"

@@ -111,6 +111,51 @@ import Testing
         }
     }
 
+    /// A group's stratum counts its regions' labels and its questions' target labels and types
+    /// (rejected ones left out): the most frequent value wins.
+    @Test func strataCountLabelsOfRegionsAndQuestionsAndQuestionTypes() throws {
+        let folder = TemporaryFolder()
+        let project = try Project.create(at: folder.path + "/p")
+        // 30 patients, two images each; every image has a liver region and a question on it (liver 4
+        // a patient), even patients also three spleen regions an image (spleen 6), P0's rejected.
+        let samples = (0..<60).map { SampleImage(patient: "P\($0 / 2)", content: $0) }
+        try TestProjects.importImages(samples, into: project, folder: folder.path)
+        try TestProjects.annotateEveryImage(project)
+        try project.database.write { db in
+            try db.execute(sql: "INSERT INTO label (name, display_name) VALUES ('spleen', 'Spleen')")
+            let images = try Row.fetchAll(db, sql: "SELECT id, patient_id FROM image ORDER BY id")
+            for image in images {
+                let patient = Int((image["patient_id"] as String).dropFirst())!
+                guard patient % 2 == 0 else { continue }
+                for copy in 0..<3 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO region (image_id, label_id, kind, geometry, geometry_key, x0, y0, x1, y1, area,
+                                batch_id, created_at, status)
+                            SELECT ?, (SELECT id FROM label WHERE name = 'spleen'), 'box', geometry, ?, x0, y0, x1, y1,
+                                area, batch_id, created_at, ? FROM region WHERE image_id = ? LIMIT 1
+                            """,
+                        arguments: [image["id"], -1 - copy, patient == 0 ? "rejected" : "draft", image["id"]])
+                }
+            }
+        }
+        let report = try Splitter.run(
+            project, parameters: try parameters("train=0.5,test=0.5", stratify: [.label, .questionType]))
+        #expect(
+            report.strata.map(\.stratum) == ["label=liver|question_type=localization", "label=spleen|question_type=localization"])
+        // Odd patients and P0 are liver (16 groups, 32 images), the other even ones spleen (14, 28).
+        #expect(report.strata.map(\.groups) == [16, 14])
+        #expect(report.strata.map(\.images) == [32, 28])
+        for stratum in report.strata {
+            for share in stratum.parts { #expect(abs(share.achieved - share.target) <= 2.0 / Double(stratum.images)) }
+        }
+        let regions: Int = report.parts.map(\.regions).reduce(0, +)
+        let questions: Int = report.parts.map(\.questions).reduce(0, +)
+        #expect(regions == 144)  // 60 liver regions and 28 images × 3 spleen regions not rejected
+        #expect(questions == 120)
+        #expect(try placements(project).patients.values.allSatisfy { $0.count == 1 })
+    }
+
     @Test func imagesWithoutPatientAreGroupsOfTheirOwn() throws {
         let folder = TemporaryFolder()
         let project = try Project.create(at: folder.path + "/p")
